@@ -1,0 +1,75 @@
+"""Serve an ASGI app with uvicorn on a loopback port, inside the running event loop.
+
+Tests, the pytest plugin and the embedded fake PBX use this to put real HTTP between the
+client, the fake PBX and the app without threads or subprocesses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+__all__ = ["bind_socket", "serve"]
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """Bind a listening TCP socket; ``port=0`` picks a free port (read it from ``getsockname``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    sock: socket.socket | None = None,
+    **config: Any,
+) -> AsyncIterator[str]:
+    """Run ``app`` under uvicorn in this event loop; yields its base URL (``http://host:port``).
+
+    Lifespan runs; leaving the block shuts the server down gracefully.
+    """
+    sock = sock or bind_socket(host, port)
+    config.setdefault("log_level", "warning")
+    config.setdefault("access_log", False)
+    config.setdefault("lifespan", "auto")
+    server = uvicorn.Server(uvicorn.Config(app, **config))
+    # _serve, not serve: serve() installs process signal handlers, which belong to the
+    # host process (pytest, or the CLI that embeds this server), not to us.
+    task = asyncio.ensure_future(server._serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises the startup failure
+                raise RuntimeError("the server stopped during startup")
+            await asyncio.sleep(0.002)
+        yield _url(sock)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        sock.close()

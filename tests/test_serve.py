@@ -1,0 +1,39 @@
+"""The loopback server helper every HTTP test builds on."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from ivrhooks.testing import bind_socket, serve
+
+
+async def _hello(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(f"hello {request.url.path}")
+
+
+async def test_serve_answers_on_loopback_and_stops() -> None:
+    app = Starlette(routes=[Route("/x", _hello)])
+    async with serve(app) as url:
+        assert url.startswith("http://127.0.0.1:")
+        async with httpx.AsyncClient() as client:
+            r = await client.get(url + "/x")
+        assert r.text == "hello /x"
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(url + "/x")
+
+
+async def test_bind_socket_refuses_a_port_in_use() -> None:
+    first = bind_socket()
+    try:
+        port = first.getsockname()[1]
+        # SO_REUSEADDR does not allow two listeners on one port on Linux.
+        with pytest.raises(OSError):
+            bind_socket(port=port)
+    finally:
+        first.close()
