@@ -1,0 +1,16 @@
+"""The ``ivrhooks`` command line. Each command lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import click
+
+from ivrhooks import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ivrhooks")
+def main() -> None:
+    """Answer PortSIP PBX virtual receptionists with decorated Python functions."""
+
+
+# Commands register themselves below, one import per module (keeps merges conflict-free).
