@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
+from ivrhooks.auth import AuthGuard, request_target, send_rejection
 from ivrhooks.errors import InboundError
 from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.routes import Handler, Route
@@ -24,6 +25,7 @@ from ivrhooks.runner import FallbackCause, Outcome, decide
 __all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
 
 logger = logging.getLogger("ivrhooks.request")
+auth_logger = logging.getLogger("ivrhooks.auth")
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
@@ -67,6 +69,7 @@ class ActionEndpoint:
         fallback: Handler | None,
         executor: Executor | None,
         max_body: int,
+        guard: AuthGuard,
         on_request: Callable[[ActionRequest | None, Outcome, float], None] | None = None,
     ) -> None:
         self.budget = budget
@@ -77,6 +80,7 @@ class ActionEndpoint:
         self.fallback_is_async = asyncio.iscoroutinefunction(fallback) if fallback else False
         self.executor = executor
         self.max_body = max_body
+        self.guard = guard
         self.on_request = on_request
 
     async def __call__(
@@ -89,6 +93,8 @@ class ActionEndpoint:
             await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
             return
         route = served.route
+        if served.authenticator is not None and not await self._authenticate(served, scope, send):
+            return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
@@ -129,6 +135,35 @@ class ActionEndpoint:
         await send_json(send, 200, outcome.decision.body())
         if self.on_request is not None:
             self.on_request(request, outcome, loop.time() - start)
+
+    async def _authenticate(self, served: ServedRoute, scope: Scope, send: Send) -> bool:
+        """Check the credentials before anything else is read; answer the rejection if not."""
+        guard = self.guard
+        ip = guard.client_ip(scope)
+        verdict = guard.before(ip)
+        if verdict is None:
+            authorization = [value for name, value in scope["headers"] if name == b"authorization"]
+            verdict = served.authenticator.check(
+                scope["method"], request_target(scope), authorization
+            )
+            if verdict.ok:
+                return True
+            guard.failed(ip)
+        # The reason goes to the log, never to the client; no header, query or secret is logged.
+        auth_logger.warning(
+            "auth rejected: %s",
+            verdict.reason,
+            extra={
+                "outcome": "rejected",
+                "reason": verdict.reason,
+                "status": verdict.status,
+                "route": served.route.name,
+                "client_ip": ip,
+                "scheme": served.authenticator.scheme,
+            },
+        )
+        await send_rejection(send, verdict)
+        return False
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         for name, value in scope["headers"]:

@@ -59,7 +59,7 @@ class Route:
     handler: Handler
     receptionists: tuple[str, ...] | None = None
     """The receptionists this route is narrowed to; ``None`` means all of the app's."""
-    auth: str | None = None
+    auth: Any = None
     """This route's auth scheme; ``None`` means the app's."""
     credentials: Any = None
     """Static credentials for an action URL configured by hand (see ``ivrhooks.auth``)."""

@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from ivrhooks.errors import ConfigurationError
 
@@ -74,6 +79,21 @@ class Settings(BaseSettings):
         return value
 
 
+class _Given(Settings):
+    """Settings from a given mapping only (tests), never from the process environment."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the ``IVRHOOKS_*`` variables (from ``environ`` when given, for tests)."""
     try:
@@ -84,7 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             for key, value in environ.items()
             if key.startswith(ENV_PREFIX)
         }
-        return Settings.model_validate(values)
+        return _Given.model_validate(values)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

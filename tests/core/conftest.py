@@ -11,6 +11,9 @@ from ivrhooks import IVRHooks
 
 def new_app(receptionists: list[str] | None = None, **options: Any) -> IVRHooks:
     """An app for receiver tests; auth is covered by tests/auth, so it is off here."""
+    options.setdefault("auth", "none")
+    options.setdefault("allow_no_auth", True)
+    options.setdefault("env", False)
     return IVRHooks(receptionists=receptionists or ["8000"], **options)
 
 
