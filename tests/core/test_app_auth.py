@@ -9,6 +9,7 @@ import pytest
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
 from ivrhooks.auth import StaticCredentials, derive_credentials
+from ivrhooks.testing import serve
 
 CALL = {"from": "101", "to": "8000", "input": "1"}
 
@@ -109,13 +110,15 @@ def test_a_real_pbx_without_a_secret_fails_saying_what_to_set() -> None:
         )
 
 
-def test_without_a_pbx_a_random_secret_is_generated_and_said(
+async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
-        a = IVRHooks(receptionists=["8000"], env=False)
-        b = IVRHooks(receptionists=["8000"], env=False)
+    a = IVRHooks(receptionists=["8000"], env=False)
+    b = IVRHooks(receptionists=["8000"], env=False)
     assert a.config.secret_generated and a.config.secrets.current != b.config.secrets.current
+    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
+        async with serve(a):
+            pass
     assert "generated a random" in caplog.text
 
 
