@@ -155,7 +155,7 @@ def test_single_entries_overlap_exactly_when_the_reference_says(a: str, b: str) 
             assert y.matches(found)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     route_masks=st.lists(raw_entry_lists, min_size=1, max_size=8),
     with_all=st.booleans(),
