@@ -81,7 +81,7 @@ INVALID: list[tuple[str, Kind, str | None, str]] = [
     ("4000-3000", "DTMF", "4000-3000", "write '3000-4000'"),
     ("1-100", "DTMF", "1-100", "'1-9;10-99;100'"),
     ("5-0100", "DTMF", "5-0100", "'5-9;10-99;100'"),
-    ("100-50", "DTMF", "100-50", "reversed"),
+    ("100-50", "DTMF", "100-50", "reversed; put the low bound first"),
     ("1-", "DTMF", "1-", "low-high"),
     ("-5", "DTMF", "-5", "low-high"),
     ("1-2-3", "DTMF", "1-2-3", "low-high"),
