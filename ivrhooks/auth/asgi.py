@@ -17,6 +17,11 @@ __all__ = ["protect", "request_target", "send_rejection"]
 
 logger = logging.getLogger("ivrhooks.auth")
 
+# A Digest client's first request has no credentials by design (it needs the challenge), and a
+# stale nonce comes with a correct response: neither is a guess, so neither counts towards
+# throttling (otherwise ten calls a minute from the PBX would lock it out).
+_NOT_FAILURES = frozenset({"missing", "stale"})
+
 _BODIES = {
     401: json.dumps({"error": "unauthorized"}).encode(),
     403: json.dumps({"error": "forbidden"}).encode(),
@@ -61,7 +66,8 @@ def protect(app: ASGIApp, authenticator: Authenticator, guard: AuthGuard) -> ASG
             if verdict.ok:
                 await app(scope, receive, send)
                 return
-            guard.failed(ip)
+            if verdict.reason not in _NOT_FAILURES:
+                guard.failed(ip)
         # One structured line per failure; never the header, the query string or any secret.
         logger.warning(
             "auth rejected: %s",

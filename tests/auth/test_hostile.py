@@ -380,3 +380,13 @@ async def test_throttled_after_ten_failures(caplog: pytest.LogCaptureFixture) ->
 
 def test_case_count() -> None:
     assert len(CASES) >= 50
+
+
+async def test_challenge_round_trips_do_not_count_as_failures() -> None:
+    s = Setup(guard=None)
+    s.guard = AuthGuard(clock=s.clock)
+    s.add("digest", "digest", "sales")
+    for _ in range(15):
+        assert (await call(s.apps["digest"], "GET", TARGET, [])).status == 401
+    _, method, target, headers = dg(s)
+    assert (await call(s.apps["digest"], method, target, headers)).status == 200
