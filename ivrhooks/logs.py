@@ -41,6 +41,8 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Loggers whose INFO lines would carry caller numbers in URLs: httpx logs every request URL.
 _CHATTY_URL_LOGGERS = ("httpx", "httpcore")
 _ACCESS_LOGGER = "uvicorn.access"
+# uvicorn's own logging config gives these handlers of their own and stops propagation.
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", _ACCESS_LOGGER)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -157,8 +159,9 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
     """Send all logs to ``stream`` (default stderr) as JSON lines, or as text when ``json=False``.
 
     Idempotent: calling again replaces the handler installed before. Also strips query strings
-    from uvicorn's access log and raises httpx's loggers to WARNING (see the module docstring).
-    Run uvicorn with ``log_config=None`` afterwards so its loggers reach this handler.
+    from uvicorn's access log and raises httpx's loggers to WARNING (see the module docstring),
+    and points uvicorn's loggers back at the root logger. Run uvicorn with ``log_config=None``
+    afterwards, or its own logging config takes them over again.
     """
     name = str(level).upper()
     if name not in _LEVELS:
@@ -173,6 +176,10 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
     root.setLevel(name)
     for logger_name in _CHATTY_URL_LOGGERS:
         logging.getLogger(logger_name).setLevel(logging.WARNING)
+    for logger_name in _UVICORN_LOGGERS:
+        logger = logging.getLogger(logger_name)
+        logger.handlers.clear()
+        logger.propagate = True
     access = logging.getLogger(_ACCESS_LOGGER)
     if not any(isinstance(f, _StripQueryString) for f in access.filters):
         access.addFilter(_StripQueryString())

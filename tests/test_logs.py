@@ -220,6 +220,17 @@ def test_configure_logging_quiets_httpx_which_logs_urls_at_info() -> None:
     assert logging.getLogger("httpcore").getEffectiveLevel() == logging.WARNING
 
 
+def test_configure_logging_points_uvicorn_loggers_back_at_the_root() -> None:
+    # What uvicorn's default dictConfig leaves behind after an earlier server in the process.
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.NullHandler())
+    access.propagate = False
+    configure_logging("INFO", stream=io.StringIO())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        assert logging.getLogger(name).handlers == []
+        assert logging.getLogger(name).propagate
+
+
 async def _ok(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
