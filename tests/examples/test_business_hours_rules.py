@@ -14,11 +14,11 @@ ALL_WEEK = range(7)
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type, misc]
 
 
 def berlin(*args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=BERLIN, fold=fold)  # type: ignore[arg-type]
+    return datetime(*args, tzinfo=BERLIN, fold=fold)  # type: ignore[arg-type, misc]
 
 
 OFFICE = OfficeHours(holidays={date(2024, 12, 25), date(2024, 12, 26)})
