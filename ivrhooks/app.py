@@ -35,6 +35,8 @@ from ivrhooks.config import resolve_config
 from ivrhooks.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.masks import parse_mask
+from ivrhooks.metrics import Metrics, metrics_app
+from ivrhooks.observe import RequestObserver
 from ivrhooks.request import MAX_BODY, Kind
 from ivrhooks.routes import Handler, Route, RouteTable, route_name
 
@@ -139,6 +141,9 @@ class IVRHooks:
         self.digest_algorithms = tuple(digest_algorithms)
         self.replay_store = replay_store if replay_store is not None else MemoryReplayStore()
         self.guard = AuthGuard(allow=allow, trusted_proxies=trusted_proxies)
+        self.metrics = Metrics()
+        """Prometheus series of this app, served at ``GET /metrics``."""
+        self._observer = RequestObserver(self.metrics)
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
         self.ready = True
@@ -155,6 +160,7 @@ class IVRHooks:
             routes=[
                 StarletteRoute("/healthz", self._healthz, methods=["GET"]),
                 StarletteRoute("/readyz", self._readyz, methods=["GET"]),
+                StarletteRoute("/metrics", metrics_app(self.metrics), methods=["GET", "HEAD"]),
             ],
             lifespan=self._lifespan,
         )
@@ -295,6 +301,7 @@ class IVRHooks:
             executor=self._executor,
             max_body=self.max_body,
             guard=self.guard,
+            observer=self._observer,
         )
         self._served = served
         return served

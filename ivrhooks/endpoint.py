@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +17,10 @@ from starlette.types import Receive, Scope, Send
 
 from ivrhooks.auth import AuthGuard, authenticate, reject
 from ivrhooks.errors import InboundError
+from ivrhooks.observe import RequestObserver
 from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.routes import Handler, Route
-from ivrhooks.runner import FallbackCause, Outcome, decide
+from ivrhooks.runner import FallbackCause, decide
 
 __all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
 
@@ -69,7 +69,7 @@ class ActionEndpoint:
         executor: Executor | None,
         max_body: int,
         guard: AuthGuard,
-        on_request: Callable[[ActionRequest | None, Outcome, float], None] | None = None,
+        observer: RequestObserver,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -80,7 +80,7 @@ class ActionEndpoint:
         self.executor = executor
         self.max_body = max_body
         self.guard = guard
-        self.on_request = on_request
+        self.observer = observer
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -96,6 +96,7 @@ class ActionEndpoint:
             verdict, ip = authenticate(scope, served.authenticator, self.guard)
             if not verdict.ok:
                 await reject(send, verdict, ip, served.authenticator)
+                self.observer.rejected(verdict)
                 return
         try:
             if method == "GET":
@@ -135,8 +136,12 @@ class ActionEndpoint:
             cause=cause,
         )
         await send_json(send, 200, outcome.decision.body())
-        if self.on_request is not None:
-            self.on_request(request, outcome, loop.time() - start)
+        self.observer.answered(
+            request,
+            outcome,
+            loop.time() - start,
+            served.authenticator.scheme if served.authenticator is not None else "none",
+        )
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         for name, value in scope["headers"]:
