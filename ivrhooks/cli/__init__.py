@@ -14,3 +14,4 @@ def main() -> None:
 
 
 # Commands register themselves below, one import per module (keeps merges conflict-free).
+from ivrhooks.cli import routes as _routes  # noqa: E402, F401

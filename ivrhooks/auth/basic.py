@@ -1,0 +1,124 @@
+"""HTTP Basic (RFC 7617) and Bearer (RFC 6750 §2.1) verifiers.
+
+Everything that can be precomputed per route is precomputed at build time, so a check is a
+base64 decode, two regex matches and one constant-time comparison.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from collections.abc import Callable
+
+from ivrhooks.auth.params import AuthHeaderError, split_scheme
+from ivrhooks.auth.verdict import Scheme, Verdict, reject, single_header
+
+__all__ = ["BasicAuthenticator", "BearerAuthenticator", "PasswordCheck"]
+
+_CRED = re.compile(rb"[a-z0-9]{6,64}")
+# RFC 6750 §2.1 b64token; bounded so a megabyte of "A" is refused before any comparison.
+_TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]{1,1024}=*")
+
+# A slow-path check for hashed stores: (username, password) -> True / False / None (unknown user).
+PasswordCheck = Callable[[str, str], bool | None]
+
+
+def _quote(value: str) -> bytes:
+    return value.replace("\\", "\\\\").replace('"', '\\"').encode("ascii")
+
+
+class BasicAuthenticator:
+    """Basic for one route: a table of accepted ``username -> password`` bytes and/or a check."""
+
+    scheme: Scheme = "basic"
+
+    def __init__(
+        self,
+        route_id: str,
+        realm: str,
+        passwords: Callable[[], dict[bytes, bytes]],
+        slow_check: PasswordCheck | None = None,
+    ) -> None:
+        self.route_id = route_id
+        self._passwords = passwords
+        self._slow_check = slow_check
+        # RFC 7617 §2.1: charset="UTF-8" is the only value allowed; our credentials are ASCII.
+        value = b'Basic realm="' + _quote(realm) + b'", charset="UTF-8"'
+        self._challenge = ((b"www-authenticate", value),)
+
+    def check(
+        self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
+    ) -> Verdict:
+        value = single_header(authorization)
+        if isinstance(value, str):
+            return reject(value, self._challenge)
+        try:
+            scheme, rest = split_scheme(value)
+        except AuthHeaderError:
+            return reject("malformed", self._challenge)
+        if scheme != "basic":
+            return reject("wrong_scheme", self._challenge)
+        try:
+            # validate=True: without it, junk around valid base64 is silently skipped.
+            decoded = base64.b64decode(rest, validate=True)
+        except (binascii.Error, ValueError):
+            return reject("malformed", self._challenge)
+        user, colon, password = decoded.partition(b":")
+        if not colon or not _CRED.fullmatch(user) or not _CRED.fullmatch(password):
+            return reject("malformed", self._challenge)
+        expected = self._passwords().get(user)
+        if expected is not None:
+            if hmac.compare_digest(password, expected):
+                return Verdict(ok=True, status=200, reason="ok", username=user.decode())
+            return reject("bad_credentials", self._challenge)
+        if self._slow_check is not None:
+            verified = self._slow_check(user.decode(), password.decode())
+            if verified:
+                return Verdict(ok=True, status=200, reason="ok", username=user.decode())
+            if verified is False:
+                return reject("bad_credentials", self._challenge)
+        # Same work as a wrong password, so timing does not enumerate usernames.
+        hmac.compare_digest(password, b"\x00" * len(password))
+        return reject("unknown_user", self._challenge)
+
+
+class BearerAuthenticator:
+    """Bearer for one route: the token from the ``Authorization`` header only (RFC 6750 §2.1).
+
+    Query-string tokens (RFC 6750 §2.3) are never read: GET action URLs end up in access logs.
+    """
+
+    scheme: Scheme = "bearer"
+
+    def __init__(self, route_id: str, realm: str, tokens: Callable[[], tuple[bytes, ...]]) -> None:
+        self.route_id = route_id
+        self._tokens = tokens
+        base = b'Bearer realm="' + _quote(realm) + b'"'
+        self._challenge = ((b"www-authenticate", base),)
+        # RFC 6750 §3.1: error="invalid_token" when a token was presented and refused.
+        self._invalid = ((b"www-authenticate", base + b', error="invalid_token"'),)
+
+    def check(
+        self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
+    ) -> Verdict:
+        value = single_header(authorization)
+        if isinstance(value, str):
+            return reject(value, self._challenge)
+        try:
+            scheme, rest = split_scheme(value)
+        except AuthHeaderError:
+            return reject("malformed", self._challenge)
+        if scheme != "bearer":
+            return reject("wrong_scheme", self._challenge)
+        rest = rest.rstrip(b" \t")
+        if not _TOKEN.fullmatch(rest):
+            return reject("malformed", self._invalid)
+        ok = False
+        for token in self._tokens():
+            # No early exit: the time taken does not say which of the tokens matched.
+            ok |= hmac.compare_digest(rest, token)
+        if ok:
+            return Verdict(ok=True, status=200, reason="ok")
+        return reject("bad_credentials", self._invalid)

@@ -1,0 +1,131 @@
+"""Per-application protection around the verifiers: source allow-list, client IP, throttling.
+
+Failures are counted per client address, never per username: a per-username lockout would let
+anyone lock the PBX out by sending wrong passwords for its username.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ivrhooks.auth.verdict import Verdict
+from ivrhooks.errors import ConfigurationError
+
+__all__ = ["AuthGuard"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _networks(field: str, values: Sequence[str]) -> tuple[Network, ...]:
+    if isinstance(values, str):
+        values = [values]
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(f"{field}: {value!r} is not an IP network (CIDR)") from None
+    return tuple(out)
+
+
+def _address(text: str) -> Address | None:
+    try:
+        addr = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+class AuthGuard:
+    """Checked before any verifier: allow-list (403) first, then failure throttling (429)."""
+
+    def __init__(
+        self,
+        *,
+        allow: Sequence[str] = (),
+        trusted_proxies: Sequence[str] = (),
+        max_failures: int = 10,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_tracked: int = 10_000,
+    ) -> None:
+        if max_failures < 1 or window <= 0 or max_tracked < 1:
+            raise ConfigurationError("max_failures, window and max_tracked must be positive")
+        self._allow = _networks("allow", allow)
+        self._proxies = _networks("trusted_proxies", trusted_proxies)
+        self.max_failures = max_failures
+        self.window = window
+        self._clock = clock
+        self.max_tracked = max_tracked
+        # key -> times of the most recent failures (at most max_failures of them)
+        self._failures: dict[str, deque[float]] = {}
+
+    def _trusted(self, addr: Address | None) -> bool:
+        return addr is not None and any(addr in net for net in self._proxies)
+
+    def client_ip(self, scope: Mapping[str, Any]) -> str:
+        """The peer address; through ``X-Forwarded-For`` only when the peer is a trusted proxy.
+
+        The header is read right to left, skipping trusted proxies: the first address a trusted
+        proxy vouches for is the client (entries further left are whatever the client wrote).
+        """
+        client = scope.get("client")
+        peer = str(client[0]) if client else ""
+        peer_addr = _address(peer)
+        if not self._proxies or not self._trusted(peer_addr):
+            return str(peer_addr) if peer_addr is not None else peer
+        hops: list[str] = []
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                hops.extend(value.decode("latin-1").split(","))
+        for hop in reversed(hops):
+            addr = _address(hop)
+            if addr is None:
+                break  # garbage: stop trusting the chain, answer for the last known hop
+            if not self._trusted(addr):
+                return str(addr)
+            peer_addr = addr
+        return str(peer_addr)
+
+    def _key(self, ip: str) -> str:
+        addr = _address(ip)
+        if isinstance(addr, ipaddress.IPv6Address):
+            # One IPv6 host usually owns a whole /64: count it as one client.
+            return str(ipaddress.IPv6Network((addr, 64), strict=False))
+        return ip
+
+    def before(self, ip: str) -> Verdict | None:
+        """403 ``forbidden_ip`` / 429 ``throttled`` for this client, else ``None``."""
+        if self._allow:
+            addr = _address(ip)
+            if addr is None or not any(addr in net for net in self._allow):
+                return Verdict(ok=False, status=403, reason="forbidden_ip")
+        times = self._failures.get(self._key(ip))
+        if times is not None and len(times) >= self.max_failures:
+            wait = times[0] + self.window - self._clock()
+            if wait > 0:
+                retry = str(max(1, math.ceil(wait))).encode()
+                return Verdict(
+                    ok=False, status=429, reason="throttled", headers=((b"retry-after", retry),)
+                )
+        return None
+
+    def failed(self, ip: str) -> None:
+        """Count one failed authentication for this client."""
+        key = self._key(ip)
+        times = self._failures.pop(key, None)
+        if times is None:
+            if len(self._failures) >= self.max_tracked:
+                # Bounded table: forget the least recently failing client.
+                del self._failures[next(iter(self._failures))]
+            times = deque(maxlen=self.max_failures)
+        times.append(self._clock())
+        self._failures[key] = times  # re-insert: dict order is least-recently-failed first

@@ -1,0 +1,184 @@
+"""The hot path: one pure-ASGI endpoint per action-URL request.
+
+auth (before the body is read) → read and parse the fields → check the route's mask and
+receptionists → handler under a deadline → render. No Starlette request objects on this path:
+an action URL sits in a live call, and the caller hears silence while the PBX waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from ivrhooks.auth import AuthGuard, request_target, send_rejection
+from ivrhooks.errors import InboundError
+from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
+from ivrhooks.routes import Handler, Route
+from ivrhooks.runner import FallbackCause, Outcome, decide
+
+__all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
+
+logger = logging.getLogger("ivrhooks.request")
+auth_logger = logging.getLogger("ivrhooks.auth")
+
+_JSON_HEADERS = ((b"content-type", b"application/json"),)
+
+
+@dataclass(slots=True)
+class ServedRoute:
+    """A route as served: everything the hot path needs, computed once at startup."""
+
+    route: Route
+    receptionists: frozenset[str]
+    authenticator: Any = None  # ivrhooks.auth.Authenticator, or None when auth is off
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    """Send a complete JSON response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body)), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error_body(message: str) -> bytes:
+    import json
+
+    return json.dumps({"error": message}).encode()
+
+
+class ActionEndpoint:
+    """Serves action-URL requests for every route of one app."""
+
+    def __init__(
+        self,
+        *,
+        budget: float,
+        fallback: Handler | None,
+        executor: Executor | None,
+        max_body: int,
+        guard: AuthGuard,
+        on_request: Callable[[ActionRequest | None, Outcome, float], None] | None = None,
+    ) -> None:
+        self.budget = budget
+        # The fallback's slice of the budget: a handler that overruns still leaves time to ask
+        # the fallback and answer before the PBX gives up.
+        self.reserve = min(0.1, budget / 10)
+        self.fallback = fallback
+        self.fallback_is_async = asyncio.iscoroutinefunction(fallback) if fallback else False
+        self.executor = executor
+        self.max_body = max_body
+        self.guard = guard
+        self.on_request = on_request
+
+    async def __call__(
+        self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        method = scope["method"]
+        if method != "GET" and method != "POST":
+            await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
+            return
+        route = served.route
+        if served.authenticator is not None and not await self._authenticate(served, scope, send):
+            return
+        try:
+            if method == "GET":
+                fields = fields_from_query(scope["query_string"])
+            else:
+                fields = fields_from_body(await self._read_body(scope, receive))
+            request = ActionRequest.from_fields(
+                fields,
+                kind=route.kind,
+                method=method,
+                route=route.name,
+                deadline=start + self.budget,
+            )
+        except InboundError as exc:
+            await send_json(send, exc.status, _error_body(str(exc)))
+            return
+
+        cause: FallbackCause | None = None
+        if request.to not in served.receptionists:
+            cause = "receptionist"
+        elif not route.mask.matches(request.digits if route.kind == "DTMF" else request.caller):
+            cause = "no_match"
+        if cause is not None:
+            logger.warning(
+                "request does not fit its route; answering the fallback",
+                extra={"route": route.name, "cause": cause, "session_id": request.session_id},
+            )
+        outcome = await decide(
+            None if cause else route.handler,
+            route.is_async,
+            self.fallback,
+            self.fallback_is_async,
+            request,
+            handler_deadline=request.deadline - self.reserve,
+            deadline=request.deadline,
+            executor=self.executor,
+            cause=cause,
+        )
+        await send_json(send, 200, outcome.decision.body())
+        if self.on_request is not None:
+            self.on_request(request, outcome, loop.time() - start)
+
+    async def _authenticate(self, served: ServedRoute, scope: Scope, send: Send) -> bool:
+        """Check the credentials before anything else is read; answer the rejection if not."""
+        guard = self.guard
+        ip = guard.client_ip(scope)
+        verdict = guard.before(ip)
+        if verdict is None:
+            authorization = [value for name, value in scope["headers"] if name == b"authorization"]
+            verdict = served.authenticator.check(
+                scope["method"], request_target(scope), authorization
+            )
+            if verdict.ok:
+                return True
+            guard.failed(ip)
+        # The reason goes to the log, never to the client; no header, query or secret is logged.
+        auth_logger.warning(
+            "auth rejected: %s",
+            verdict.reason,
+            extra={
+                "outcome": "rejected",
+                "reason": verdict.reason,
+                "status": verdict.status,
+                "route": served.route.name,
+                "client_ip": ip,
+                "scheme": served.authenticator.scheme,
+            },
+        )
+        await send_rejection(send, verdict)
+        return False
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_body:
+                    raise InboundError(f"the body is larger than {self.max_body} bytes", status=413)
+                break
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InboundError("the client went away", status=400)
+            chunk: bytes = message.get("body", b"")
+            body += chunk
+            if len(body) > self.max_body:
+                raise InboundError(f"the body is larger than {self.max_body} bytes", status=413)
+            if not message.get("more_body", False):
+                return body

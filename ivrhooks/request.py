@@ -1,0 +1,142 @@
+"""The action-URL request as handlers see it, and the parsing of what the PBX sends.
+
+PortSIP (``portsip.md`` §1) sends ``from``, ``to``, ``input``, ``from_name``, ``account_name`` and,
+since late 2025, ``session_id``: in the query string for GET, as a JSON object for POST. Every value
+is a string. The POST ``Content-Type`` is not documented, so a JSON object is accepted whatever the
+header says, and a form body too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+from urllib.parse import parse_qsl
+
+from ivrhooks.errors import InboundError
+
+__all__ = ["MAX_BODY", "ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
+
+Kind = Literal["DTMF", "CALLER"]
+
+#: A PBX request body is a handful of short fields; anything larger is not from a PBX.
+MAX_BODY = 8 * 1024
+_MAX_FIELDS = 32
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class ActionRequest:
+    """One call event from the PBX: who calls, which receptionist, what was keyed."""
+
+    caller: str
+    """The caller's number (``from``)."""
+    to: str
+    """The receptionist's extension number (``to``)."""
+    digits: str
+    """The DTMF digits the caller keyed (``input``); empty for a caller-mask event."""
+    caller_name: str
+    """The caller's display name (``from_name``); may be empty."""
+    receptionist: str
+    """The receptionist's name (``account_name``)."""
+    session_id: str | None
+    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
+    kind: Kind
+    """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
+    method: str
+    """``"GET"`` or ``"POST"``."""
+    fields: dict[str, str] = field(repr=False)
+    """Every field as the PBX sent it, unknown ones included."""
+    route: str = ""
+    """The name of the route that received the request."""
+    deadline: float = 0.0
+    """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
+
+    @classmethod
+    def from_fields(
+        cls,
+        fields: dict[str, str],
+        *,
+        kind: Kind,
+        method: str,
+        route: str = "",
+        deadline: float = 0.0,
+    ) -> ActionRequest:
+        """Build a request from parsed fields; ``from`` and ``to`` are required."""
+        missing = [name for name in ("from", "to") if not fields.get(name)]
+        if missing:
+            raise InboundError(f"missing required field(s): {', '.join(missing)}")
+        get = fields.get
+        return cls(
+            caller=fields["from"],
+            to=fields["to"],
+            digits=get("input", ""),
+            caller_name=get("from_name", ""),
+            receptionist=get("account_name", ""),
+            session_id=get("session_id") or None,
+            kind=kind,
+            method=method,
+            fields=fields,
+            route=route,
+            deadline=deadline,
+        )
+
+    def time_left(self) -> float:
+        """Seconds left before the decision is due (for timeouts on calls the handler makes)."""
+        import asyncio
+
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+
+def fields_from_query(query: bytes) -> dict[str, str]:
+    """Fields from a GET query string; percent-escapes must decode as UTF-8."""
+    if not query:
+        return {}
+    try:
+        pairs = parse_qsl(
+            query.decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
+            max_num_fields=_MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InboundError(f"the query string is not valid: {type(exc).__name__}") from None
+    return _unique(pairs)
+
+
+def fields_from_body(body: bytes) -> dict[str, str]:
+    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body."""
+    if len(body) > MAX_BODY:
+        raise InboundError(f"the body is larger than {MAX_BODY} bytes", status=413)
+    text = body.strip()
+    if not text:
+        return {}
+    if text[:1] in b'{["0123456789-':
+        try:
+            data = json.loads(text, object_pairs_hook=_unique)
+        except (ValueError, RecursionError):
+            raise InboundError("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise InboundError("the body must be a JSON object")
+        return {key: _as_text(key, value) for key, value in data.items()}
+    # A form body: application/x-www-form-urlencoded, whatever the header said.
+    return fields_from_query(text)
+
+
+def _as_text(key: str, value: object) -> str:
+    # PortSIP sends every value as a string; a number is tolerated, anything else is not a PBX.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InboundError(f"field {key!r} must be a string")
+
+
+def _unique(pairs: list[tuple[str, _T]]) -> dict[str, _T]:
+    fields: dict[str, _T] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise InboundError(f"field {key!r} is given more than once")
+        fields[key] = value
+    return fields

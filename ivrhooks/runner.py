@@ -1,0 +1,126 @@
+"""Run a handler under a deadline, and fall back when it does not produce a decision in time.
+
+The PBX waits ``request_timeout`` seconds (default 2) for an answer, and what it does after a
+timeout or a bad answer is not documented (``portsip.md`` §2), so every request gets a valid
+decision before its deadline: an async handler that overruns is cancelled; a sync handler runs in
+a thread, which may finish later but never delays the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Literal
+
+from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
+from ivrhooks.request import ActionRequest
+from ivrhooks.routes import Handler
+
+__all__ = ["FallbackCause", "Outcome", "decide"]
+
+logger = logging.getLogger("ivrhooks.handler")
+
+FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist"]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What answered a request and why."""
+
+    decision: Decision
+    handler: str
+    """``"route"``, ``"fallback"`` or ``"default"`` (the built-in ``repeat()``)."""
+    cause: FallbackCause | None = None
+    deadline_hit: bool = False
+
+
+async def _invoke(
+    handler: Handler,
+    is_async: bool,
+    request: ActionRequest,
+    deadline: float,
+    executor: Executor | None,
+) -> Decision:
+    loop = asyncio.get_running_loop()
+    if is_async:
+        async with asyncio.timeout_at(deadline):
+            result = await handler(request)
+    else:
+        future = loop.run_in_executor(executor, handler, request)
+        async with asyncio.timeout_at(deadline):
+            result = await future
+    return coerce_decision(result)
+
+
+async def _attempt(
+    handler: Handler,
+    is_async: bool,
+    request: ActionRequest,
+    deadline: float,
+    executor: Executor | None,
+    what: str,
+) -> tuple[Decision | None, FallbackCause | None]:
+    """Run one handler; on failure log why (with the traceback) and say which cause it was."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await _invoke(handler, is_async, request, deadline, executor), None
+    except TimeoutError:
+        if loop.time() >= deadline:
+            logger.error(
+                "%s overran its deadline",
+                what,
+                extra={"route": request.route, "session_id": request.session_id},
+            )
+            return None, "timeout"
+        logger.exception(
+            "%s raised", what, extra={"route": request.route, "session_id": request.session_id}
+        )
+        return None, "error"
+    except InvalidDecisionError:
+        logger.exception(
+            "%s returned an invalid decision",
+            what,
+            extra={"route": request.route, "session_id": request.session_id},
+        )
+        return None, "invalid"
+    except Exception:
+        logger.exception(
+            "%s raised", what, extra={"route": request.route, "session_id": request.session_id}
+        )
+        return None, "error"
+
+
+async def decide(
+    handler: Handler | None,
+    is_async: bool,
+    fallback: Handler | None,
+    fallback_is_async: bool,
+    request: ActionRequest,
+    *,
+    handler_deadline: float,
+    deadline: float,
+    executor: Executor | None,
+    cause: FallbackCause | None = None,
+) -> Outcome:
+    """The decision for ``request``: the handler's, else the fallback's, else ``repeat()``.
+
+    ``handler=None`` (with a ``cause``) goes straight to the fallback. The handler must finish by
+    ``handler_deadline``; the fallback by ``deadline``, which leaves it a reserved slice.
+    """
+    if handler is not None:
+        decision, cause = await _attempt(
+            handler, is_async, request, handler_deadline, executor, "handler"
+        )
+        if decision is not None:
+            return Outcome(decision, "route")
+    deadline_hit = cause == "timeout"
+    if fallback is not None:
+        decision, failure = await _attempt(
+            fallback, fallback_is_async, request, deadline, executor, "fallback"
+        )
+        if decision is not None:
+            return Outcome(decision, "fallback", cause, deadline_hit)
+        deadline_hit = deadline_hit or failure == "timeout"
+    return Outcome(repeat(), "default", cause, deadline_hit)

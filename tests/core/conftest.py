@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from ivrhooks import IVRHooks
+
+
+def new_app(receptionists: list[str] | None = None, **options: Any) -> IVRHooks:
+    """An app for receiver tests; auth is covered by tests/auth, so it is off here."""
+    options.setdefault("auth", "none")
+    options.setdefault("allow_no_auth", True)
+    options.setdefault("env", False)
+    return IVRHooks(receptionists=receptionists or ["8000"], **options)
+
+
+@pytest.fixture
+def client_for() -> Callable[[IVRHooks], httpx.AsyncClient]:
+    """An in-process httpx client for an app (ASGI transport, no network)."""
+
+    def make(app: IVRHooks) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pbx")
+
+    return make

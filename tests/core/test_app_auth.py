@@ -1,0 +1,153 @@
+"""The app enforces each route's auth before anything else; configuration mistakes fail early."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
+from ivrhooks.auth import StaticCredentials, derive_credentials
+
+CALL = {"from": "101", "to": "8000", "input": "1"}
+
+
+def build(**options: object) -> tuple[IVRHooks, list[str]]:
+    app = IVRHooks(receptionists=["8000"], secret="s3cret-for-tests-0123", env=False, **options)  # type: ignore[arg-type]
+    called: list[str] = []
+
+    @app.dtmf("1")
+    async def one(req: ActionRequest) -> object:
+        called.append("one")
+        return call("100")
+
+    @app.dtmf("2", auth="bearer")
+    async def two(req: ActionRequest) -> object:
+        called.append("two")
+        return call("200")
+
+    return app, called
+
+
+def client(app: IVRHooks) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pbx")
+
+
+async def test_basic_is_the_default_and_uses_the_derived_credentials(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, called = build()
+    creds = derive_credentials("s3cret-for-tests-0123", "one")
+    assert app.credentials_for(app.routes[0]) == creds
+    with caplog.at_level(logging.WARNING, logger="ivrhooks.auth"):
+        async with client(app) as c:
+            anonymous = await c.post("/hooks/one", json=CALL)
+            wrong = await c.post("/hooks/one", json=CALL, auth=("aaaaaa", "bbbbbb"))
+            right = await c.post("/hooks/one", json=CALL, auth=(creds.username, creds.password))
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Basic ")
+    assert wrong.status_code == 401 and wrong.json() == anonymous.json()
+    assert right.json()["destination"] == "100"
+    assert called == ["one"]
+    reasons = [getattr(r, "reason", None) for r in caplog.records]
+    assert "missing" in reasons
+    assert creds.password not in caplog.text
+
+
+async def test_a_route_can_override_the_scheme() -> None:
+    app, called = build()
+    creds = derive_credentials("s3cret-for-tests-0123", "two")
+    async with client(app) as c:
+        basic = await c.post(
+            "/hooks/two", json={**CALL, "input": "2"}, auth=(creds.username, creds.password)
+        )
+        bearer = await c.post(
+            "/hooks/two",
+            json={**CALL, "input": "2"},
+            headers={"authorization": f"Bearer {creds.token}"},
+        )
+    assert basic.status_code == 401 and basic.headers["www-authenticate"].startswith("Bearer")
+    assert bearer.json()["destination"] == "200"
+    assert called == ["two"]
+
+
+async def test_static_credentials_for_a_hand_configured_action_url() -> None:
+    app = IVRHooks(receptionists=["8000"], secret="x" * 20, env=False)
+
+    @app.caller("5551234", credentials=StaticCredentials(username="portal", password="hand1234"))
+    def vip(req: ActionRequest) -> object:
+        return "300"
+
+    assert app.credentials_for(app.routes[0]) is None, "hand-configured: never registered"
+    async with client(app) as c:
+        r = await c.get("/hooks/vip?from=5551234&to=8000", auth=("portal", "hand1234"))
+        derived = derive_credentials("x" * 20, "vip")
+        r2 = await c.get(
+            "/hooks/vip?from=5551234&to=8000", auth=(derived.username, derived.password)
+        )
+    assert r.json()["destination"] == "300"
+    assert r2.status_code == 401
+
+
+def test_no_auth_must_be_explicit() -> None:
+    with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
+        IVRHooks(receptionists=["8000"], auth="none", env=False)
+    app = IVRHooks(receptionists=["8000"], env=False)
+    with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
+        app.dtmf("1", auth="none", name="open")(lambda req: "1")
+
+
+def test_a_real_pbx_without_a_secret_fails_saying_what_to_set() -> None:
+    with pytest.raises(ConfigurationError, match="IVRHOOKS_SECRET"):
+        IVRHooks(
+            receptionists=["8000"],
+            env={
+                "IVRHOOKS_PBX_URL": "https://pbx.example.com:8887/api",
+                "IVRHOOKS_PBX_TOKEN": "t" * 20,
+            },
+        )
+
+
+def test_without_a_pbx_a_random_secret_is_generated_and_said(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
+        a = IVRHooks(receptionists=["8000"], env=False)
+        b = IVRHooks(receptionists=["8000"], env=False)
+    assert a.config.secret_generated and a.config.secrets.current != b.config.secrets.current
+    assert "generated a random" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"IVRHOOKS_AUTH": "magic"}, "IVRHOOKS_AUTH"),
+        ({"IVRHOOKS_REQUEST_TIMEOUT": "soon"}, "IVRHOOKS_REQUEST_TIMEOUT"),
+        ({"IVRHOOKS_RECEPTIONISTS": "8000,12"}, "IVRHOOKS_RECEPTIONISTS"),
+        ({"IVRHOOKS_METHOD": "PUT"}, "IVRHOOKS_METHOD"),
+        ({"IVRHOOKS_PUBLIC_URL": "pbx.example.com"}, "IVRHOOKS_PUBLIC_URL"),
+        ({"IVRHOOKS_PBX_URL": "https://pbx/api"}, "IVRHOOKS_PBX_USERNAME"),
+    ],
+    ids=["auth", "timeout", "receptionists", "method", "public-url", "pbx-login"],
+)
+def test_bad_environment_names_the_variable(environ: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        IVRHooks(receptionists=["8000"], env=environ)
+
+
+def test_environment_overrides_the_code() -> None:
+    app = IVRHooks(
+        receptionists=["8000"],
+        auth="basic",
+        env={
+            "IVRHOOKS_RECEPTIONISTS": "9000, 9001",
+            "IVRHOOKS_AUTH": "Digest",
+            "IVRHOOKS_METHOD": "get",
+            "IVRHOOKS_SECRET": "from-env-secret-0123",
+        },
+    )
+    assert app.config.receptionists == ("9000", "9001")
+    assert app.table.receptionists == ("9000", "9001")
+    assert (app.config.auth, app.config.method) == ("digest", "GET")
+    assert app.config.secrets.current == "from-env-secret-0123"

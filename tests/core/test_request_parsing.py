@@ -1,0 +1,105 @@
+"""Parsing what the PBX sends (portsip.md §1): query strings, JSON and form bodies."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivrhooks import ActionRequest, InboundError
+from ivrhooks.request import MAX_BODY, fields_from_body, fields_from_query
+
+
+def test_query_string_fields_with_utf8_and_reserved_characters() -> None:
+    fields = fields_from_query(
+        b"session_id=12345678&from=101&to=888&input=22&from_name=J%C3%A9%2B%26&account_name=Sales"
+    )
+    assert fields == {
+        "session_id": "12345678",
+        "from": "101",
+        "to": "888",
+        "input": "22",
+        "from_name": "Jé+&",
+        "account_name": "Sales",
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"from": "101", "to": "8000", "input": "1"}',
+        b'  {"from": "101", "to": "8000", "input": "1"}\n',
+        b"from=101&to=8000&input=1",
+        b'{"from": 101, "to": "8000", "input": "1"}',
+    ],
+    ids=["json", "json-whitespace", "form", "json-number-tolerated"],
+)
+def test_body_forms_accepted(body: bytes) -> None:
+    fields = fields_from_body(body)
+    assert (fields["from"], fields["to"], fields["input"]) == ("101", "8000", "1")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"[1, 2]", 400),
+        (b'"text"', 400),
+        (b"123", 400),
+        (b"{not json", 400),
+        (b'{"from": {"nested": 1}}', 400),
+        (b'{"from": true}', 400),
+        (b'{"from": "1", "from": "2"}', 400),
+        (b"from=1&from=2", 400),
+        (b"from=%ff", 400),
+        (b"[" * 5000, 400),
+        (b"[" * 100_000, 413),
+        (b'{"a": "' + b"x" * MAX_BODY + b'"}', 413),
+    ],
+    ids=[
+        "array",
+        "string",
+        "number",
+        "bad-json",
+        "nested",
+        "bool",
+        "dup-json",
+        "dup-form",
+        "bad-utf8",
+        "deep-nesting",
+        "huge-nesting",
+        "oversized",
+    ],
+)
+def test_malformed_bodies_are_400_or_413(body: bytes, status: int) -> None:
+    with pytest.raises(InboundError) as caught:
+        fields_from_body(body)
+    assert caught.value.status == status
+
+
+def test_request_needs_from_and_to() -> None:
+    with pytest.raises(InboundError, match="from"):
+        ActionRequest.from_fields({"to": "8000"}, kind="DTMF", method="GET")
+    with pytest.raises(InboundError, match="to"):
+        ActionRequest.from_fields({"from": "101", "to": ""}, kind="DTMF", method="GET")
+
+
+def test_request_maps_pbx_fields_to_names() -> None:
+    req = ActionRequest.from_fields(
+        {
+            "from": "101",
+            "to": "8000",
+            "input": "3",
+            "from_name": "Ann",
+            "account_name": "Main",
+            "x_new": "kept",
+        },
+        kind="DTMF",
+        method="POST",
+    )
+    assert (req.caller, req.to, req.digits, req.caller_name, req.receptionist) == (
+        "101",
+        "8000",
+        "3",
+        "Ann",
+        "Main",
+    )
+    assert req.session_id is None
+    assert req.fields["x_new"] == "kept"
