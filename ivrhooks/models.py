@@ -15,7 +15,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ActionUrl",
@@ -205,6 +212,18 @@ class _ActionUrlFields(_Write):
     username: Credential | None = None
     password: Credential | None = None
     token: Annotated[str, StringConstraints(min_length=1)] | None = None
+
+    @field_validator("caller_mask", "dtmf_mask")
+    @classmethod
+    def _unique_entries(cls, value: str | None) -> str | None:
+        # The PBX rejects a mask that lists an entry twice (admin guide "Action URL";
+        # reference/portsip.md §3). The full grammar lives in ivrhooks.masks.
+        if value:
+            entries = [e.strip() for e in value.split(";")]
+            dupes = sorted({e for e in entries if entries.count(e) > 1})
+            if dupes:
+                raise ValueError(f"duplicate entries are not allowed: {', '.join(dupes)}")
+        return value
 
     @model_validator(mode="after")
     def _credentials_for_auth(self) -> Self:

@@ -1,7 +1,8 @@
-"""Test helpers shipped as public API: a loopback server, and (see submodules) the fake PBX."""
+"""Test helpers shipped as public API: a loopback server, and the fake PBX."""
 
 from __future__ import annotations
 
+from ivrhooks.testing.fake_pbx import DialResult, FakePBX
 from ivrhooks.testing.server import bind_socket, serve
 
-__all__ = ["bind_socket", "serve"]
+__all__ = ["DialResult", "FakePBX", "bind_socket", "serve"]

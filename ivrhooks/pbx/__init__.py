@@ -1,0 +1,27 @@
+"""The PBX edge: an async client for PortSIP's Virtual Receptionist REST API."""
+
+from __future__ import annotations
+
+from ivrhooks.pbx.client import PBXClient
+from ivrhooks.pbx.errors import (
+    PBXAPIError,
+    PBXConnectionError,
+    PBXError,
+    PBXLoginError,
+    PBXNotFoundError,
+    PBXUnauthorizedError,
+    PBXValidationError,
+    TwoFactorRequiredError,
+)
+
+__all__ = [
+    "PBXAPIError",
+    "PBXClient",
+    "PBXConnectionError",
+    "PBXError",
+    "PBXLoginError",
+    "PBXNotFoundError",
+    "PBXUnauthorizedError",
+    "PBXValidationError",
+    "TwoFactorRequiredError",
+]

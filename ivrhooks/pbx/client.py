@@ -1,0 +1,204 @@
+"""``PBXClient``: the PortSIP Virtual Receptionist REST API over one ``httpx.AsyncClient``.
+
+Every request goes through :meth:`PBXClient.request`, the one chokepoint that adds the Bearer
+token, retries what is safe to retry, logs in again once on a 401 and maps failures onto
+``ivrhooks.pbx.errors``. Only GET and POST exist on this API (PortSIP REST "About").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import httpx
+
+from ivrhooks.pbx.errors import (
+    PBXAPIError,
+    PBXConnectionError,
+    PBXNotFoundError,
+    PBXUnauthorizedError,
+    PBXValidationError,
+)
+from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
+from ivrhooks.pbx.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from ivrhooks.pbx.tokens import TokenManager
+
+__all__ = ["PBXClient", "Retry"]
+
+log = logging.getLogger("ivrhooks.pbx")
+
+#: "all": retry connection errors and 429/502/503/504 (GET, update, destroy: repeating them is
+#: harmless). "connect": retry only when the request provably never reached the PBX (create).
+Retry = Literal["all", "connect"]
+
+# These never put a byte on the wire, so the PBX cannot have acted on the request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class PBXClient:
+    """An async client for the PBX's virtual receptionist REST API.
+
+    ``base_url`` includes ``/api`` (``https://pbx.example.com:8887/api``). Give ``username`` and
+    ``password`` (plus ``domain`` for a tenant user), or a static ``token``. Use it as
+    ``async with PBXClient(...) as pbx:``; the resource groups are ``pbx.ivr_servers``,
+    ``pbx.ivrs`` and ``pbx.action_urls``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        domain: str | None = None,
+        token: str | None = None,
+        verify: bool = True,
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        max_retry_time: float = 30.0,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 5.0,
+        max_retry_after: float = 30.0,
+        refresh_margin: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
+        )
+        self._retry = RetryPolicy(
+            max_attempts=max_attempts,
+            max_time=max_retry_time,
+            base=backoff_base,
+            cap=backoff_cap,
+            max_retry_after=max_retry_after,
+        )
+        self.tokens = TokenManager(
+            self._send_unauthenticated,
+            username=username,
+            password=password,
+            domain=domain,
+            token=token,
+            refresh_margin=refresh_margin,
+        )
+        self.ivr_servers = IvrServers(self)
+        self.ivrs = Ivrs(self)
+        self.action_urls = ActionUrls(self)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"PBXClient({self.base_url!r})"  # never the login or the token
+
+    async def _send_unauthenticated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        # Token endpoints: a login repeated after a 503 is harmless, so retry like a GET.
+        return await self._attempts(method, path, retry="all", authenticated=False, **kwargs)
+
+    async def request(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        retry: Retry = "all",
+    ) -> httpx.Response:
+        """Send one API request (``path`` relative to ``base_url``); errors raise ``PBXError``."""
+        response = await self._attempts(
+            method, path, retry=retry, authenticated=True, json=json, params=params
+        )
+        if response.status_code >= 400:
+            raise _api_error(response, method, path)
+        return response
+
+    async def _attempts(
+        self, method: str, path: str, *, retry: Retry, authenticated: bool, **kwargs: Any
+    ) -> httpx.Response:
+        attempt = 0
+        waited = 0.0
+        relogged = False
+        while True:
+            attempt += 1
+            headers: dict[str, str] = {}
+            token = ""
+            if authenticated:
+                token = await self.tokens.token()
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                reached = not isinstance(exc, _NOT_SENT)
+                error = PBXConnectionError(
+                    f"{method} {path}: {type(exc).__name__}: {exc}",
+                    method=method,
+                    path=path,
+                    reached=reached,
+                )
+                delay = self._retry.delay(attempt)
+                if (retry == "all" or not reached) and self._retry.allows(attempt, waited, delay):
+                    log.info("%s %s failed (%s); retrying", method, path, type(exc).__name__)
+                    waited += delay
+                    await asyncio.sleep(delay)
+                    continue
+                raise error from exc
+            status = response.status_code
+            if authenticated and status == 401 and not relogged:
+                relogged = True
+                attempt -= 1  # a fresh login is not a retry of a failing PBX
+                if await self.tokens.invalidate(token):
+                    log.info("the PBX refused the token; logging in again")
+                    continue
+            if status in RETRY_STATUSES and retry == "all":
+                delay = self._retry.delay(
+                    attempt, parse_retry_after(response.headers.get("Retry-After"))
+                )
+                if self._retry.allows(attempt, waited, delay):
+                    log.info("%s %s -> %d; retrying in %.2fs", method, path, status, delay)
+                    waited += delay
+                    started = time.monotonic()
+                    await asyncio.sleep(delay)
+                    waited += max(0.0, time.monotonic() - started - delay)
+                    continue
+            return response
+
+
+def _api_error(response: httpx.Response, method: str, path: str) -> PBXAPIError:
+    code, message, detail = "UNKNOWN", response.reason_phrase or "", None
+    try:
+        body = response.json()
+        first = body["errors"][0]
+        code = str(first.get("code") or "UNKNOWN")
+        message = str(first.get("message") or message)
+        detail = first.get("detail")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        pass
+    kwargs: dict[str, Any] = dict(
+        status=response.status_code,
+        code=code,
+        message=message,
+        detail=detail,
+        method=method,
+        path=path,
+    )
+    if response.status_code == 401:
+        return PBXUnauthorizedError(**kwargs)
+    if response.status_code == 404:
+        return PBXNotFoundError(**kwargs)
+    if code == "VALIDATE_FAILED":
+        return PBXValidationError(**kwargs)
+    return PBXAPIError(**kwargs)

@@ -1,0 +1,209 @@
+"""The three resource groups of the Virtual Receptionist REST API.
+
+Writes are validated with ``ivrhooks.models`` before anything is sent, so a bad field raises
+``pydantic.ValidationError`` naming it and the PBX never sees the request. Lists page
+transparently (``skip``/``top``, ``top`` <= 100 per PortSIP REST "About").
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from ivrhooks.models import (
+    ActionUrl,
+    ActionUrlCreate,
+    ActionUrlList,
+    ActionUrlUpdate,
+    Created,
+    Ivr,
+    IvrCreate,
+    IvrServer,
+    IvrServerCreate,
+    IvrServerStatus,
+    IvrServerUpdate,
+    IvrStatus,
+    IvrSummary,
+    IvrUpdate,
+    ListQuery,
+    Page,
+    to_wire,
+)
+
+if TYPE_CHECKING:
+    from ivrhooks.pbx.client import PBXClient
+
+__all__ = ["ActionUrls", "IvrServers", "Ivrs"]
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+def _seg(resource_id: str) -> str:
+    # Ids are opaque (REST "About"): never parsed, but always escaped into the path.
+    if not isinstance(resource_id, str) or not resource_id:
+        raise ValueError(f"id: must be a non-empty string, got {resource_id!r}")
+    return quote(resource_id, safe="")
+
+
+def _body(model: type[M], data: BaseModel | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if data is not None and fields:
+        raise TypeError("pass either a model instance or keyword fields, not both")
+    if data is None:
+        data = model.model_validate(fields)
+    elif not isinstance(data, BaseModel):
+        raise TypeError(f"expected {model.__name__} or keyword fields, got {type(data).__name__}")
+    elif not isinstance(data, model):
+        # A sibling write model (e.g. an ActionUrlCreate passed to update): same fields,
+        # checked against this endpoint's model.
+        data = model.model_validate(to_wire(data))
+    return to_wire(data)
+
+
+class _Group:
+    def __init__(self, client: PBXClient) -> None:
+        self._client = client
+
+    async def _get(self, path: str, model: type[R]) -> R:
+        response = await self._client.request("GET", path)
+        return model.model_validate(response.json())
+
+    async def _create(self, path: str, body: dict[str, Any]) -> str:
+        # A create that may have reached the PBX is not repeated: it could make a duplicate.
+        response = await self._client.request("POST", path, json=body, retry="connect")
+        return Created.model_validate(response.json()).id
+
+    async def _post(self, path: str, body: dict[str, Any] | None = None) -> None:
+        await self._client.request("POST", path, json=body)
+
+    async def _pages(
+        self,
+        path: str,
+        item: type[R],
+        *,
+        filter: str | None,
+        search: str | None,
+        orderby: str | None,
+        page_size: int,
+    ) -> AsyncIterator[R]:
+        query = ListQuery(filter=filter, search=search, orderby=orderby, top=page_size)
+        params = to_wire(query)
+        skip = 0
+        while True:
+            response = await self._client.request("GET", path, params={**params, "skip": skip})
+            page = Page[item].model_validate(response.json())  # type: ignore[valid-type]
+            for entry in page.items:
+                yield entry
+            skip += len(page.items)
+            if not page.items or (page.count is not None and skip >= page.count):
+                return
+            if page.count is None and len(page.items) < page_size:
+                return
+
+
+class IvrServers(_Group):
+    """``/ivr_servers``: IVR media servers (INTERNAL or EXTERNAL), not receptionists."""
+
+    def list(
+        self,
+        *,
+        filter: str | None = None,
+        search: str | None = None,
+        orderby: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[IvrServer]:
+        return self._pages(
+            "ivr_servers",
+            IvrServer,
+            filter=filter,
+            search=search,
+            orderby=orderby,
+            page_size=page_size,
+        )
+
+    async def create(self, data: IvrServerCreate | None = None, /, **fields: Any) -> str:
+        return await self._create("ivr_servers", _body(IvrServerCreate, data, fields))
+
+    async def get(self, server_id: str) -> IvrServer:
+        return await self._get(f"ivr_servers/{_seg(server_id)}", IvrServer)
+
+    async def update(
+        self, server_id: str, data: IvrServerUpdate | None = None, /, **fields: Any
+    ) -> None:
+        body = _body(IvrServerUpdate, data, fields)
+        await self._post(f"ivr_servers/{_seg(server_id)}", body)
+
+    async def status(self, server_id: str) -> IvrServerStatus:
+        return await self._get(f"ivr_servers/{_seg(server_id)}/status", IvrServerStatus)
+
+    async def destroy(self, server_id: str) -> None:
+        await self._post(f"ivr_servers/{_seg(server_id)}/destroy")
+
+
+class Ivrs(_Group):
+    """``/ivrs``: virtual receptionists. Lists yield summaries; ``get`` the full object."""
+
+    def list(
+        self,
+        *,
+        filter: str | None = None,
+        search: str | None = None,
+        orderby: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[IvrSummary]:
+        return self._pages(
+            "ivrs",
+            IvrSummary,
+            filter=filter,
+            search=search,
+            orderby=orderby,
+            page_size=page_size,
+        )
+
+    async def create(self, data: IvrCreate | None = None, /, **fields: Any) -> str:
+        return await self._create("ivrs", _body(IvrCreate, data, fields))
+
+    async def get(self, ivr_id: str) -> Ivr:
+        return await self._get(f"ivrs/{_seg(ivr_id)}", Ivr)
+
+    async def update(self, ivr_id: str, data: IvrUpdate | None = None, /, **fields: Any) -> None:
+        await self._post(f"ivrs/{_seg(ivr_id)}", _body(IvrUpdate, data, fields))
+
+    async def status(self, ivr_id: str) -> IvrStatus:
+        return await self._get(f"ivrs/{_seg(ivr_id)}/status", IvrStatus)
+
+    async def destroy(self, ivr_id: str) -> None:
+        await self._post(f"ivrs/{_seg(ivr_id)}/destroy")
+
+
+class ActionUrls(_Group):
+    """``/ivrs/{id}/action_urls``: no list parameters, ``{"items": [...]}`` only."""
+
+    async def list(self, ivr_id: str) -> list[ActionUrl]:
+        return (await self._get(f"ivrs/{_seg(ivr_id)}/action_urls", ActionUrlList)).items
+
+    async def create(
+        self, ivr_id: str, data: ActionUrlCreate | None = None, /, **fields: Any
+    ) -> str:
+        body = _body(ActionUrlCreate, data, fields)
+        return await self._create(f"ivrs/{_seg(ivr_id)}/action_urls", body)
+
+    async def get(self, ivr_id: str, url_id: str) -> ActionUrl:
+        return await self._get(f"ivrs/{_seg(ivr_id)}/action_urls/{_seg(url_id)}", ActionUrl)
+
+    async def update(
+        self,
+        ivr_id: str,
+        url_id: str,
+        data: ActionUrlUpdate | ActionUrlCreate | None = None,
+        /,
+        **fields: Any,
+    ) -> None:
+        body = _body(ActionUrlUpdate, data, fields)
+        await self._post(f"ivrs/{_seg(ivr_id)}/action_urls/{_seg(url_id)}", body)
+
+    async def destroy(self, ivr_id: str, url_id: str) -> None:
+        await self._post(f"ivrs/{_seg(ivr_id)}/action_urls/{_seg(url_id)}/destroy")

@@ -1,0 +1,139 @@
+"""``FakePBX``: PortSIP's Virtual Receptionist REST API and its action-URL calls, in-process.
+
+``FakePBX(...).app`` is a Starlette app serving, under ``/api``, the 17 seed endpoints and
+both generations of token endpoints; serve it with ``ivrhooks.testing.serve``::
+
+    pbx = FakePBX()
+    ivr_id = pbx.add_ivr("8000", "Main")
+    async with serve(pbx.app) as base:
+        async with PBXClient(base + "/api", username=pbx.username, password=pbx.password) as c:
+            ...
+        result = await pbx.dial(to="8000", caller="101", digits="1")
+
+State lives in memory, or in a SQLite file with ``db=path``. Tests read it directly
+(``action_urls("8000")``, ``counters``) and inject faults (``faults``, ``fail_next``,
+``expire_tokens``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from ivrhooks.models import ActionUrl, Ivr
+from ivrhooks.testing.fake_pbx.api import Counters, Faults, build_app
+from ivrhooks.testing.fake_pbx.dial import DialResult, fire, pick_action_url, request_fields
+from ivrhooks.testing.fake_pbx.resources import APIError, Resources
+from ivrhooks.testing.fake_pbx.store import Store
+from ivrhooks.testing.fake_pbx.tokens import TokenIssuer
+
+__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "Counters", "DialResult", "FakePBX", "Faults"]
+
+DEFAULT_USERNAME = "admin"
+# A throwaway login for the fake only; the CLI prints it.
+DEFAULT_PASSWORD = "fakepbx"  # noqa: S105 - not a secret: a fake's documented default
+
+
+class FakePBX:
+    """An in-memory (or SQLite-backed) stand-in for a PortSIP PBX."""
+
+    def __init__(
+        self,
+        *,
+        username: str = DEFAULT_USERNAME,
+        password: str = DEFAULT_PASSWORD,
+        token_ttl: float = 3600.0,
+        sign_in_supported: bool = True,
+        two_factor: bool = False,
+        db: str | Path | None = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+        #: False emulates a PBX older than v22.2: /auth/sign_in answers 404.
+        self.sign_in_supported = sign_in_supported
+        self.tokens = TokenIssuer(
+            username=username, password=password, ttl=token_ttl, two_factor=two_factor
+        )
+        self.store = Store(db)
+        self.resources = Resources(self.store)
+        self.counters = Counters()
+        self.faults = Faults()
+        if not any(s.get("type") == "INTERNAL" for s in self.store.ivr_servers.values()):
+            # Every PortSIP PBX has one built-in INTERNAL media server (seed: /ivr_servers).
+            body = {"name": "Internal", "ipv4": "127.0.0.1"}
+            self.resources.create_server(body, kind="INTERNAL")
+        self.app: Starlette = build_app(self)
+
+    # --- test conveniences (no HTTP, not counted) -------------------------------------
+
+    def add_ivr(self, extension_number: str, name: str, *, pin: str = "1234") -> str:
+        """Create a receptionist directly; returns its id. Bad values raise ``ValueError``."""
+        try:
+            return self.resources.create_ivr(
+                {"extension_number": extension_number, "name": name, "pin": pin}
+            )
+        except APIError as exc:
+            raise ValueError(exc.message) from None
+
+    def ivr(self, extension_number: str) -> Ivr:
+        for row in self.store.ivrs.values():
+            if row["extension_number"] == extension_number:
+                return Ivr.model_validate(row)
+        raise LookupError(f"extension_number: no virtual receptionist {extension_number!r}")
+
+    def ivrs(self) -> list[Ivr]:
+        return [Ivr.model_validate(row) for row in self.store.ivrs.values()]
+
+    def action_urls(self, extension_number: str) -> list[ActionUrl]:
+        ivr_id = self.ivr(extension_number).id
+        rows = self.store.action_urls.get(ivr_id, {}).values()
+        return [ActionUrl.model_validate(row) for row in rows]
+
+    def reset_counters(self) -> None:
+        self.counters = Counters()
+
+    def expire_tokens(self) -> None:
+        """Every access token issued so far is now expired (refresh tokens still work)."""
+        self.tokens.expire_all()
+
+    def fail_next(self, count: int, status: int = 503, *, retry_after: str | None = None) -> None:
+        """The next ``count`` resource requests answer ``status`` without touching state."""
+        if count < 0 or not 400 <= status <= 599:
+            raise ValueError("fail_next: count must be >= 0 and status 400..599")
+        self.faults.fail_count, self.faults.fail_status = count, status
+        self.faults.retry_after = retry_after
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- calls ------------------------------------------------------------------------
+
+    async def dial(
+        self,
+        to: str,
+        caller: str,
+        digits: str = "",
+        caller_name: str = "",
+        *,
+        session_id: str | None = None,
+    ) -> DialResult:
+        """Place a call to receptionist ``to`` from ``caller``, keying ``digits``.
+
+        Fires at most one action URL (CALLER type first, then DTMF) and never raises for
+        network errors; an unknown ``to`` raises ``LookupError``.
+        """
+        ivr = self.ivr(to)
+        fields = request_fields(
+            caller=caller,
+            to=to,
+            digits=digits,
+            caller_name=caller_name,
+            account_name=ivr.name or "",
+            session_id=session_id,
+        )
+        picked = pick_action_url(self.action_urls(to), caller=caller, digits=digits)
+        if picked is None:
+            return DialResult(action_url=None, fields=fields)
+        url, value = picked
+        return await fire(url, {**fields, "input": value})
