@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -64,6 +65,7 @@ class PBXClient:
         max_retry_after: float = 30.0,
         refresh_margin: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self._http = httpx.AsyncClient(
@@ -83,6 +85,7 @@ class PBXClient:
             domain=domain,
             token=token,
             refresh_margin=refresh_margin,
+            clock=clock,
         )
         self.ivr_servers = IvrServers(self)
         self.ivrs = Ivrs(self)

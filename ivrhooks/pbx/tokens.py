@@ -58,9 +58,8 @@ class TokenManager:
         self._password = password
         self._domain = domain
         self._access: str | None = token
-        self._static = token is not None
         self._refresh: str | None = None
-        self._expires_at: float | None = None
+        self._refresh_at: float | None = None
         self._margin = refresh_margin
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -95,13 +94,11 @@ class TokenManager:
             if self._access == stale:
                 self._access = None
                 self._refresh = None
-                self._expires_at = None
+                self._refresh_at = None
             return True
 
     def _due(self) -> bool:
-        if self._expires_at is None:
-            return False
-        return self._clock() >= self._expires_at - self._margin
+        return self._refresh_at is not None and self._clock() >= self._refresh_at
 
     def _accept(self, response: httpx.Response, what: str) -> None:
         try:
@@ -122,11 +119,10 @@ class TokenManager:
         self._access = body.access_token
         self._refresh = body.refresh_token
         # expires_in varies between builds (1800 and 3600 seen): always read it (§4).
+        # A token shorter-lived than twice the margin is refreshed at half its life.
         ttl = body.expires_in
-        self._expires_at = None if ttl is None else self._clock() + ttl
-        if ttl is not None and ttl <= self._margin:
-            # A token shorter-lived than our margin: refresh at half its life instead.
-            self._expires_at = self._clock() + ttl / 2 + self._margin
+        margin = None if ttl is None else min(self._margin, ttl / 2)
+        self._refresh_at = None if ttl is None else self._clock() + ttl - (margin or 0.0)
 
     async def _login(self) -> None:
         if not self.can_login:

@@ -17,6 +17,8 @@ State lives in memory, or in a SQLite file with ``db=path``. Tests read it direc
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -47,13 +49,14 @@ class FakePBX:
         sign_in_supported: bool = True,
         two_factor: bool = False,
         db: str | Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.username = username
         self.password = password
         #: False emulates a PBX older than v22.2: /auth/sign_in answers 404.
         self.sign_in_supported = sign_in_supported
         self.tokens = TokenIssuer(
-            username=username, password=password, ttl=token_ttl, two_factor=two_factor
+            username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
         self.store = Store(db)
         self.resources = Resources(self.store)

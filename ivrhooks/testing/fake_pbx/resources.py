@@ -159,7 +159,7 @@ class Resources:
         for field, kind in (("dtmf_mask", "DTMF"), ("caller_mask", "CALLER")):
             if row[field]:
                 try:
-                    compile_mask(row[field], kind)  # type: ignore[arg-type]
+                    compile_mask(row[field], kind)
                 except MaskError as exc:
                     raise _invalid(field, str(exc)) from None
         return row

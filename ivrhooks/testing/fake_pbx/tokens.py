@@ -69,6 +69,9 @@ class TokenIssuer:
         expiry = self._access.get(token.strip())
         return expiry is not None and self._clock() < expiry
 
+    def revoke_refresh_tokens(self) -> None:
+        self._refresh.clear()
+
     def expire_all(self) -> None:
         """Make every issued access token expired (refresh tokens stay valid)."""
         for token in self._access:
