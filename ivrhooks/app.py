@@ -334,6 +334,12 @@ class IVRHooks:
                     state = await stack.enter_async_context(self._user_lifespan(self))
                     for key, value in (state or {}).items():
                         setattr(self.state, key, value)
+                if self.config.pbx is not None:
+                    # Imported here: registration needs the PBX client, serving alone does not.
+                    from ivrhooks.registration import Registration
+
+                    if not any(isinstance(s, Registration) for s in self.services):
+                        self.services.insert(0, Registration())
                 for service in self.services:
                     await stack.enter_async_context(service(self))
                 yield

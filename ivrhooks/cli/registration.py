@@ -1,0 +1,153 @@
+"""``ivrhooks plan|sync|unregister APP``: registration as one-shot commands.
+
+``plan`` reads the PBX and prints the writes per receptionist (exit 0 in sync, 2 when changes
+are pending), ``sync`` makes them once, ``unregister`` deletes every ``ivrhooks:`` entry of
+the app's receptionists. All three need a configured PBX (``IVRHOOKS_PBX_URL`` and a login).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from ivrhooks.app import IVRHooks
+from ivrhooks.cli import main
+from ivrhooks.cli.loader import load_app
+from ivrhooks.errors import IVRHooksError
+from ivrhooks.models import ActionUrlCreate, ActionUrlUpdate
+from ivrhooks.registration import (
+    Plan,
+    apply_plans,
+    client_for,
+    desired_state,
+    fetch_plans,
+    reconcile,
+    require_pbx,
+    unregister_plans,
+)
+
+__all__ = ["plan", "sync", "unregister"]
+
+T = TypeVar("T")
+
+#: ``plan`` exits with this when the PBX does not match the app (0 when it does).
+PENDING = 2
+
+
+def _masked(body: ActionUrlCreate | ActionUrlUpdate) -> dict[str, Any]:
+    data = body.model_dump(mode="json", exclude_unset=True)
+    for field in ("password", "token"):
+        if data.get(field):
+            data[field] = "***"
+    return data
+
+
+def plan_json(plans: list[Plan]) -> dict[str, Any]:
+    """The machine-readable plan (``--json``); secrets masked."""
+    return {
+        "in_sync": all(p.in_sync for p in plans),
+        "receptionists": [
+            {
+                "receptionist": p.receptionist,
+                "ivr_id": p.ivr_id,
+                "creates": [_masked(c) for c in p.creates],
+                "updates": [
+                    {
+                        "id": u.id,
+                        "name": u.name,
+                        "changed": list(u.changed),
+                        "body": _masked(u.body),
+                    }
+                    for u in p.updates
+                ],
+                "deletes": [{"id": d.id, "name": d.name, "reason": d.reason} for d in p.deletes],
+                "unchanged": p.unchanged,
+                "warnings": list(p.warnings),
+            }
+            for p in plans
+        ],
+    }
+
+
+def _echo_plan(plans: list[Plan]) -> None:
+    for p in plans:
+        state = "in sync" if p.in_sync else f"{p.writes} change(s)"
+        click.echo(f"receptionist {p.receptionist} (id {p.ivr_id}): {state}")
+        for c in p.creates:
+            mask = c.dtmf_mask or c.caller_mask
+            click.echo(f"  + create {c.name}  {c.type} {mask!r} -> {c.method} {c.url} ({c.auth})")
+        for u in p.updates:
+            click.echo(f"  ~ update {u.name} (id {u.id}): {', '.join(u.changed)}")
+        for d in p.deletes:
+            click.echo(f"  - delete {d.name} (id {d.id}): {d.reason}")
+        for w in p.warnings:
+            click.echo(f"  ! {w}")
+
+
+def _run(app_spec: str, work: Callable[[IVRHooks], Coroutine[Any, Any, T]]) -> T:
+    app = load_app(app_spec)
+    try:
+        return asyncio.run(work(app))
+    except IVRHooksError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("app_spec", metavar="APP")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(app_spec: str, as_json: bool) -> None:
+    """Show what registration would change on the PBX, without writing (exit 2: changes)."""
+
+    async def work(app: IVRHooks) -> list[Plan]:
+        config, state = require_pbx(app), desired_state(app)
+        async with client_for(config) as pbx:
+            rotating = app.config.secrets.previous is not None
+            return await fetch_plans(pbx, state, rewrite_hidden_secrets=rotating)
+
+    plans = _run(app_spec, work)
+    if as_json:
+        click.echo(json.dumps(plan_json(plans), indent=2))
+    else:
+        _echo_plan(plans)
+    if not all(p.in_sync for p in plans):
+        raise SystemExit(PENDING)
+
+
+@main.command()
+@click.argument("app_spec", metavar="APP")
+def sync(app_spec: str) -> None:
+    """Make the PBX's action URLs match APP once, then exit."""
+
+    async def work(app: IVRHooks) -> None:
+        config, state = require_pbx(app), desired_state(app)
+        async with client_for(config) as pbx:
+            rotating = app.config.secrets.previous is not None
+            report = await reconcile(pbx, state, rewrite_hidden_secrets=rotating)
+        _echo_plan([p for p in report.plans if not p.in_sync])
+        done = report.applied
+        click.echo(
+            f"in sync: {done.created} created, {done.updated} updated, {done.deleted} deleted "
+            f"on {len(report.plans)} receptionist(s)"
+        )
+
+    _run(app_spec, work)
+
+
+@main.command()
+@click.argument("app_spec", metavar="APP")
+def unregister(app_spec: str) -> None:
+    """Delete every action URL named ivrhooks:... from APP's receptionists."""
+
+    async def work(app: IVRHooks) -> None:
+        config = require_pbx(app)
+        async with client_for(config) as pbx:
+            plans = await unregister_plans(pbx, app.table.all_receptionists())
+            _echo_plan([p for p in plans if not p.in_sync])
+            done = await apply_plans(pbx, plans)
+        click.echo(f"deleted {done.deleted} action URL(s) named ivrhooks:...")
+
+    _run(app_spec, work)

@@ -1,0 +1,130 @@
+"""Desired state: the action URLs the app's routes ask for, per receptionist.
+
+Pure: app configuration in, validated ``ActionUrlCreate`` objects out. Every limit the PBX
+imposes is checked here, at startup, so a bad configuration fails before any request is sent
+(PortSIP REST action URL schema; reference/portsip.md §4: name <= 64, mask <= 255, url <= 128).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from ivrhooks.errors import ConfigurationError
+from ivrhooks.masks import Mask
+from ivrhooks.models import ActionUrlCreate
+
+if TYPE_CHECKING:
+    from ivrhooks.app import IVRHooks
+
+__all__ = [
+    "MANAGED_PREFIX",
+    "MAX_MASK",
+    "MAX_NAME",
+    "MAX_URL",
+    "DesiredUrl",
+    "desired_state",
+    "entry_name",
+    "is_managed",
+    "summary",
+]
+
+#: Every action URL ivrhooks writes is named with this prefix; no other entry is ever touched.
+MANAGED_PREFIX = "ivrhooks:"
+MAX_NAME = 64  # action URL ``name`` (seed schema)
+MAX_MASK = 255  # ``dtmf_mask`` / ``caller_mask`` (seed schema)
+# The seed says url <= 1024, newer OpenAPI files say <= 128: keep to the stricter one (§4).
+MAX_URL = 128
+
+_AUTH_MODES = {"basic": "BASIC", "digest": "DIGEST", "bearer": "BEARER", "none": "DISABLE"}
+
+
+@dataclass(frozen=True)
+class DesiredUrl:
+    """One action URL ivrhooks wants on one receptionist."""
+
+    route: str  # the route's name
+    mask: Mask  # the route's whole mask (for overlap warnings)
+    body: ActionUrlCreate  # the full object to create, or to send as an update
+
+
+def entry_name(route: str, chunk: int) -> str:
+    """``ivrhooks:<route>`` for the first chunk of a mask, ``ivrhooks:<route>#2`` onwards."""
+    return f"{MANAGED_PREFIX}{route}" + ("" if chunk == 1 else f"#{chunk}")
+
+
+def is_managed(name: str | None) -> bool:
+    return bool(name) and str(name).startswith(MANAGED_PREFIX)
+
+
+def desired_state(app: IVRHooks) -> dict[str, dict[str, DesiredUrl]]:
+    """``{extension_number: {entry name: DesiredUrl}}`` for every registrable route.
+
+    Routes with static credentials were configured by hand on the PBX and are skipped.
+    Raises ``ConfigurationError`` naming what to change when a limit would be exceeded.
+    """
+    public_url = app.config.public_url
+    if not public_url:
+        raise ConfigurationError(
+            "no public URL: set IVRHOOKS_PUBLIC_URL (or IVRHooks(public_url=...)) to the base "
+            "URL at which the PBX reaches this service, e.g. https://ivr.example.com"
+        )
+    state: dict[str, dict[str, DesiredUrl]] = {ext: {} for ext in app.table.all_receptionists()}
+    for route in app.routes:
+        if route.credentials is not None:
+            continue  # static credentials: an operator owns this action URL
+        url = public_url.rstrip("/") + app.path_of(route)
+        if len(url) > MAX_URL:
+            raise ConfigurationError(
+                f"route {route.name!r}: its action URL {url!r} is {len(url)} characters; the PBX "
+                f"keeps at most {MAX_URL}: shorten IVRHOOKS_PUBLIC_URL or the route's name"
+            )
+        scheme = app.scheme_of(route)
+        creds = app.credentials_for(route)
+        fields: dict[str, object] = {
+            "enabled": True,  # the PBX's schema default is false (§4): always send true
+            "type": route.kind,
+            "method": app.config.method,
+            "headers": "",
+            # Full object on update (§4): the mask of the other type is cleared explicitly.
+            "dtmf_mask": "",
+            "caller_mask": "",
+            "connection_timeout": app.config.request_timeout,
+            "request_timeout": app.config.request_timeout,
+            "url": url,
+            "auth": _AUTH_MODES[scheme],
+        }
+        if scheme in ("basic", "digest") and creds is not None:
+            fields["username"], fields["password"] = creds.username, creds.password
+        elif scheme == "bearer" and creds is not None:
+            fields["token"] = creds.token
+        mask_field = "dtmf_mask" if route.kind == "DTMF" else "caller_mask"
+        for number, chunk in enumerate(route.mask.chunks(MAX_MASK), start=1):
+            name = entry_name(route.name, number)
+            if len(name) > MAX_NAME:
+                raise ConfigurationError(
+                    f"route {route.name!r}: action URL name {name!r} exceeds {MAX_NAME} "
+                    "characters; shorten the route's name or its mask"
+                )
+            try:
+                body = ActionUrlCreate.model_validate({**fields, "name": name, mask_field: chunk})
+            except ValidationError as exc:
+                raise ConfigurationError(f"route {route.name!r}: {_first(exc)}") from None
+            for ext in app.table.receptionists_of(route):
+                state[ext][name] = DesiredUrl(route=route.name, mask=route.mask, body=body)
+    return state
+
+
+def _first(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "action URL"
+    return f"{where}: {error['msg']}"
+
+
+def summary(state: Mapping[str, Mapping[str, DesiredUrl]]) -> str:
+    """``"3 action URLs on 2 receptionists"``: for log lines."""
+    total = sum(len(urls) for urls in state.values())
+    return f"{total} action URLs on {len(state)} receptionists"

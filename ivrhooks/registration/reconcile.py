@@ -1,0 +1,104 @@
+"""One reconcile pass: resolve receptionists, read their action URLs, plan, apply.
+
+Routes -> desired action URLs (``desired``) -> plan against the PBX (``plan``) -> apply
+(``apply``): this module is the thin I/O loop around the pure steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ivrhooks.models import ActionUrl
+from ivrhooks.pbx import PBXClient
+from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
+from ivrhooks.registration.desired import DesiredUrl
+from ivrhooks.registration.plan import Delete, Plan, plan_receptionist
+from ivrhooks.registration.resolve import resolve_receptionists
+
+__all__ = ["Report", "fetch_plans", "reconcile", "unregister_plans"]
+
+log = logging.getLogger("ivrhooks.registration")
+
+State = Mapping[str, Mapping[str, DesiredUrl]]
+
+
+@dataclass(frozen=True)
+class Report:
+    plans: tuple[Plan, ...]
+    applied: Applied
+    seconds: float
+
+    @property
+    def drift(self) -> int:
+        """Writes the PBX needed (0: it already matched the app)."""
+        return sum(plan.writes for plan in self.plans)
+
+
+async def _existing(
+    pbx: PBXClient, ids: Mapping[str, str], concurrency: int
+) -> dict[str, list[ActionUrl]]:
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(ext: str) -> tuple[str, list[ActionUrl]]:
+        async with limit:
+            return ext, await pbx.action_urls.list(ids[ext])
+
+    return dict(await asyncio.gather(*(one(ext) for ext in ids)))
+
+
+async def fetch_plans(
+    pbx: PBXClient,
+    state: State,
+    *,
+    rewrite_hidden_secrets: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> list[Plan]:
+    """Read the PBX and plan each receptionist (no writes)."""
+    ids = await resolve_receptionists(pbx, list(state))
+    existing = await _existing(pbx, ids, concurrency)
+    plans = [
+        plan_receptionist(
+            ext, ids[ext], state[ext], existing[ext], rewrite_hidden_secrets=rewrite_hidden_secrets
+        )
+        for ext in state
+    ]
+    for plan in plans:
+        for warning in plan.warnings:
+            log.warning("%s", warning)
+    return plans
+
+
+async def reconcile(
+    pbx: PBXClient,
+    state: State,
+    *,
+    rewrite_hidden_secrets: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Report:
+    """Make the PBX match ``state``; an unchanged PBX costs reads only, zero writes."""
+    started = time.monotonic()
+    plans = await fetch_plans(
+        pbx, state, rewrite_hidden_secrets=rewrite_hidden_secrets, concurrency=concurrency
+    )
+    applied = await apply_plans(pbx, plans, concurrency=concurrency)
+    return Report(tuple(plans), applied, time.monotonic() - started)
+
+
+async def unregister_plans(
+    pbx: PBXClient, extensions: Sequence[str], *, concurrency: int = DEFAULT_CONCURRENCY
+) -> list[Plan]:
+    """Plans that delete every managed (``ivrhooks:``) entry of the receptionists."""
+    state: dict[str, dict[str, DesiredUrl]] = {ext: {} for ext in extensions}
+    plans = await fetch_plans(pbx, state, concurrency=concurrency)
+    return [
+        Plan(
+            p.receptionist,
+            p.ivr_id,
+            deletes=tuple(Delete(d.id, d.name, "unregister") for d in p.deletes),
+        )
+        for p in plans
+    ]
