@@ -19,6 +19,7 @@ from ivrhooks.cli import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import PBXConfig
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.logs import configure_logging
 from ivrhooks.registration import desired_state
 from ivrhooks.testing import FakePBX, bind_socket, serve
 
@@ -80,6 +81,10 @@ async def _serve(
             root_path=root_path,
             log_level=log_level,
             lifespan="on",
+            # JSON logs from configure_logging(); no access log: GET action URLs carry caller
+            # numbers in the query string.
+            log_config=None,
+            access_log=False,
         )
         server = uvicorn.Server(config)
         if embedded:
@@ -110,5 +115,6 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
         raise click.BadParameter(
             "start it with '/' and do not end it with '/'", param_hint="--root-path"
         )
+    configure_logging(log_level.upper())
     app = load_app(app_spec)
     asyncio.run(_serve(app, host, port, pbx_port, root_path.rstrip("/"), log_level))

@@ -144,10 +144,20 @@ class Registration:
                 )
                 if not app.ready:
                     app.ready_reason = f"registration failed: {exc}; retrying in {delay:.1f}s"
+                app.metrics.reconcile("error", 0, 0, 0, 0)
                 await self._bump(failed=True)
                 await asyncio.sleep(delay)
                 continue
             attempt = 0
+            applied = report.applied
+            app.metrics.reconcile(
+                "ok",
+                applied.created,
+                applied.updated,
+                applied.deleted,
+                # After the first sync, every write repairs drift (portal edits, a restarted PBX).
+                report.drift if self.successes else 0,
+            )
             # The PBX now holds credentials from the current secret only: stop accepting the old.
             app.config.secrets.retire_previous()
             app.ready, app.ready_reason = True, "ok"
