@@ -129,11 +129,6 @@ class IVRHooks:
                 "auth='none' lets anyone who can reach the service drive the receptionists; "
                 "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
             )
-        if self.config.secret_generated:
-            logger.warning(
-                "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
-                "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
-            )
         self.table = RouteTable(self.config.receptionists)
         self.deadline = self.config.deadline
         self.request_timeout = self.config.request_timeout
@@ -321,6 +316,11 @@ class IVRHooks:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         self._compile()
+        if self.config.secret_generated:
+            logger.warning(
+                "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
+                "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
+            )
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self._user_lifespan is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from ivrhooks.auth import AuthGuard, request_target, send_rejection
+from ivrhooks.auth import AuthGuard, authenticate, reject
 from ivrhooks.errors import InboundError
 from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.routes import Handler, Route
@@ -25,7 +25,6 @@ from ivrhooks.runner import FallbackCause, Outcome, decide
 __all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
 
 logger = logging.getLogger("ivrhooks.request")
-auth_logger = logging.getLogger("ivrhooks.auth")
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
@@ -93,8 +92,11 @@ class ActionEndpoint:
             await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
             return
         route = served.route
-        if served.authenticator is not None and not await self._authenticate(served, scope, send):
-            return
+        if served.authenticator is not None:
+            verdict, ip = authenticate(scope, served.authenticator, self.guard)
+            if not verdict.ok:
+                await reject(send, verdict, ip, served.authenticator)
+                return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
@@ -135,35 +137,6 @@ class ActionEndpoint:
         await send_json(send, 200, outcome.decision.body())
         if self.on_request is not None:
             self.on_request(request, outcome, loop.time() - start)
-
-    async def _authenticate(self, served: ServedRoute, scope: Scope, send: Send) -> bool:
-        """Check the credentials before anything else is read; answer the rejection if not."""
-        guard = self.guard
-        ip = guard.client_ip(scope)
-        verdict = guard.before(ip)
-        if verdict is None:
-            authorization = [value for name, value in scope["headers"] if name == b"authorization"]
-            verdict = served.authenticator.check(
-                scope["method"], request_target(scope), authorization
-            )
-            if verdict.ok:
-                return True
-            guard.failed(ip)
-        # The reason goes to the log, never to the client; no header, query or secret is logged.
-        auth_logger.warning(
-            "auth rejected: %s",
-            verdict.reason,
-            extra={
-                "outcome": "rejected",
-                "reason": verdict.reason,
-                "status": verdict.status,
-                "route": served.route.name,
-                "client_ip": ip,
-                "scheme": served.authenticator.scheme,
-            },
-        )
-        await send_rejection(send, verdict)
-        return False
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         for name, value in scope["headers"]:
