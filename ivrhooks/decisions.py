@@ -69,11 +69,25 @@ _STATIC_BODIES: dict[str, bytes] = {
 
 def call(destination: str | int) -> Decision:
     """Forward the call to ``destination`` (an extension or a phone number)."""
+    if type(destination) is str:
+        # Decisions are immutable: one per destination serves every call, without validating
+        # and building it again on each request (bounded, cleared when full).
+        decision = _CALLS.get(destination)
+        if decision is None:
+            decision = Decision("call", destination)
+            if len(_CALLS) >= _MAX_CALLS:
+                _CALLS.clear()
+            _CALLS[destination] = decision
+        return decision
     if isinstance(destination, bool) or not isinstance(destination, str | int):
         raise InvalidDecisionError(
             f"call() needs a number to dial as a string, got {type(destination).__name__}"
         )
     return Decision("call", str(destination))
+
+
+_MAX_CALLS = 4096
+_CALLS: dict[str, Decision] = {}
 
 
 _HANGUP = Decision("hangup")

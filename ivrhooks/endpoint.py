@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -36,6 +36,11 @@ class ServedRoute:
     route: Route
     receptionists: frozenset[str]
     authenticator: Any = None  # ivrhooks.auth.Authenticator, or None when auth is off
+    is_async: bool = field(init=False)
+    """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
+
+    def __post_init__(self) -> None:
+        self.is_async = self.route.is_async
 
 
 async def send_json(
@@ -126,7 +131,7 @@ class ActionEndpoint:
             )
         outcome = await decide(
             None if cause else route.handler,
-            route.is_async,
+            served.is_async,
             self.fallback,
             self.fallback_is_async,
             request,

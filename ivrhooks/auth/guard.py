@@ -20,6 +20,7 @@ __all__ = ["AuthGuard"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_CACHE_SIZE = 1024
 
 
 def _networks(field: str, values: Sequence[str]) -> tuple[Network, ...]:
@@ -67,6 +68,20 @@ class AuthGuard:
         self.max_tracked = max_tracked
         # key -> times of the most recent failures (at most max_failures of them)
         self._failures: dict[str, deque[float]] = {}
+        # Parsing an address costs more than the Basic check itself, and a PBX calls from a
+        # handful of addresses: remember the canonical form of the ones seen (bounded).
+        self._canonical_cache: dict[str, tuple[str, Address | None]] = {}
+
+    def _canonical(self, text: str) -> tuple[str, Address | None]:
+        """``text`` as a canonical address string (itself if not an address), and the address."""
+        hit = self._canonical_cache.get(text)
+        if hit is None:
+            addr = _address(text)
+            hit = (str(addr) if addr is not None else text, addr)
+            if len(self._canonical_cache) >= _CACHE_SIZE:
+                self._canonical_cache.clear()
+            self._canonical_cache[text] = hit
+        return hit
 
     def _trusted(self, addr: Address | None) -> bool:
         return addr is not None and any(addr in net for net in self._proxies)
@@ -78,10 +93,9 @@ class AuthGuard:
         proxy vouches for is the client (entries further left are whatever the client wrote).
         """
         client = scope.get("client")
-        peer = str(client[0]) if client else ""
-        peer_addr = _address(peer)
+        peer, peer_addr = self._canonical(str(client[0]) if client else "")
         if not self._proxies or not self._trusted(peer_addr):
-            return str(peer_addr) if peer_addr is not None else peer
+            return peer
         hops: list[str] = []
         for name, value in scope.get("headers", ()):
             if name == b"x-forwarded-for":
@@ -105,10 +119,11 @@ class AuthGuard:
     def before(self, ip: str) -> Verdict | None:
         """403 ``forbidden_ip`` / 429 ``throttled`` for this client, else ``None``."""
         if self._allow:
-            addr = _address(ip)
+            addr = self._canonical(ip)[1]
             if addr is None or not any(addr in net for net in self._allow):
                 return Verdict(ok=False, status=403, reason="forbidden_ip")
-        times = self._failures.get(self._key(ip))
+        # No failures anywhere is the normal state: then there is no key to compute.
+        times = self._failures.get(self._key(ip)) if self._failures else None
         if times is not None and len(times) >= self.max_failures:
             wait = times[0] + self.window - self._clock()
             if wait > 0:

@@ -1,0 +1,364 @@
+"""End-to-end benchmark: ivrhooks against bare Starlette, raw ASGI and FastAPI, over loopback.
+
+    python bench/e2e.py            # full run: 5 s per run, 5 rounds, 60 s memory soak
+    python bench/e2e.py --quick    # 2 s per run, 2 rounds, 10 s soak
+
+Every app runs in its own subprocess under the same uvicorn settings (uvloop, httptools, no
+access log, one worker) on 127.0.0.1; ``wrk -t1 -c32`` (or bench/loadgen.py when wrk is absent)
+drives each scenario in turn, round after round (A B C ... A B C ...), so the machine's noise
+falls on every row alike; medians are reported. docs/performance.md says what each row measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from bench.apps import DECISION, SECRET, query_for, target_route  # noqa: E402
+from ivrhooks.auth import derive_credentials  # noqa: E402
+
+WRK_DIR = ROOT / "bench" / "wrk"
+UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+@dataclass(frozen=True)
+class App:
+    target: str  # uvicorn import string
+    routes: int = 1  # routes the app serves (only ivrhooks apps have more than one)
+    scheme: str = "none"
+    factory: bool = False
+    needs: str = ""  # a module that must be importable, else the rows are skipped
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    app: str
+    method: str = "GET"
+    auth: str = "none"  # basic | digest | bearer | none: what the load sends
+
+
+APPS = {
+    "raw": App("bench.apps.raw:app"),
+    "bare": App("bench.apps.bare:app"),
+    "fastapi": App("bench.apps.fastapi_basic:app", routes=1000, needs="fastapi"),
+    **{
+        f"ivr-{scheme}-{n}": App("bench.apps.ivr:create", n, scheme, factory=True)
+        for scheme, n in [
+            ("basic", 10),
+            ("basic", 1000),
+            ("basic", 10000),
+            ("digest", 1000),
+            ("bearer", 1000),
+        ]
+    },
+}
+SCENARIOS = [
+    Scenario("bare GET", "bare"),
+    Scenario("ivrhooks basic 1k GET", "ivr-basic-1000", auth="basic"),
+    Scenario("raw ASGI GET", "raw"),
+    Scenario("bare POST", "bare", method="POST"),
+    Scenario("ivrhooks basic 1k POST", "ivr-basic-1000", method="POST", auth="basic"),
+    Scenario("ivrhooks bearer 1k GET", "ivr-bearer-1000", auth="bearer"),
+    Scenario("ivrhooks digest 1k GET", "ivr-digest-1000", auth="digest"),
+    Scenario("ivrhooks basic 10 GET", "ivr-basic-10", auth="basic"),
+    Scenario("ivrhooks basic 10k GET", "ivr-basic-10000", auth="basic"),
+    Scenario("FastAPI HTTPBasic GET", "fastapi", auth="basic"),
+]
+# (label, numerator, denominator, target ratio or None)
+RATIOS = [
+    ("ivrhooks basic 1k / bare (GET)", "ivrhooks basic 1k GET", "bare GET", 1.0),
+    ("ivrhooks basic 1k / bare (POST)", "ivrhooks basic 1k POST", "bare POST", None),
+    ("ivrhooks bearer 1k / bare", "ivrhooks bearer 1k GET", "bare GET", None),
+    ("ivrhooks digest 1k / bare", "ivrhooks digest 1k GET", "bare GET", None),
+    ("ivrhooks basic 10k / 10 routes", "ivrhooks basic 10k GET", "ivrhooks basic 10 GET", 0.95),
+    ("FastAPI HTTPBasic / bare", "FastAPI HTTPBasic GET", "bare GET", None),
+    ("raw ASGI / bare", "raw ASGI GET", "bare GET", None),
+]
+
+
+@dataclass
+class Server:
+    app: App
+    port: int
+    proc: subprocess.Popen[bytes]
+    url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = target_route(self.app.routes)
+        self.url = f"http://127.0.0.1:{self.port}/hooks/r{n}?{query_for(n)}"
+
+    @property
+    def credentials(self) -> tuple[str, str, str]:
+        creds = derive_credentials(SECRET, f"r{target_route(self.app.routes)}")
+        return creds.username, creds.password, creds.token
+
+    def status(self, key: str) -> int:
+        """A /proc/<pid>/status figure in KiB (VmRSS now, VmHWM peak)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise KeyError(key)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(app: App) -> Iterator[Server]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BENCH_ROUTES": str(app.routes),
+        "BENCH_SCHEME": app.scheme,
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", app.target, "--port", str(port), *UVICORN]
+    cmd += ["--host", "127.0.0.1"] + (["--factory"] if app.factory else [])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    server = Server(app, port, proc)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # bounded poll: the only way to know a subprocess's server is listening
+            if proc.poll() is not None:
+                raise RuntimeError(f"{app.target} exited with {proc.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{app.target} did not start within 60 s")
+            time.sleep(0.05)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def probe(server: Server, scenario: Scenario) -> None:
+    """One request with an independent client (httpx): 200 and the exact decision, or abort."""
+    user, password, token = server.credentials
+    auth: httpx.Auth | None = None
+    headers = {}
+    if scenario.auth == "basic":
+        auth = httpx.BasicAuth(user, password)
+    elif scenario.auth == "digest":
+        auth = httpx.DigestAuth(user, password)
+    elif scenario.auth == "bearer":
+        headers["Authorization"] = f"Bearer {token}"
+    url, _, query = server.url.partition("?")
+    if scenario.method == "POST":
+        body = dict(pair.split("=") for pair in query.split("&"))
+        reply = httpx.post(url, json=body, auth=auth, headers=headers)
+    else:
+        reply = httpx.get(server.url, auth=auth, headers=headers)
+    if reply.status_code != 200 or json.loads(reply.content) != json.loads(DECISION):
+        raise SystemExit(f"{scenario.name}: probe answered {reply.status_code} {reply.text!r}")
+
+
+def load_command(server: Server, scenario: Scenario, seconds: int, tmp: Path) -> list[str]:
+    user, password, token = server.credentials
+    header = ""
+    if scenario.auth == "basic":
+        header = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    elif scenario.auth == "bearer":
+        header = f"Bearer {token}"
+    url, _, query = server.url.partition("?")
+    body = json.dumps(dict(pair.split("=") for pair in query.split("&")))
+    target = server.url[len(f"http://127.0.0.1:{server.port}") :]
+    if shutil.which("wrk") is None:
+        cmd = [sys.executable, str(ROOT / "bench" / "loadgen.py"), "-c32", f"-d{seconds}"]
+        if scenario.auth == "digest":
+            return [*cmd, "--digest", f"{user}:{password}:ivrhooks", server.url]
+        if scenario.method == "POST":
+            cmd += [
+                "--method",
+                "POST",
+                "--body",
+                body,
+                "--header",
+                "Content-Type: application/json",
+            ]
+        return [*cmd, *(["--header", f"Authorization: {header}"] if header else []), server.url]
+    parts = {"GET": [], "POST": ["post.lua"]}[scenario.method]
+    if scenario.auth == "digest":
+        parts = ["digest.lua"]
+    script = tmp / f"{'-'.join(parts) or 'get'}.lua"
+    script.write_text("".join((WRK_DIR / p).read_text() for p in [*parts, "report.lua"]))
+    cmd = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", str(script)]
+    if scenario.auth == "digest":
+        return [*cmd, server.url, "--", target, user, password, "ivrhooks"]
+    if scenario.method == "POST":
+        return [*cmd, url, "--", body, header]
+    return [*cmd, *(["-H", f"Authorization: {header}"] if header else []), server.url]
+
+
+def run_load(cmd: list[str]) -> dict[str, float]:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
+    raw = json.loads(line[len("WRKJSON ") :])
+    return {**raw, "rps": raw["requests"] / (raw["duration_us"] / 1e6)}
+
+
+def result_row(scenario: Scenario, raw: dict[str, float]) -> dict[str, float]:
+    """Throughput in answered action-URL requests/s: for Digest, one answer costs two requests."""
+    row = dict(raw)
+    if scenario.auth == "digest":
+        row["rps"] = (raw["requests"] - raw["non2xx"]) / (raw["duration_us"] / 1e6)
+        row["bad"] = abs(raw["non2xx"] * 2 - raw["requests"]) > 64  # 401s must be about half
+    else:
+        row["bad"] = raw["non2xx"] > 0
+    row["bad"] = bool(row["bad"] or raw["errors"])
+    return row
+
+
+def fmt(row: dict[str, float]) -> str:
+    flag = "  INVALID: non-2xx or socket errors" if row["bad"] else ""
+    p50, p99 = row["p50_us"] / 1000, row["p99_us"] / 1000
+    return f"{row['rps']:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{flag}"
+
+
+def soak(
+    app: App, scenario: Scenario, seconds: float, every: float, tmp: Path
+) -> dict[str, object]:
+    """Run load for ``seconds`` and sample the server's RSS every ``every`` seconds."""
+    with serve(app) as server:
+        probe(server, scenario)
+        loader = subprocess.Popen(
+            load_command(server, scenario, seconds, tmp), stdout=subprocess.PIPE, text=True
+        )
+        samples = [server.status("VmRSS")]
+        while loader.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                loader.wait(every)  # waits on the loader, not a sleep: returns when it ends
+            samples.append(server.status("VmRSS"))
+        out, _ = loader.communicate()
+        return {"samples_kib": samples, "peak_kib": server.status("VmHWM"), "load": out.strip()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 s runs, 2 rounds, 10 s soak")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--soak", type=int, default=60, help="memory run seconds (0: skip)")
+    parser.add_argument("--only", default="", help="comma-separated scenario names to run")
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.rounds, args.soak = 2, 2, 10
+    tool = "wrk" if shutil.which("wrk") else "bench/loadgen.py (wrk not found)"
+    print(
+        f"load: {tool} -t1 -c32, {args.duration} s x {args.rounds} rounds, "
+        f"python {sys.version.split()[0]}"
+    )
+    scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
+    for s in list(scenarios):
+        needs = APPS[s.app].needs
+        if needs and not _importable(needs):
+            print(f"skipping {s.name!r}: {needs} is not installed (pip install {needs})")
+            scenarios.remove(s)
+    results: dict[str, list[dict[str, float]]] = {s.name: [] for s in scenarios}
+    peaks: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmpdir, contextlib.ExitStack() as stack:
+        tmp = Path(tmpdir)
+        servers = {
+            name: stack.enter_context(serve(APPS[name])) for name in {s.app for s in scenarios}
+        }
+        for s in scenarios:  # correctness first, then a warm-up run
+            probe(servers[s.app], s)
+            run_load(load_command(servers[s.app], s, 1, tmp))
+        for r in range(args.rounds):
+            print(f"\nround {r + 1}/{args.rounds}")
+            for s in scenarios:
+                row = result_row(s, run_load(load_command(servers[s.app], s, args.duration, tmp)))
+                results[s.name].append(row)
+                print(f"  {s.name:26} {fmt(row)}")
+        peaks = {s.name: servers[s.app].status("VmHWM") for s in scenarios}
+
+    print("\nmedians over rounds (peak RSS of the server process)")
+    summary: dict[str, object] = {"rounds": results}
+    for s in scenarios:
+        rows = results[s.name]
+        med = {k: statistics.median(row[k] for row in rows) for k in ("rps", "p50_us", "p99_us")}
+        med["bad"] = any(row["bad"] for row in rows)
+        print(f"  {s.name:26} {fmt(med)}  peak RSS {peaks[s.name] / 1024:6.1f} MiB")
+    print("\nratios (per round; median; target)")
+    for label, num, den, target in RATIOS:
+        if num not in results or den not in results:
+            continue
+        per_round = [a["rps"] / b["rps"] for a, b in zip(results[num], results[den], strict=True)]
+        median = statistics.median(per_round)
+        verdict = (
+            ""
+            if target is None
+            else ("  MET" if median >= target else "  NOT MET") + f" (>= {target})"
+        )
+        rounds = " ".join(f"{x:.3f}" for x in per_round)
+        print(f"  {label:34} {rounds}  median {median:.3f}{verdict}")
+        summary[label] = median
+    if "ivrhooks basic 1k GET" in results and "bare GET" in results:
+        p99 = [
+            statistics.median(r["p99_us"] for r in results[n])
+            for n in ("ivrhooks basic 1k GET", "bare GET")
+        ]
+        print(
+            f"  p99 ivrhooks basic 1k vs bare: {p99[0] / 1000:.2f} ms vs {p99[1] / 1000:.2f} ms"
+            + ("  MET" if p99[0] <= p99[1] else "  NOT MET")
+        )
+
+    if args.soak > 0:
+        with tempfile.TemporaryDirectory() as tmpdir:
+            for name, scenario in [
+                ("ivr-basic-1000", SCENARIOS[1]),
+                ("ivr-digest-1000", SCENARIOS[6]),
+            ]:
+                every = max(1.0, args.soak / 12)
+                mem = soak(APPS[name], scenario, args.soak, every, Path(tmpdir))
+                samples = [s / 1024 for s in mem["samples_kib"]]  # type: ignore[attr-defined]
+                warm = samples[min(2, len(samples) - 1)]
+                print(
+                    f"\nmemory over {args.soak:g} s of {scenario.name} (RSS MiB every {every:g} s):"
+                )
+                print("  " + " ".join(f"{s:.1f}" for s in samples))
+                print(
+                    f"  after warm-up {warm:.1f} -> end {samples[-1]:.1f} MiB "
+                    f"({(samples[-1] - warm) / warm * 100:+.1f}%)"
+                )
+                summary[f"soak {name}"] = mem
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1))
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Async handlers run their first step eagerly and continue under the deadline if they await."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+from ivrhooks.decisions import Decision, call, hangup
+from ivrhooks.request import ActionRequest
+from ivrhooks.runner import decide
+
+_seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="")
+
+
+def new_request(deadline: float) -> ActionRequest:
+    fields = {"from": "5551234", "to": "8000", "input": "1"}
+    return ActionRequest.from_fields(fields, kind="DTMF", method="GET", deadline=deadline)
+
+
+async def run(handler: object, budget: float = 5.0) -> tuple[Decision, str, str | None]:
+    deadline = asyncio.get_running_loop().time() + budget
+    outcome = await decide(
+        handler,  # type: ignore[arg-type]
+        True,
+        None,
+        False,
+        new_request(deadline),
+        handler_deadline=deadline,
+        deadline=deadline,
+        executor=None,
+    )
+    return outcome.decision, outcome.handler, outcome.cause
+
+
+async def test_a_handler_that_never_awaits_answers() -> None:
+    async def handler(request: ActionRequest) -> Decision:
+        return call("2001")
+
+    assert await run(handler) == (call("2001"), "route", None)
+
+
+async def test_a_handler_that_awaits_several_times_answers() -> None:
+    async def handler(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, "2002")
+        destination = await future
+        await asyncio.sleep(0)
+        return call(destination)
+
+    assert await run(handler) == (call("2002"), "route", None)
+
+
+async def test_an_exception_after_an_await_reaches_the_handler_first() -> None:
+    async def handler(request: ActionRequest) -> Decision:
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_exception, ValueError("crm down"))
+        try:
+            await future
+        except ValueError:
+            return hangup()
+        return call("2001")
+
+    assert await run(handler) == (hangup(), "route", None)
+
+
+async def test_an_exception_escaping_after_an_await_is_an_error() -> None:
+    async def handler(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)
+        raise RuntimeError("boom")
+
+    decision, handler_kind, cause = await run(handler)
+    assert (decision.action, handler_kind, cause) == ("repeat", "default", "error")
+
+
+async def test_an_overrunning_handler_is_cancelled_at_its_await() -> None:
+    cancelled = asyncio.Event()
+
+    async def handler(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)  # suspended once already: the resumed path is the one cancelled
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return call("2001")
+
+    decision, handler_kind, cause = await run(handler, budget=0.05)
+    assert (decision.action, handler_kind, cause) == ("repeat", "default", "timeout")
+    assert cancelled.is_set()
+
+
+async def test_the_handler_keeps_the_request_context() -> None:
+    _seen.set("request-context")
+
+    async def handler(request: ActionRequest) -> Decision:
+        before = _seen.get()
+        await asyncio.sleep(0)
+        return call("2001") if before == _seen.get() == "request-context" else hangup()
+
+    assert await run(handler) == (call("2001"), "route", None)
