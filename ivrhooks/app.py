@@ -35,6 +35,8 @@ from ivrhooks.config import resolve_config
 from ivrhooks.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.masks import parse_mask
+from ivrhooks.metrics import Metrics, metrics_app
+from ivrhooks.observe import RequestObserver
 from ivrhooks.request import MAX_BODY, Kind
 from ivrhooks.routes import Handler, Route, RouteTable, route_name
 
@@ -129,11 +131,6 @@ class IVRHooks:
                 "auth='none' lets anyone who can reach the service drive the receptionists; "
                 "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
             )
-        if self.config.secret_generated:
-            logger.warning(
-                "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
-                "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
-            )
         self.table = RouteTable(self.config.receptionists)
         self.deadline = self.config.deadline
         self.request_timeout = self.config.request_timeout
@@ -144,6 +141,9 @@ class IVRHooks:
         self.digest_algorithms = tuple(digest_algorithms)
         self.replay_store = replay_store if replay_store is not None else MemoryReplayStore()
         self.guard = AuthGuard(allow=allow, trusted_proxies=trusted_proxies)
+        self.metrics = Metrics()
+        """Prometheus series of this app, served at ``GET /metrics``."""
+        self._observer = RequestObserver(self.metrics)
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
         self.ready = True
@@ -160,6 +160,7 @@ class IVRHooks:
             routes=[
                 StarletteRoute("/healthz", self._healthz, methods=["GET"]),
                 StarletteRoute("/readyz", self._readyz, methods=["GET"]),
+                StarletteRoute("/metrics", metrics_app(self.metrics), methods=["GET", "HEAD"]),
             ],
             lifespan=self._lifespan,
         )
@@ -300,6 +301,7 @@ class IVRHooks:
             executor=self._executor,
             max_body=self.max_body,
             guard=self.guard,
+            observer=self._observer,
         )
         self._served = served
         return served
@@ -321,6 +323,11 @@ class IVRHooks:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         self._compile()
+        if self.config.secret_generated:
+            logger.warning(
+                "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
+                "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
+            )
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self._user_lifespan is not None:

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from ivrhooks.auth import AuthGuard, request_target, send_rejection
+from ivrhooks.auth import AuthGuard, authenticate, reject
 from ivrhooks.errors import InboundError
+from ivrhooks.observe import RequestObserver
 from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.routes import Handler, Route
-from ivrhooks.runner import FallbackCause, Outcome, decide
+from ivrhooks.runner import FallbackCause, decide
 
 __all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
 
 logger = logging.getLogger("ivrhooks.request")
-auth_logger = logging.getLogger("ivrhooks.auth")
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
@@ -70,7 +69,7 @@ class ActionEndpoint:
         executor: Executor | None,
         max_body: int,
         guard: AuthGuard,
-        on_request: Callable[[ActionRequest | None, Outcome, float], None] | None = None,
+        observer: RequestObserver,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -81,7 +80,7 @@ class ActionEndpoint:
         self.executor = executor
         self.max_body = max_body
         self.guard = guard
-        self.on_request = on_request
+        self.observer = observer
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -93,8 +92,12 @@ class ActionEndpoint:
             await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
             return
         route = served.route
-        if served.authenticator is not None and not await self._authenticate(served, scope, send):
-            return
+        if served.authenticator is not None:
+            verdict, ip = authenticate(scope, served.authenticator, self.guard)
+            if not verdict.ok:
+                await reject(send, verdict, ip, served.authenticator)
+                self.observer.rejected(verdict)
+                return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
@@ -133,37 +136,12 @@ class ActionEndpoint:
             cause=cause,
         )
         await send_json(send, 200, outcome.decision.body())
-        if self.on_request is not None:
-            self.on_request(request, outcome, loop.time() - start)
-
-    async def _authenticate(self, served: ServedRoute, scope: Scope, send: Send) -> bool:
-        """Check the credentials before anything else is read; answer the rejection if not."""
-        guard = self.guard
-        ip = guard.client_ip(scope)
-        verdict = guard.before(ip)
-        if verdict is None:
-            authorization = [value for name, value in scope["headers"] if name == b"authorization"]
-            verdict = served.authenticator.check(
-                scope["method"], request_target(scope), authorization
-            )
-            if verdict.ok:
-                return True
-            guard.failed(ip)
-        # The reason goes to the log, never to the client; no header, query or secret is logged.
-        auth_logger.warning(
-            "auth rejected: %s",
-            verdict.reason,
-            extra={
-                "outcome": "rejected",
-                "reason": verdict.reason,
-                "status": verdict.status,
-                "route": served.route.name,
-                "client_ip": ip,
-                "scheme": served.authenticator.scheme,
-            },
+        self.observer.answered(
+            request,
+            outcome,
+            loop.time() - start,
+            served.authenticator.scheme if served.authenticator is not None else "none",
         )
-        await send_rejection(send, verdict)
-        return False
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         for name, value in scope["headers"]:

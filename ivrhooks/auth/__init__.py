@@ -7,7 +7,7 @@ See docs/security.md for the guarantees and deployment advice.
 
 from __future__ import annotations
 
-from ivrhooks.auth.asgi import protect, request_target, send_rejection
+from ivrhooks.auth.asgi import authenticate, protect, reject, request_target, send_rejection
 from ivrhooks.auth.basic import BasicAuthenticator, BearerAuthenticator
 from ivrhooks.auth.build import NoAuthenticator, build_authenticator
 from ivrhooks.auth.credentials import Credentials, Secrets, derive_credentials, generate_secret
@@ -34,6 +34,7 @@ __all__ = [
     "Secrets",
     "StaticCredentials",
     "Verdict",
+    "authenticate",
     "build_authenticator",
     "derive_credentials",
     "digest_ha1",
@@ -41,6 +42,7 @@ __all__ = [
     "generate_secret",
     "parse_auth_params",
     "protect",
+    "reject",
     "request_target",
     "send_rejection",
     "split_scheme",

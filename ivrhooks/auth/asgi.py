@@ -13,9 +13,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator, Verdict
 
-__all__ = ["protect", "request_target", "send_rejection"]
+__all__ = ["authenticate", "protect", "reject", "request_target", "send_rejection"]
 
 logger = logging.getLogger("ivrhooks.auth")
+
+# A Digest client's first request has no credentials by design (it needs the challenge), and a
+# stale nonce comes with a correct response: neither is a guess, so neither counts towards
+# throttling (otherwise ten calls a minute from the PBX would lock it out).
+_NOT_FAILURES = frozenset({"missing", "stale"})
 
 _BODIES = {
     401: json.dumps({"error": "unauthorized"}).encode(),
@@ -46,6 +51,38 @@ def request_target(scope: Scope) -> bytes:
     return bytes(raw) + b"?" + query if query else bytes(raw)
 
 
+def authenticate(
+    scope: Scope, authenticator: Authenticator, guard: AuthGuard
+) -> tuple[Verdict, str]:
+    """Check one request's credentials (allow-list and throttling first); the verdict and the
+    client address it was judged for. Counts the failure towards throttling when it is one."""
+    ip = guard.client_ip(scope)
+    verdict = guard.before(ip)
+    if verdict is None:
+        authorization = [v for k, v in scope["headers"] if k == b"authorization"]
+        verdict = authenticator.check(scope["method"], request_target(scope), authorization)
+        if not verdict.ok and verdict.reason not in _NOT_FAILURES:
+            guard.failed(ip)
+    return verdict, ip
+
+
+async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authenticator) -> None:
+    """Log the rejection (one structured line, never a header, query or secret) and answer it."""
+    logger.warning(
+        "auth rejected: %s",
+        verdict.reason,
+        extra={
+            "outcome": "rejected",
+            "reason": verdict.reason,
+            "status": verdict.status,
+            "route_id": authenticator.route_id,
+            "client_ip": ip,
+            "scheme": authenticator.scheme,
+        },
+    )
+    await send_rejection(send, verdict)
+
+
 def protect(app: ASGIApp, authenticator: Authenticator, guard: AuthGuard) -> ASGIApp:
     """Wrap ``app`` so every HTTP request is authenticated first; other scopes pass through."""
 
@@ -53,28 +90,10 @@ def protect(app: ASGIApp, authenticator: Authenticator, guard: AuthGuard) -> ASG
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        ip = guard.client_ip(scope)
-        verdict = guard.before(ip)
-        if verdict is None:
-            authorization = [v for k, v in scope["headers"] if k == b"authorization"]
-            verdict = authenticator.check(scope["method"], request_target(scope), authorization)
-            if verdict.ok:
-                await app(scope, receive, send)
-                return
-            guard.failed(ip)
-        # One structured line per failure; never the header, the query string or any secret.
-        logger.warning(
-            "auth rejected: %s",
-            verdict.reason,
-            extra={
-                "outcome": "rejected",
-                "reason": verdict.reason,
-                "status": verdict.status,
-                "route_id": authenticator.route_id,
-                "client_ip": ip,
-                "scheme": authenticator.scheme,
-            },
-        )
-        await send_rejection(send, verdict)
+        verdict, ip = authenticate(scope, authenticator, guard)
+        if verdict.ok:
+            await app(scope, receive, send)
+            return
+        await reject(send, verdict, ip, authenticator)
 
     return protected

@@ -35,9 +35,8 @@ def routes(app_spec: str, value: str | None, kind: str | None, receptionist: str
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            click.echo(
-                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-            )
+            cells = zip(row, widths, strict=True)
+            click.echo("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
         if not app.routes:
             click.echo("(no routes)")
         return

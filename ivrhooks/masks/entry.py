@@ -109,9 +109,8 @@ def _parse_range(entry: str, *, mask: str) -> Entry:
         )
     lo, hi = parts
     if _numeric_key(lo) > _numeric_key(hi):
-        raise MaskError(
-            f"mask range {entry!r} is reversed; write '{hi}-{lo}'", mask=mask, entry=entry
-        )
+        fix = f"write '{hi}-{lo}'" if len(lo) == len(hi) else "put the low bound first"
+        raise MaskError(f"mask range {entry!r} is reversed; {fix}", mask=mask, entry=entry)
     if len(lo) != len(hi):
         # Decision (not documented by the PBX): bounds must have equal digit counts, so that a
         # range's PBX behaviour is never ambiguous (does '1-100' match '05'? '0005'?).

@@ -68,16 +68,7 @@ class PBXClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
-        )
-        self._retry = RetryPolicy(
-            max_attempts=max_attempts,
-            max_time=max_retry_time,
-            base=backoff_base,
-            cap=backoff_cap,
-            max_retry_after=max_retry_after,
-        )
+        # Checks the login first: a bad one must not leave an open client behind.
         self.tokens = TokenManager(
             self._send_unauthenticated,
             username=username,
@@ -86,6 +77,16 @@ class PBXClient:
             token=token,
             refresh_margin=refresh_margin,
             clock=clock,
+        )
+        self._retry = RetryPolicy(
+            max_attempts=max_attempts,
+            max_time=max_retry_time,
+            base=backoff_base,
+            cap=backoff_cap,
+            max_retry_after=max_retry_after,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
         )
         self.ivr_servers = IvrServers(self)
         self.ivrs = Ivrs(self)

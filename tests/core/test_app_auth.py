@@ -9,6 +9,7 @@ import pytest
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
 from ivrhooks.auth import StaticCredentials, derive_credentials
+from ivrhooks.testing import serve
 
 CALL = {"from": "101", "to": "8000", "input": "1"}
 
@@ -109,13 +110,15 @@ def test_a_real_pbx_without_a_secret_fails_saying_what_to_set() -> None:
         )
 
 
-def test_without_a_pbx_a_random_secret_is_generated_and_said(
+async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
-        a = IVRHooks(receptionists=["8000"], env=False)
-        b = IVRHooks(receptionists=["8000"], env=False)
+    a = IVRHooks(receptionists=["8000"], env=False)
+    b = IVRHooks(receptionists=["8000"], env=False)
     assert a.config.secret_generated and a.config.secrets.current != b.config.secrets.current
+    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
+        async with serve(a):
+            pass
     assert "generated a random" in caplog.text
 
 
@@ -151,3 +154,21 @@ def test_environment_overrides_the_code() -> None:
     assert app.table.receptionists == ("9000", "9001")
     assert (app.config.auth, app.config.method) == ("digest", "GET")
     assert app.config.secrets.current == "from-env-secret-0123"
+
+
+async def test_digest_challenge_round_trips_never_throttle_the_pbx() -> None:
+    """Every Digest call starts with a request without credentials; those are not failures."""
+    app = IVRHooks(receptionists=["8000"], secret="s3cret-for-tests-0123", auth="digest", env=False)
+
+    @app.dtmf("1")
+    async def one(req: ActionRequest) -> object:
+        return call("100")
+
+    creds = derive_credentials("s3cret-for-tests-0123", "one")
+    async with serve(app) as url:
+        for _ in range(15):  # more than the 10 failures a minute that trigger throttling
+            async with httpx.AsyncClient(
+                auth=httpx.DigestAuth(creds.username, creds.password)
+            ) as c:
+                r = await c.get(url + "/hooks/one?from=101&to=8000&input=1")
+            assert r.status_code == 200, r.text

@@ -163,3 +163,52 @@ def test_retry_after_parses_seconds_and_dates() -> None:
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30)), now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+async def test_added_latency_slows_answers_and_meets_the_client_timeout(
+    fake: FakePBX, base_url: str
+) -> None:
+    async with PBXClient(
+        base_url,
+        username="admin",
+        password="fakepbx",
+        timeout=0.05,
+        max_attempts=2,
+        backoff_base=0.001,
+    ) as pbx:
+        ivr_id = fake.add_ivr("8000", "Main")
+        await pbx.ivrs.status(ivr_id)
+        fake.faults.latency = 0.3
+        with pytest.raises(PBXConnectionError) as info:
+            await pbx.ivrs.get(ivr_id)
+        fake.faults.latency = 0.0
+        assert (await pbx.ivrs.get(ivr_id)).name == "Main"
+    # A read timeout: the request went out, so the PBX may have acted on it.
+    assert info.value.reached is True
+    assert "ReadTimeout" in str(info.value)
+
+
+async def test_domain_is_sent_for_tenant_users(fake: FakePBX, base_url: str) -> None:
+    seen: list[bytes] = []
+
+    class Recording(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/auth/sign_in"):
+                seen.append(request.content)
+            return await self.inner.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    async with PBXClient(
+        base_url,
+        username="admin",
+        password="fakepbx",
+        domain="tenant.example",
+        transport=Recording(),
+    ) as pbx:
+        [s async for s in pbx.ivrs.list()]
+    assert b'"domain":"tenant.example"' in seen[0].replace(b" ", b"")

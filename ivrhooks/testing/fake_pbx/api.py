@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ivrhooks.testing.fake_pbx.calls import call_routes
+from ivrhooks.testing.fake_pbx.login import token_routes
 from ivrhooks.testing.fake_pbx.query import QueryError, apply_query
 from ivrhooks.testing.fake_pbx.resources import APIError
 from ivrhooks.testing.fake_pbx.store import Row
@@ -228,10 +230,8 @@ ENDPOINTS: list[tuple[str, str, Write, Handler]] = [
 
 
 def build_app(pbx: FakePBX) -> Starlette:
-    from ivrhooks.testing.fake_pbx.login import token_routes
-
     routes = [
         Route("/api" + path, _api(kind, handler, pbx), methods=[method])
         for path, method, kind, handler in ENDPOINTS
     ]
-    return Starlette(routes=[*token_routes(pbx), *routes])
+    return Starlette(routes=[*token_routes(pbx), *call_routes(pbx), *routes])

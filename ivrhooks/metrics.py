@@ -1,0 +1,204 @@
+"""Prometheus metrics for the receiver and the reconciler, and the ``/metrics`` endpoint.
+
+Each :class:`Metrics` owns its own ``CollectorRegistry`` instead of the global one, so several
+apps in one process (tests, or an app plus the embedded fake PBX) never collide on names.
+
+The request-latency buckets cluster around the PBX's 2-second ``request_timeout`` (PortSIP
+admin guide, "Action URL": connection and request timeouts default to 2 s): what operators need
+to see is how close answers come to that edge, not the shape of the fast path.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import Histogram as _Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics", "metrics_app"]
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 1.75, 2.0, 2.5, 5.0)
+
+#: Why the receiver answered with its fallback decision instead of a handler's.
+FALLBACK_CAUSES = ("timeout", "error", "invalid", "no_match", "receptionist")
+
+#: The writes a reconcile run makes against the PBX's action URLs.
+RECONCILE_OPS = ("create", "update", "delete")
+
+
+class Metrics:
+    """The ivrhooks metric set, in a registry of its own (``metrics.registry``).
+
+    Methods are cheap enough for the request path: labelled children are cached in dicts, so
+    a repeat observation is a dict lookup and an increment, not a ``.labels()`` call.
+    Label values should come from bounded sets (route names, actions, outcomes, reasons):
+    every distinct value is a new time series.
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._requests = Counter(
+            "ivrhooks_requests",
+            "Action-URL requests answered, by route, decision action and outcome.",
+            ("route", "action", "outcome"),
+            registry=r,
+        )
+        self._latency = _Histogram(
+            "ivrhooks_request_latency_seconds",
+            "Time from receiving an action-URL request to sending the decision.",
+            ("route",),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._fallbacks = Counter(
+            "ivrhooks_fallbacks",
+            "Requests answered with the fallback decision, by cause.",
+            ("cause",),
+            registry=r,
+        )
+        self._auth_failures = Counter(
+            "ivrhooks_auth_failures",
+            "Action-URL requests refused by authentication, by reason.",
+            ("reason",),
+            registry=r,
+        )
+        self._reconcile_runs = Counter(
+            "ivrhooks_reconcile_runs",
+            "Reconcile runs against the PBX, by result.",
+            ("result",),
+            registry=r,
+        )
+        self._reconcile_writes = Counter(
+            "ivrhooks_reconcile_writes",
+            "Action-URL writes made on the PBX by reconcile, by operation.",
+            ("op",),
+            registry=r,
+        )
+        self._drift = Counter(
+            "ivrhooks_reconcile_drift",
+            "Registered action URLs found changed on the PBX by hand.",
+            registry=r,
+        )
+        self._request_children: dict[tuple[str, str, str], Counter] = {}
+        self._latency_children: dict[str, _Histogram] = {}
+        self._auth_children: dict[str, Counter] = {}
+        self._run_children: dict[str, Counter] = {}
+        # Fixed label sets are created up front so they are exported as 0 before the first
+        # event: rate() and alerts on a series that does not exist yet see nothing.
+        self._fallback_children = {c: self._fallbacks.labels(c) for c in FALLBACK_CAUSES}
+        self._write_children = {op: self._reconcile_writes.labels(op) for op in RECONCILE_OPS}
+
+    def observe_request(self, route: str, action: str, outcome: str, latency_s: float) -> None:
+        """Count one answered request and record how long it took (seconds)."""
+        key = (route, action, outcome)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self._request_children[key] = self._requests.labels(*key)
+        histogram = self._latency_children.get(route)
+        if histogram is None:
+            histogram = self._latency_children[route] = self._latency.labels(route)
+        counter.inc()
+        histogram.observe(latency_s)
+
+    def fallback(self, cause: str) -> None:
+        """Count one fallback answer; ``cause`` is one of :data:`FALLBACK_CAUSES`."""
+        child = self._fallback_children.get(cause)
+        if child is None:
+            raise ValueError(f"fallback cause {cause!r} is not one of {', '.join(FALLBACK_CAUSES)}")
+        child.inc()
+
+    def auth_failure(self, reason: str) -> None:
+        """Count one request refused by authentication."""
+        child = self._auth_children.get(reason)
+        if child is None:
+            child = self._auth_children[reason] = self._auth_failures.labels(reason)
+        child.inc()
+
+    def reconcile(self, result: str, creates: int, updates: int, deletes: int, drift: int) -> None:
+        """Record one reconcile run: its result and the writes and drift it found."""
+        counts = {"creates": creates, "updates": updates, "deletes": deletes, "drift": drift}
+        for name, value in counts.items():
+            # Check everything before touching a counter: a bad call records nothing.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        run = self._run_children.get(result)
+        if run is None:
+            run = self._run_children[result] = self._reconcile_runs.labels(result)
+        run.inc()
+        for op, value in zip(RECONCILE_OPS, (creates, updates, deletes), strict=True):
+            if value:
+                self._write_children[op].inc(value)
+        if drift:
+            self._drift.inc(drift)
+
+
+def metrics_app(metrics: Metrics, *, path: str = "/metrics") -> ASGIApp:
+    """A pure-ASGI app answering ``GET``/``HEAD`` on ``path`` with the text exposition format.
+
+    Serve it on its own port, or route to it (``Route("/metrics", metrics_app(m))``): it
+    checks the full request path, so a route must not strip the prefix.
+    """
+    return _MetricsEndpoint(metrics, path)
+
+
+class _MetricsEndpoint:
+    # A class, not a closure: Starlette's Route calls plain functions as request handlers
+    # and only hands the raw ASGI triple to other callables.
+
+    def __init__(self, metrics: Metrics, path: str) -> None:
+        self.metrics = metrics
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return  # websockets: closing without accepting refuses the connection
+        if scope["path"] != self.path:
+            await _respond(send, 404, b"not found\n", b"text/plain; charset=utf-8")
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(
+                send, 405, b"method not allowed\n", b"text/plain; charset=utf-8", b"GET, HEAD"
+            )
+            return
+        body = generate_latest(self.metrics.registry)
+        await _respond(
+            send,
+            200,
+            body,
+            CONTENT_TYPE_LATEST.encode("latin-1"),
+            head=scope["method"] == "HEAD",
+        )
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    allow: bytes | None = None,
+    *,
+    head: bool = False,
+) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"cache-control", b"no-store"),
+    ]
+    if allow is not None:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Nothing to start or stop; answering keeps servers from logging "lifespan unsupported".
+    while True:
+        message: Message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

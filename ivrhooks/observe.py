@@ -1,0 +1,46 @@
+"""What the endpoint reports after each request: one log line and the Prometheus series."""
+
+from __future__ import annotations
+
+import logging
+
+from ivrhooks.auth import Verdict
+from ivrhooks.logs import log_request
+from ivrhooks.metrics import Metrics
+from ivrhooks.request import ActionRequest
+from ivrhooks.runner import Outcome
+
+__all__ = ["RequestObserver"]
+
+request_logger = logging.getLogger("ivrhooks.request")
+
+
+class RequestObserver:
+    """Reports answered and rejected requests to the log and to ``metrics``."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def answered(self, request: ActionRequest, outcome: Outcome, latency: float, auth: str) -> None:
+        decision = outcome.decision
+        self.metrics.observe_request(request.route, decision.action, outcome.handler, latency)
+        if outcome.cause is not None:
+            self.metrics.fallback(outcome.cause)
+        log_request(
+            request_logger,
+            session_id=request.session_id,
+            receptionist=request.to,
+            route=request.route,
+            kind=request.kind,
+            action=decision.action,
+            destination=decision.destination,
+            auth=auth,
+            latency_ms=latency * 1000.0,
+            deadline_hit=outcome.deadline_hit,
+            fallback_cause=outcome.cause,
+            caller=request.caller,
+            status=200,
+        )
+
+    def rejected(self, verdict: Verdict) -> None:
+        self.metrics.auth_failure(verdict.reason)

@@ -1,0 +1,162 @@
+"""Static credentials (htpasswd / htdigest via libpass) and the per-application guard."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import bcrypt
+import pytest
+
+from ivrhooks.auth import AuthGuard, StaticCredentials, build_authenticator
+from ivrhooks.auth.static import HashedPasswords
+from ivrhooks.errors import ConfigurationError
+
+from .helpers import TARGET, Clock, basic, challenges, digest_fields, digest_header
+
+USER, PASSWORD = "operator1", "s3cretpass"
+
+
+def _bcrypt(password: str) -> str:
+    # Cost 4 keeps the test fast; production files use htpasswd -B (cost 10+).
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
+
+
+@pytest.fixture
+def htpasswd(tmp_path: Path) -> Path:
+    path = tmp_path / "htpasswd"
+    path.write_text(f"{USER}:{_bcrypt(PASSWORD)}\n")
+    return path
+
+
+def test_htpasswd_basic_and_cache(htpasswd: Path) -> None:
+    auth = build_authenticator(
+        "basic", "s", secrets=None, static=StaticCredentials(htpasswd=htpasswd)
+    )
+    assert auth.check("GET", TARGET, [basic(USER, PASSWORD)]).ok
+    assert auth.check("GET", TARGET, [basic(USER, "wrongpass1")]).reason == "bad_credentials"
+    assert auth.check("GET", TARGET, [basic("nobody1", PASSWORD)]).reason == "unknown_user"
+
+
+def test_slow_hash_is_paid_once(htpasswd: Path) -> None:
+    hashed = HashedPasswords(htpasswd)
+    start = time.perf_counter()
+    assert hashed.check(USER, PASSWORD) is True
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(100):
+        assert hashed.check(USER, PASSWORD) is True
+    assert (time.perf_counter() - start) / 100 < first / 10
+    assert hashed.check(USER, "wrongpass1") is False  # failures are not cached as successes
+
+
+@pytest.mark.parametrize("entry", ["plainpass1", "XJ4RT//RfYEPg"], ids=["plaintext", "des_crypt"])
+def test_weak_htpasswd_entries_are_refused_at_load(tmp_path: Path, entry: str) -> None:
+    path = tmp_path / "htpasswd"
+    path.write_text(f"good1:{_bcrypt('x')}\nweakuser:{entry}\n")
+    with pytest.raises(ConfigurationError, match=r"htpasswd file .*htpasswd: user 'weakuser'"):
+        build_authenticator("basic", "s", secrets=None, static=StaticCredentials(htpasswd=path))
+
+
+def test_htdigest_digest_uses_its_ha1_and_realm_must_match(tmp_path: Path) -> None:
+    path = tmp_path / "htdigest"
+    # htdigest files hold MD5 HA1s by definition (RFC 7616 §3.4.2).
+    ha1 = hashlib.md5(f"{USER}:ivrhooks:{PASSWORD}".encode()).hexdigest()  # noqa: S324
+    path.write_text(f"{USER}:ivrhooks:{ha1}\n")
+    clock = Clock()
+    auth = build_authenticator(
+        "digest", "s", secrets=None, static=StaticCredentials(htdigest=path), clock=clock
+    )
+    ch = challenges(auth.check("GET", TARGET, []).headers)[0]
+    fields = digest_fields(
+        username=USER,
+        password=PASSWORD,
+        nonce=ch["nonce"],
+        uri=TARGET.decode(),
+        opaque=ch["opaque"],
+    )
+    assert auth.check("GET", TARGET, [digest_header(fields)]).ok
+    with pytest.raises(ConfigurationError, match="realm"):
+        build_authenticator(
+            "digest", "s", secrets=None, static=StaticCredentials(htdigest=path), realm="other"
+        )
+    with pytest.raises(ConfigurationError, match="MD5"):
+        build_authenticator(
+            "digest",
+            "s",
+            secrets=None,
+            static=StaticCredentials(htdigest=path),
+            digest_algorithms=("SHA-256",),
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "exactly one"),
+        ({"username": "Upper1", "password": "abcdef1"}, "username"),
+        ({"username": "abcdef1", "password": "short"}, "password"),
+        ({"token": "tiny"}, "token"),
+        ({"token": "abc", "username": "abcdef1", "password": "abcdef1"}, "exactly one"),
+    ],
+    ids=["none", "bad-user", "bad-password", "short-token", "two-kinds"],
+)
+def test_static_credentials_are_validated(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        StaticCredentials(**kwargs)  # type: ignore[arg-type]
+
+
+def test_static_password_and_token() -> None:
+    static = StaticCredentials(username="abcdef1", password="ghijkl2")
+    assert (
+        build_authenticator("basic", "s", secrets=None, static=static)
+        .check("GET", TARGET, [basic("abcdef1", "ghijkl2")])
+        .ok
+    )
+    token = StaticCredentials(token="t" * 32)
+    bearer = build_authenticator("bearer", "s", secrets=None, static=token)
+    assert bearer.check("GET", TARGET, [b"bearer " + b"t" * 32]).ok  # scheme is case-insensitive
+    with pytest.raises(ConfigurationError, match="htpasswd"):
+        build_authenticator(
+            "digest", "s", secrets=None, static=StaticCredentials(htpasswd=Path("x"))
+        )
+
+
+# --- guard ----------------------------------------------------------------------------------
+
+
+def scope(peer: str, xff: str | None = None) -> dict[str, object]:
+    headers = [(b"x-forwarded-for", xff.encode())] if xff is not None else []
+    return {"type": "http", "client": (peer, 1234), "headers": headers}
+
+
+@pytest.mark.parametrize(
+    ("peer", "xff", "expected"),
+    [
+        ("203.0.113.9", "1.2.3.4", "203.0.113.9"),  # untrusted peer: header ignored
+        ("10.0.0.2", "1.2.3.4", "1.2.3.4"),
+        ("10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.7", "1.2.3.4"),  # rightmost untrusted hop
+        ("10.0.0.2", "garbage", "10.0.0.2"),
+        ("10.0.0.2", None, "10.0.0.2"),
+        ("::ffff:10.0.0.2", "1.2.3.4", "1.2.3.4"),
+    ],
+    ids=["untrusted-peer", "trusted", "chain", "garbage", "no-header", "v4-mapped"],
+)
+def test_client_ip(peer: str, xff: str | None, expected: str) -> None:
+    guard = AuthGuard(trusted_proxies=["10.0.0.0/8"])
+    assert guard.client_ip(scope(peer, xff)) == expected
+
+
+def test_guard_table_is_bounded_and_ipv6_counts_per_64() -> None:
+    clock = Clock()
+    guard = AuthGuard(max_failures=2, max_tracked=3, clock=clock)
+    guard.failed("2001:db8::1")
+    guard.failed("2001:db8::2")
+    verdict = guard.before("2001:db8::99")
+    assert verdict is not None and verdict.status == 429
+    for i in range(5):
+        guard.failed(f"192.0.2.{i}")
+    assert guard.before("2001:db8::1") is None  # forgotten: the table holds 3 clients
+    with pytest.raises(ConfigurationError, match="allow"):
+        AuthGuard(allow=["not-a-network"])

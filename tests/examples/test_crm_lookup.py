@@ -1,0 +1,81 @@
+"""The CRM example end to end: the app, the CRM service and HTTP between them, for real."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from examples.crm_service import create_app as create_crm
+from ivrhooks.cli.loader import load_app
+from ivrhooks.testing import bind_socket, serve
+
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "crm_lookup.py")
+
+
+async def dial(app_url: str, app: object, caller: str) -> tuple[dict[str, object], float]:
+    route = app.routes[0]  # type: ignore[attr-defined]
+    creds = app.credentials_for(route)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(auth=(creds.username, creds.password)) as client:
+        started = time.perf_counter()
+        r = await client.post(
+            app_url + app.path_of(route),  # type: ignore[attr-defined]
+            json={"from": caller, "to": "8000", "input": "", "session_id": "1"},
+        )
+        return r.json(), time.perf_counter() - started
+
+
+@pytest.fixture
+async def crm_url(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    delay = getattr(request, "param", 0.0)
+    async with serve(create_crm(tmp_path / "crm.sqlite3", delay=delay)) as url:
+        yield url
+
+
+async def test_known_caller_goes_to_their_manager(
+    crm_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_URL", crm_url)
+    app = load_app(EXAMPLE)
+    async with serve(app) as url:
+        decision, _ = await dial(url, app, "5551234")
+        plus, _ = await dial(url, app, "+4930123456")
+    assert decision == {"status_code": 200, "action": "call", "destination": "2001"}
+    assert plus["destination"] == "2003"
+
+
+async def test_unknown_caller_goes_to_the_operator(
+    crm_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_URL", crm_url)
+    app = load_app(EXAMPLE)
+    async with serve(app) as url:
+        decision, _ = await dial(url, app, "5550000")
+    assert decision["destination"] == "0"
+
+
+@pytest.mark.parametrize("crm_url", [5.0], indirect=True, ids=["crm-sleeps-5s"])
+async def test_slow_crm_answers_the_operator_within_the_deadline(
+    crm_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_URL", crm_url)
+    app = load_app(EXAMPLE)
+    async with serve(app) as url:
+        decision, elapsed = await dial(url, app, "5559876")
+    assert decision["destination"] == "0"
+    assert elapsed < app.deadline, f"answered after {elapsed:.3f}s"
+
+
+async def test_crm_down_answers_the_operator_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    sock = bind_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there any more: connection refused
+    monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{port}")
+    app = load_app(EXAMPLE)
+    async with serve(app) as url:
+        decision, elapsed = await dial(url, app, "5551234")
+    assert decision["destination"] == "0"
+    assert elapsed < 0.5

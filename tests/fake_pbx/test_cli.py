@@ -1,0 +1,86 @@
+"""``ivrhooks fake-pbx``: option checking in-process, and one real process with a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ivrhooks.cli import main
+from ivrhooks.cli.fake_pbx import build
+from ivrhooks.pbx import PBXClient
+
+
+@pytest.mark.parametrize("value", ["8000", "80:Main", "8000:", "abcd:Main", f"8000:{'n' * 65}"])
+def test_bad_ivr_option_is_named(value: str) -> None:
+    result = CliRunner().invoke(main, ["fake-pbx", "--ivr", value])
+    assert result.exit_code == 2
+    assert "--ivr" in result.output and "EXTENSION:NAME" in result.output
+
+
+def test_help_lists_the_options() -> None:
+    result = CliRunner().invoke(main, ["fake-pbx", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--ivr", "--username", "--password", "--db"):
+        assert option in result.output
+
+
+def test_build_keeps_receptionists_already_in_the_db(tmp_path: Path) -> None:
+    db = str(tmp_path / "pbx.sqlite")
+    first = build([("8000", "Main")], username="u", password="p", db=db, token_ttl=60)
+    ivr_id = first.ivr("8000").id
+    first.close()
+    again = build(
+        [("8000", "Renamed"), ("8001", "Sales")], username="u", password="p", db=db, token_ttl=60
+    )
+    assert (again.ivrs()[0].id, again.ivrs()[0].name) == (ivr_id, "Main")
+    assert [i.extension_number for i in again.ivrs()] == ["8000", "8001"]
+    assert len(again.store.ivr_servers) == 1  # the INTERNAL server is not created twice
+    again.close()
+
+
+@contextlib.asynccontextmanager
+async def running(*args: str) -> AsyncIterator[list[str]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ivrhooks",
+        "fake-pbx",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        lines = [(await asyncio.wait_for(proc.stdout.readline(), 20)).decode().strip()]
+        lines.append((await proc.stdout.readline()).decode().strip())
+        yield lines
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_a_real_process_serves_and_keeps_state(tmp_path: Path) -> None:
+    db = str(tmp_path / "dev.sqlite")
+    async with running("--ivr", "8000:Main", "--db", db) as lines:
+        assert lines[0].startswith("fake PBX REST API: http://127.0.0.1:")
+        assert lines[1] == "login: username=admin password=fakepbx"
+        api = lines[0].split(": ", 1)[1]
+        async with PBXClient(api, username="admin", password="fakepbx") as pbx:
+            [ivr] = [i async for i in pbx.ivrs.list()]
+            await pbx.action_urls.create(
+                ivr.id, name="menu", enabled=True, dtmf_mask="1", url="http://127.0.0.1:9/x"
+            )
+    async with running("--db", db, "--password", "chosen1") as lines:
+        assert lines[1] == "login: username=admin password=(as given with --password)"
+        api = lines[0].split(": ", 1)[1]
+        async with PBXClient(api, username="admin", password="chosen1") as pbx:
+            [ivr] = [i async for i in pbx.ivrs.list()]
+            [url] = await pbx.action_urls.list(ivr.id)
+    assert (ivr.extension_number, url.name, url.enabled) == ("8000", "menu", True)

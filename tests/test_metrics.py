@@ -1,0 +1,182 @@
+"""Metrics: observations land in the right series, served over real HTTP in the text format."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from ivrhooks.metrics import FALLBACK_CAUSES, LATENCY_BUCKETS, Metrics, metrics_app
+from ivrhooks.testing import serve
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def _parse(text: str) -> Samples:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(samples: Samples, name: str, **labels: str) -> float:
+    return samples[(name, frozenset(labels.items()))]
+
+
+async def _scrape(metrics: Metrics) -> Samples:
+    async with serve(metrics_app(metrics)) as url, httpx.AsyncClient() as client:
+        response = await client.get(url + "/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == CONTENT_TYPE_LATEST
+    return _parse(response.text)
+
+
+async def test_requests_and_latency_are_served_in_the_text_format() -> None:
+    m = Metrics()
+    m.observe_request("sales", "call", "ok", 0.004)
+    m.observe_request("sales", "call", "ok", 1.6)
+    m.observe_request("sales", "repeat", "fallback", 2.2)
+    m.observe_request("support", "hangup", "ok", 0.3)
+    s = await _scrape(m)
+    total = "ivrhooks_requests_total"
+    assert _value(s, total, route="sales", action="call", outcome="ok") == 2
+    assert _value(s, total, route="sales", action="repeat", outcome="fallback") == 1
+    assert _value(s, total, route="support", action="hangup", outcome="ok") == 1
+    hist = "ivrhooks_request_latency_seconds"
+    assert _value(s, hist + "_count", route="sales") == 3
+    assert _value(s, hist + "_sum", route="sales") == pytest.approx(3.804)
+    # Cumulative buckets around the PBX's 2 s timeout.
+    assert _value(s, hist + "_bucket", route="sales", le="0.005") == 1
+    assert _value(s, hist + "_bucket", route="sales", le="1.5") == 1
+    assert _value(s, hist + "_bucket", route="sales", le="1.75") == 2
+    assert _value(s, hist + "_bucket", route="sales", le="2.0") == 2
+    assert _value(s, hist + "_bucket", route="sales", le="2.5") == 3
+    assert _value(s, hist + "_bucket", route="sales", le="+Inf") == 3
+    les = sorted(
+        float(dict(labels)["le"])
+        for (name, labels) in s
+        if name == hist + "_bucket" and dict(labels)["route"] == "support"
+    )
+    assert les == [*LATENCY_BUCKETS, float("inf")]
+
+
+async def test_fallbacks_are_exported_at_zero_before_the_first_and_counted_after() -> None:
+    m = Metrics()
+    before = await _scrape(m)
+    assert {c: _value(before, "ivrhooks_fallbacks_total", cause=c) for c in FALLBACK_CAUSES} == {
+        c: 0 for c in FALLBACK_CAUSES
+    }
+    m.fallback("timeout")
+    m.fallback("timeout")
+    m.fallback("no_match")
+    after = await _scrape(m)
+    assert _value(after, "ivrhooks_fallbacks_total", cause="timeout") == 2
+    assert _value(after, "ivrhooks_fallbacks_total", cause="no_match") == 1
+    assert _value(after, "ivrhooks_fallbacks_total", cause="error") == 0
+
+
+def test_an_unknown_fallback_cause_is_refused_and_counts_nothing() -> None:
+    m = Metrics()
+    with pytest.raises(ValueError, match=r"fallback cause 'slow' is not one of timeout, error"):
+        m.fallback("slow")
+    assert m.registry.get_sample_value("ivrhooks_fallbacks_total", {"cause": "slow"}) is None
+
+
+async def test_auth_failures_by_reason() -> None:
+    m = Metrics()
+    for reason in ("missing", "bad_credentials", "bad_credentials", "stale"):
+        m.auth_failure(reason)
+    s = await _scrape(m)
+    assert _value(s, "ivrhooks_auth_failures_total", reason="bad_credentials") == 2
+    assert _value(s, "ivrhooks_auth_failures_total", reason="missing") == 1
+    assert _value(s, "ivrhooks_auth_failures_total", reason="stale") == 1
+
+
+async def test_reconcile_runs_writes_and_drift() -> None:
+    m = Metrics()
+    m.reconcile("ok", creates=3, updates=1, deletes=0, drift=1)
+    m.reconcile("ok", creates=0, updates=0, deletes=2, drift=0)
+    m.reconcile("error", creates=0, updates=0, deletes=0, drift=0)
+    s = await _scrape(m)
+    assert _value(s, "ivrhooks_reconcile_runs_total", result="ok") == 2
+    assert _value(s, "ivrhooks_reconcile_runs_total", result="error") == 1
+    assert _value(s, "ivrhooks_reconcile_writes_total", op="create") == 3
+    assert _value(s, "ivrhooks_reconcile_writes_total", op="update") == 1
+    assert _value(s, "ivrhooks_reconcile_writes_total", op="delete") == 2
+    assert _value(s, "ivrhooks_reconcile_drift_total") == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("creates", {"creates": -1, "updates": 0, "deletes": 0, "drift": 0}),
+        ("updates", {"creates": 1, "updates": 1.5, "deletes": 0, "drift": 0}),
+        ("deletes", {"creates": 1, "updates": 0, "deletes": True, "drift": 0}),
+        ("drift", {"creates": 1, "updates": 0, "deletes": 0, "drift": "2"}),
+    ],
+    ids=["negative", "float", "bool", "str"],
+)
+def test_a_bad_reconcile_call_names_the_field_and_records_nothing(
+    field: str, kwargs: dict[str, object]
+) -> None:
+    m = Metrics()
+    with pytest.raises(ValueError, match=f"^{field} must be a non-negative int"):
+        m.reconcile("ok", **kwargs)  # type: ignore[arg-type]
+    get = m.registry.get_sample_value
+    assert get("ivrhooks_reconcile_runs_total", {"result": "ok"}) is None
+    assert get("ivrhooks_reconcile_writes_total", {"op": "create"}) == 0
+    assert get("ivrhooks_reconcile_drift_total") == 0
+
+
+def test_two_metric_sets_in_one_process_do_not_share_counts() -> None:
+    a, b = Metrics(), Metrics()
+    a.fallback("error")
+    assert a.registry.get_sample_value("ivrhooks_fallbacks_total", {"cause": "error"}) == 1
+    assert b.registry.get_sample_value("ivrhooks_fallbacks_total", {"cause": "error"}) == 0
+
+
+def test_labelled_children_are_cached_not_relabelled() -> None:
+    m = Metrics()
+    m.observe_request("sales", "call", "ok", 0.01)
+    m.auth_failure("missing")
+    counter = m._request_children[("sales", "call", "ok")]
+    histogram = m._latency_children["sales"]
+    auth = m._auth_children["missing"]
+    m.observe_request("sales", "call", "ok", 0.02)
+    m.auth_failure("missing")
+    assert m._request_children[("sales", "call", "ok")] is counter
+    assert m._latency_children["sales"] is histogram
+    assert m._auth_children["missing"] is auth
+    assert (
+        m.registry.get_sample_value(
+            "ivrhooks_requests_total", {"route": "sales", "action": "call", "outcome": "ok"}
+        )
+        == 2
+    )
+
+
+async def test_the_endpoint_answers_only_get_and_head_on_its_path() -> None:
+    m = Metrics()
+    async with serve(metrics_app(m)) as url, httpx.AsyncClient() as client:
+        head = await client.head(url + "/metrics")
+        post = await client.post(url + "/metrics")
+        other = await client.get(url + "/")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["content-length"]) > 0
+    assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD")
+    assert other.status_code == 404
+
+
+async def test_the_endpoint_can_be_routed_to_inside_a_starlette_app() -> None:
+    m = Metrics()
+    m.fallback("invalid")
+    app = Starlette(routes=[Route("/metrics", metrics_app(m))])
+    async with serve(app) as url, httpx.AsyncClient() as client:
+        response = await client.get(url + "/metrics")
+    assert response.status_code == 200
+    assert _value(_parse(response.text), "ivrhooks_fallbacks_total", cause="invalid") == 1
