@@ -89,9 +89,8 @@ def _echo_plan(plans: list[Plan]) -> None:
 
 
 def _run(app_spec: str, work: Callable[[IVRHooks], Coroutine[Any, Any, T]]) -> T:
-    app = load_app(app_spec)
     try:
-        return asyncio.run(work(app))
+        return asyncio.run(work(load_app(app_spec)))
     except IVRHooksError as exc:
         raise click.ClickException(str(exc)) from None
 

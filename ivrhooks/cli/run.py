@@ -116,5 +116,8 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
             "start it with '/' and do not end it with '/'", param_hint="--root-path"
         )
     configure_logging(log_level.upper())
-    app = load_app(app_spec)
+    try:
+        app = load_app(app_spec)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     asyncio.run(_serve(app, host, port, pbx_port, root_path.rstrip("/"), log_level))

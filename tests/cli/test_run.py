@@ -1,0 +1,81 @@
+"""``ivrhooks run`` as a user runs it: a real process with the embedded fake PBX."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ivrhooks.pbx import PBXClient
+from ivrhooks.testing import bind_socket
+from ivrhooks.testing.fake_pbx.dial import fire, request_fields
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP = """
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000"], auth="digest")
+
+@app.dtmf("1")
+async def sales(req):
+    return call("2001")
+"""
+
+
+def free_port() -> int:
+    sock = bind_socket()
+    try:
+        return int(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+async def wait_ready(url: str, proc: asyncio.subprocess.Process, limit: float = 30.0) -> None:
+    # A bounded poll: only for a server starting in another process.
+    deadline = time.monotonic() + limit
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            assert proc.returncode is None, "ivrhooks run exited early"
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} not ready within {limit}s")
+
+
+async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -> None:
+    (tmp_path / "runapp.py").write_text(APP)
+    port, pbx_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
+    cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", "warning"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        pbx_api = f"http://127.0.0.1:{pbx_port}/api"
+        async with PBXClient(pbx_api, username="admin", password="fakepbx") as pbx:
+            ids = {i.extension_number: i.id async for i in pbx.ivrs.list()}
+            urls = await pbx.action_urls.list(ids["8000"])
+        assert [u.name for u in urls] == ["ivrhooks:sales"]
+        assert urls[0].url == f"http://127.0.0.1:{port}/hooks/sales"
+        # Fire it as the PBX would (digest auth with the registered credentials).
+        fields = request_fields(
+            caller="101", to="8000", digits="1", caller_name="", account_name="", session_id="1"
+        )
+        result = await fire(urls[0], fields)
+        assert (result.status, result.action, result.destination) == (200, "call", "2001")
+    finally:
+        proc.terminate()
+        raw, _ = await asyncio.wait_for(proc.communicate(), 15)
+    output = raw.decode()
+    assert "ivrhooks call --to 8000 --caller 101 --digits 1" in output
