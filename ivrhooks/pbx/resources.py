@@ -90,7 +90,9 @@ class _Group:
         page_size: int,
     ) -> AsyncIterator[R]:
         query = ListQuery(filter=filter, search=search, orderby=orderby, top=page_size)
-        params = to_wire(query)
+        # Unset parameters are left out, not sent empty ("filter=&search="): a real PBX may
+        # read an empty filter as an invalid one.
+        params = {key: value for key, value in to_wire(query).items() if value is not None}
         skip = 0
         while True:
             response = await self._client.request("GET", path, params={**params, "skip": skip})
