@@ -152,7 +152,8 @@ class IVRHooks:
         """Background services run for the app's lifetime (registration adds itself here)."""
         self._fallback: Handler | None = None
         self._user_lifespan = lifespan
-        self._executor = ThreadPoolExecutor(max_threads, thread_name_prefix="ivrhooks-handler")
+        self._max_threads = max_threads
+        self._executor = self._new_executor()
         self._authenticators: dict[str, Authenticator | None] = {}
         self._served: dict[str, ServedRoute] | None = None
         self._endpoint: ActionEndpoint | None = None
@@ -164,6 +165,9 @@ class IVRHooks:
             ],
             lifespan=self._lifespan,
         )
+
+    def _new_executor(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(self._max_threads, thread_name_prefix="ivrhooks-handler")
 
     # -- declaring routes --------------------------------------------------------------
 
@@ -345,6 +349,10 @@ class IVRHooks:
                 yield
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
+            # A fresh pool (threads start lazily) so the same app object can be served again,
+            # as tests and the pytest plugin do.
+            self._executor = self._new_executor()
+            self._served = None
 
     async def _healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})

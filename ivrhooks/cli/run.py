@@ -17,21 +17,17 @@ import uvicorn
 from ivrhooks.app import IVRHooks
 from ivrhooks.cli import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.config import PBXConfig
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.logs import configure_logging
 from ivrhooks.registration import desired_state
-from ivrhooks.testing import FakePBX, bind_socket, serve
+from ivrhooks.testing import FakePBX, bind_socket
+from ivrhooks.testing.harness import embedded_pbx
 
-__all__ = ["embedded_pbx", "run"]
+__all__ = ["run"]
 
 
 @contextlib.asynccontextmanager
-async def embedded_pbx(app: IVRHooks, port: int) -> AsyncIterator[FakePBX]:
-    """Serve a fake PBX holding the app's receptionists and point the app's config at it."""
-    pbx = FakePBX()
-    for ext in app.table.all_receptionists():
-        pbx.add_ivr(ext, f"Receptionist {ext}")
+async def _embedded(app: IVRHooks, port: int) -> AsyncIterator[FakePBX]:
     try:
         sock = bind_socket("127.0.0.1", port)
     except OSError as exc:
@@ -39,12 +35,8 @@ async def embedded_pbx(app: IVRHooks, port: int) -> AsyncIterator[FakePBX]:
             f"cannot serve the embedded PBX on 127.0.0.1:{port} ({exc.strerror}); "
             "pass --pbx-port, or set IVRHOOKS_PBX_URL to use a real PBX"
         ) from None
-    async with serve(pbx.app, sock=sock) as base:
-        app.config.pbx = PBXConfig(base + "/api", username=pbx.username, password=pbx.password)
-        try:
-            yield pbx
-        finally:
-            pbx.close()
+    async with embedded_pbx(app, sock) as pbx:
+        yield pbx
 
 
 def _hint(app: IVRHooks, pbx_port: int) -> str:
@@ -64,7 +56,7 @@ async def _serve(
     async with contextlib.AsyncExitStack() as stack:
         embedded = app.config.pbx is None
         if embedded:
-            await stack.enter_async_context(embedded_pbx(app, pbx_port))
+            await stack.enter_async_context(_embedded(app, pbx_port))
             if not app.config.public_url:
                 # The embedded PBX calls the app directly, on loopback.
                 local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104

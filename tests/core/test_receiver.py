@@ -384,3 +384,19 @@ async def test_lifespan_sets_up_resources_for_handlers() -> None:
         assert events == ["start"]
     assert r.json()["destination"] == "100"
     assert events == ["start", "stop"]
+
+
+async def test_one_app_can_be_served_again_after_shutdown() -> None:
+    """Sync handlers still get a thread pool the second time (tests reuse module-level apps)."""
+    from ivrhooks.testing import serve
+
+    app = new_app()
+
+    @app.dtmf("1")
+    def menu(req: ActionRequest) -> object:
+        return call("100")
+
+    for _ in range(2):
+        async with serve(app) as url, httpx.AsyncClient() as client:
+            r = await client.post(url + "/hooks/menu", json=CALL)
+        assert r.json()["destination"] == "100"

@@ -52,6 +52,8 @@ class FakePBX:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.username = username
+        #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
+        self.url: str | None = None
         self.password = password
         #: False emulates a PBX older than v22.2: /auth/sign_in answers 404.
         self.sign_in_supported = sign_in_supported

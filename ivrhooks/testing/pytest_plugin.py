@@ -1,0 +1,58 @@
+"""The ivrhooks pytest plugin (installed with the package): test your routing against a fake PBX.
+
+Give it your app with a fixture named ``ivrhooks_app``, then ask for ``pbx``::
+
+    # conftest.py
+    import pytest
+    from myproject.routing import app
+
+    @pytest.fixture
+    def ivrhooks_app():
+        return app
+
+    # test_routing.py
+    async def test_key_1_reaches_sales(pbx):
+        decision = await pbx.dial(to="8000", caller="101", digits="1")
+        assert decision.destination == "2001"
+
+``pbx`` is the :class:`~ivrhooks.testing.FakePBX` the app is registered on (the app runs on a
+loopback port for the test; ``ivrhooks_running`` gives both). The async fixtures need
+pytest-asyncio (``asyncio_mode = "auto"``, or mark the tests ``@pytest.mark.asyncio``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ivrhooks.app import IVRHooks
+from ivrhooks.testing.fake_pbx import FakePBX
+from ivrhooks.testing.harness import RunningApp, running
+
+try:  # the async fixtures need pytest-asyncio; without it the plugin stays out of the way
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - pytest-asyncio is part of the test extra
+    pytest_asyncio = None  # type: ignore[assignment]  # the module or nothing: checked below
+
+
+@pytest.fixture
+def ivrhooks_app() -> IVRHooks:
+    """Override this fixture to return the app under test."""
+    raise pytest.UsageError(
+        "the `pbx` fixture needs your app: define a fixture named `ivrhooks_app` that returns it"
+    )
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def ivrhooks_running(ivrhooks_app: IVRHooks) -> AsyncIterator[RunningApp]:
+        """The app served on loopback and registered on a fake PBX."""
+        async with running(ivrhooks_app) as harness:
+            yield harness
+
+    @pytest_asyncio.fixture
+    async def pbx(ivrhooks_running: RunningApp) -> FakePBX:
+        """The fake PBX the app is registered on: ``await pbx.dial(to=, caller=, digits=)``."""
+        return ivrhooks_running.pbx

@@ -1,0 +1,61 @@
+"""The pytest plugin, as a user's project meets it: a conftest giving the app, a test dialing."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+APP = """
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000"], auth="digest")
+
+@app.dtmf("1")
+async def sales(req):
+    return call("2001")
+"""
+
+CONFTEST = """
+import pytest
+from routing import app
+
+@pytest.fixture
+def ivrhooks_app():
+    return app
+"""
+
+TESTS = """
+async def test_sales(pbx):
+    decision = await pbx.dial(to="8000", caller="101", digits="1")
+    assert decision.destination == "2001"
+
+async def test_twice_on_one_app(pbx):
+    decision = await pbx.dial(to="8000", caller="101", digits="1")
+    assert decision.action == "call"
+
+async def test_running_gives_the_app_url(ivrhooks_running):
+    assert ivrhooks_running.url.startswith("http://127.0.0.1:")
+"""
+
+
+INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+
+
+def test_a_user_project_dials_its_app(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(routing=APP, conftest=CONFTEST, test_routing=TESTS)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "ivrhooks")
+    result.assert_outcomes(passed=3)
+
+
+def test_without_an_app_the_fixture_says_what_to_define(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_missing="async def test_x(pbx):\n    pass\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*define a fixture named `ivrhooks_app`*"])
