@@ -137,26 +137,31 @@ def serve(app: App) -> Iterator[Server]:
     }
     cmd = [sys.executable, "-m", "uvicorn", app.target, "--port", str(port), *UVICORN]
     cmd += ["--host", "127.0.0.1"] + (["--factory"] if app.factory else [])
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    server = Server(app, port, proc)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # bounded poll: the only way to know a subprocess's server is listening
-            if proc.poll() is not None:
-                raise RuntimeError(f"{app.target} exited with {proc.returncode}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{app.target} did not start within 60 s")
-            time.sleep(0.05)
-        yield server
-    finally:
-        proc.terminate()
+    # The server's own log (e.g. one "auth rejected: missing" line per Digest challenge) goes to
+    # a file, shown only if the server fails, so it does not bury the figures.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=log)
+        server = Server(app, port, proc)
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + 60
+            while True:  # bounded poll: the only way to know a subprocess's server is listening
+                if proc.poll() is not None:
+                    log.seek(0)
+                    sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+                    raise RuntimeError(f"{app.target} exited with {proc.returncode}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{app.target} did not start within 60 s")
+                time.sleep(0.05)
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def probe(server: Server, scenario: Scenario) -> None:

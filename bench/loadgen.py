@@ -96,11 +96,12 @@ async def run(args: argparse.Namespace) -> dict[str, int]:
         except OSError:
             counts["errors"] += 1
             return
-        pending: bytes | None = None  # a Digest header waiting to be spent
+        pending: str | None = None  # a Digest Authorization value waiting to be spent
         try:
             while loop.time() < stop:
                 if digest is not None and pending is not None:
-                    data = _request("GET", target, f"{host}:{port}", [pending], b"")
+                    auth = [f"Authorization: {pending}"]
+                    data = _request("GET", target, f"{host}:{port}", auth, b"")
                     pending = None
                 else:
                     data = plain
@@ -109,8 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, int]:
                 status, head = await _read_response(reader)
                 latencies.append(time.perf_counter() - sent)
                 if status == 401 and digest is not None:
-                    value = digest.header(head)
-                    pending = value.encode("latin-1") if value else None
+                    pending = digest.header(head)
                 if not 200 <= status < 400:
                     counts["non2xx"] += 1
         except (OSError, asyncio.IncompleteReadError):

@@ -52,6 +52,8 @@ class BasicAuthenticator:
         # One immutable verdict per accepted username, made once: building a frozen dataclass
         # per request cost a fifth of the check. Bounded by the usernames that ever passed.
         self._verdicts: dict[bytes, Verdict] = {}
+        # Authorization header -> (the password table it passed against, its verdict).
+        self._remembered: dict[bytes, tuple[dict[bytes, bytes], Verdict]] = {}
 
     def _accepted(self, user: bytes) -> Verdict:
         verdict = self._verdicts.get(user)
@@ -68,6 +70,14 @@ class BasicAuthenticator:
         value = single_header(authorization)
         if isinstance(value, str):
             return reject(value, self._challenge)
+        table = self._passwords()
+        # A header that passed against this very table passes again: skip the parse, decode and
+        # comparison. Keyed by the whole header, so only a byte-identical header hits (the dict
+        # compares a value only after its keyed SipHash matched, which an attacker cannot aim
+        # at); checked against the table's identity, so retiring a secret empties it in effect.
+        remembered = self._remembered.get(value)
+        if remembered is not None and remembered[0] is table:
+            return remembered[1]
         try:
             scheme, rest = split_scheme(value)
         except AuthHeaderError:
@@ -82,9 +92,13 @@ class BasicAuthenticator:
         user, colon, password = decoded.partition(b":")
         # The path every genuine request takes, first: a known user and the right password (the
         # stored ones are valid credentials, so matching one proves the syntax as well).
-        expected = self._passwords().get(user) if colon else None
+        expected = table.get(user) if colon else None
         if expected is not None and hmac.compare_digest(password, expected):
-            return self._accepted(user)
+            verdict = self._accepted(user)
+            if len(self._remembered) >= _MAX_VERDICTS:
+                self._remembered.clear()
+            self._remembered[value] = (table, verdict)
+            return verdict
         if not colon or not _CRED.fullmatch(user) or not _CRED.fullmatch(password):
             return reject("malformed", self._challenge)
         if expected is not None:

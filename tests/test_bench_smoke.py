@@ -1,0 +1,136 @@
+"""The benchmark's apps answer the decision, and ivrhooks's rows really authenticate.
+
+Not a timing test: it checks that what bench/e2e.py measures is correct work (a 401 answered
+faster than a 200 would make ivrhooks look fast), over real HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.apps import DECISION, SECRET, query_for
+from bench.apps.ivr import build
+from ivrhooks.auth import derive_credentials
+from ivrhooks.testing.server import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = json.loads(DECISION)
+
+
+def _bare() -> Any:
+    from bench.apps.bare import app
+
+    return app
+
+
+def _raw() -> Any:
+    from bench.apps.raw import app
+
+    return app
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("factory", [_bare, _raw], ids=["bare-starlette", "raw-asgi"])
+async def test_reference_apps_answer_the_decision(factory: Callable[[], Any], method: str) -> None:
+    async with serve(factory()) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        reply = await client.request(method, f"/hooks/r5?{query_for(5)}")
+    assert reply.status_code == 200
+    assert reply.json() == EXPECTED
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest", "bearer"])
+async def test_ivrhooks_app_answers_only_with_the_routes_credentials(scheme: str) -> None:
+    app = build(10, scheme)
+    creds = derive_credentials(SECRET, "r5")
+    other = derive_credentials(SECRET, "r6")
+    auth: dict[str, httpx.Auth] = {
+        "basic": httpx.BasicAuth(creds.username, creds.password),
+        "digest": httpx.DigestAuth(creds.username, creds.password),
+    }
+    wrong: dict[str, httpx.Auth] = {
+        "basic": httpx.BasicAuth(other.username, other.password),
+        "digest": httpx.DigestAuth(other.username, other.password),
+    }
+    good_headers = {"Authorization": f"Bearer {creds.token}"} if scheme == "bearer" else {}
+    bad_headers = {"Authorization": f"Bearer {other.token}"} if scheme == "bearer" else {}
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        url = f"/hooks/r5?{query_for(5)}"
+        ok = await client.get(url, auth=auth.get(scheme), headers=good_headers)
+        refused = await client.get(url, auth=wrong.get(scheme), headers=bad_headers)
+        anonymous = await client.get(url)
+    assert ok.status_code == 200
+    assert ok.json() == EXPECTED
+    assert refused.status_code == anonymous.status_code == 401
+
+
+async def test_ivrhooks_post_body_is_served() -> None:
+    app = build(10, "basic")
+    creds = derive_credentials(SECRET, "r5")
+    fields = dict(pair.split("=") for pair in query_for(5).split("&"))
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        reply = await client.post(
+            "/hooks/r5", json=fields, auth=httpx.BasicAuth(creds.username, creds.password)
+        )
+    assert reply.status_code == 200
+    assert reply.json() == EXPECTED
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fastapi") is None, reason="fastapi not installed")
+async def test_fastapi_app_checks_basic_auth() -> None:
+    from bench.apps.fastapi_basic import app
+
+    creds = derive_credentials(SECRET, "r500")  # the app guards the route the load hits
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        url = f"/hooks/r500?{query_for(500)}"
+        ok = await client.get(url, auth=httpx.BasicAuth(creds.username, creds.password))
+        refused = await client.get(url, auth=httpx.BasicAuth(creds.username, "wrongpass1"))
+    assert ok.status_code == 200
+    assert ok.json() == EXPECTED
+    assert refused.status_code == 401
+
+
+async def _loadgen(*args: str) -> dict[str, int]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bench/loadgen.py",
+        "-c2",
+        "-d1",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    result: dict[str, int] = json.loads(out.decode().split("WRKJSON ", 1)[1])
+    return result
+
+
+async def test_fallback_load_generator_counts_every_answer() -> None:
+    """bench/loadgen.py (used when wrk is absent) for one second against a live app."""
+    async with serve(_raw()) as base_url:
+        result = await _loadgen(f"{base_url}/hooks/r5?{query_for(5)}")
+    assert result["requests"] > 0
+    assert result["non2xx"] == result["errors"] == 0
+
+
+async def test_fallback_load_generator_does_the_digest_round_trip() -> None:
+    creds = derive_credentials(SECRET, "r5")
+    async with serve(build(10, "digest")) as base_url:
+        result = await _loadgen(
+            "--digest",
+            f"{creds.username}:{creds.password}:ivrhooks",
+            f"{base_url}/hooks/r5?{query_for(5)}",
+        )
+    authorised = result["requests"] - result["non2xx"]
+    assert authorised > 0
+    assert abs(result["non2xx"] - authorised) <= 2  # one challenge per authorised request
+    assert result["errors"] == 0
