@@ -68,7 +68,10 @@ def authenticate(
 
 async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authenticator) -> None:
     """Log the rejection (one structured line, never a header, query or secret) and answer it."""
-    logger.warning(
+    # A challenge answered to a request without credentials (or with a stale nonce) is the
+    # normal first step of every Digest call: INFO, so operators' warnings stay meaningful.
+    logger.log(
+        logging.INFO if verdict.reason in _NOT_FAILURES else logging.WARNING,
         "auth rejected: %s",
         verdict.reason,
         extra={
