@@ -182,6 +182,7 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
     port, pbx_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     env["IVRHOOKS_PBX_URL"] = "http://127.0.0.1:9"  # dev must ignore it, and say so
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: dev must set it
     cmd = [sys.executable, "-m", "ivrhooks", "dev", str(app_file)]
     cmd += ["--port", str(port), "--pbx-port", str(pbx_port)]
     proc = await asyncio.create_subprocess_exec(
@@ -210,8 +211,11 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
         await session.type("to 8000")
         await session.expect("calls now go to receptionist 8000")
 
-        # The same size within the same second: a stale bytecode cache would hide this edit.
+        # An edit of the same size within the same second (the mtime put back to say so): a
+        # bytecode cache, checked by mtime and size, would hide it.
+        before = app_file.stat()
         app_file.write_text(APP.format(destination="2002"))
+        os.utime(app_file, ns=(before.st_atime_ns, before.st_mtime_ns))
         await session.expect("reloading (changed: devapp.py)")
         await session.type("101 1")
         assert (await session.expect("decision:")).startswith("decision: call 2002  ")
