@@ -15,6 +15,7 @@ def main() -> None:
 
 # Commands register themselves below, one import per module (keeps merges conflict-free).
 from ivrhooks.cli import call as _call  # noqa: E402, F401
+from ivrhooks.cli import dev as _dev  # noqa: E402, F401
 from ivrhooks.cli import fake_pbx as _fake_pbx  # noqa: E402, F401
 from ivrhooks.cli import registration as _registration  # noqa: E402, F401
 from ivrhooks.cli import routes as _routes  # noqa: E402, F401
