@@ -139,23 +139,28 @@ def test_two_metric_sets_in_one_process_do_not_share_counts() -> None:
     assert b.registry.get_sample_value("ivrhooks_fallbacks_total", {"cause": "error"}) == 0
 
 
-def test_labelled_children_are_cached_not_relabelled() -> None:
+def test_request_series_accumulate_and_auth_children_are_cached() -> None:
     m = Metrics()
     m.observe_request("sales", "call", "ok", 0.01)
     m.auth_failure("missing")
-    counter = m._request_children[("sales", "call", "ok")]
-    histogram = m._latency_children["sales"]
     auth = m._auth_children["missing"]
     m.observe_request("sales", "call", "ok", 0.02)
+    m.observe_request("sales", "call", "ok", 9.0)
     m.auth_failure("missing")
-    assert m._request_children[("sales", "call", "ok")] is counter
-    assert m._latency_children["sales"] is histogram
     assert m._auth_children["missing"] is auth
+    latency = "ivrhooks_request_latency_seconds"
+    sample = m.registry.get_sample_value
+    assert sample(f"{latency}_bucket", {"route": "sales", "le": "0.01"}) == 1
+    assert sample(f"{latency}_bucket", {"route": "sales", "le": "0.025"}) == 2
+    assert sample(f"{latency}_bucket", {"route": "sales", "le": "5.0"}) == 2
+    assert sample(f"{latency}_bucket", {"route": "sales", "le": "+Inf"}) == 3
+    assert sample(f"{latency}_count", {"route": "sales"}) == 3
+    assert sample(f"{latency}_sum", {"route": "sales"}) == pytest.approx(9.03)
     assert (
         m.registry.get_sample_value(
             "ivrhooks_requests_total", {"route": "sales", "action": "call", "outcome": "ok"}
         )
-        == 2
+        == 3
     )
 
 
