@@ -33,9 +33,15 @@ class ReplayStore(Protocol):
 
 
 class MemoryReplayStore:
-    """In-process store with a hard size cap and an eviction watermark."""
+    """In-process store with a hard size cap and an eviction watermark.
 
-    def __init__(self, *, max_entries: int = 100_000, lifetime: float = 300.0) -> None:
+    The cap bounds memory (about 0.4 KiB an entry: ~4 MiB at the default). It does not bound
+    traffic: a PBX spends each nonce right after its challenge, so its nonces are newer than the
+    watermark and keep working at any rate; only an old nonce whose entry was evicted turns
+    stale (the client retries with a fresh one), never replayable.
+    """
+
+    def __init__(self, *, max_entries: int = 10_000, lifetime: float = 300.0) -> None:
         if max_entries < 1:
             raise ValueError("max_entries: must be at least 1")
         self.max_entries = max_entries

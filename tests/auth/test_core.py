@@ -208,3 +208,16 @@ def test_eviction_turns_nonces_stale_not_replayable() -> None:
     # Expired entries are dropped for free: no watermark rise.
     assert store.check_and_set("d", "u", 1, 400.0, 500.0) == "ok"
     assert store.watermark == 10.0
+
+
+def test_a_full_store_keeps_serving_fresh_nonces_with_bounded_memory() -> None:
+    """The PBX spends each nonce right after its challenge: at any call rate its requests keep
+    passing while the table stays at its cap."""
+    store = MemoryReplayStore(max_entries=100, lifetime=300)
+    for call in range(5_000):
+        issued = 1_000.0 + call * 0.01  # 100 calls a second, each on a fresh nonce
+        assert store.check_and_set(f"n{call}", "u", 1, issued, issued + 0.005) == "ok"
+        assert len(store) <= 100
+    assert (
+        store.check_and_set("n10", "u", 1, 1_000.1, 1_050.0) == "stale"
+    )  # evicted: not replayable
