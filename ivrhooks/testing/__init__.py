@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ivrhooks.testing.fake_pbx import DialResult, FakePBX
+from ivrhooks.testing.harness import RunningApp, running
 from ivrhooks.testing.server import bind_socket, serve
 
-__all__ = ["DialResult", "FakePBX", "bind_socket", "serve"]
+__all__ = ["DialResult", "FakePBX", "RunningApp", "bind_socket", "running", "serve"]
