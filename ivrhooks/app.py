@@ -119,6 +119,8 @@ class IVRHooks:
                 "pbx_domain": pbx_domain,
                 "pbx_token": pbx_token,
                 "pbx_verify_tls": pbx_verify_tls,
+                "allow": tuple(allow),
+                "trusted_proxies": tuple(trusted_proxies),
             },
             env,
         )
@@ -140,7 +142,7 @@ class IVRHooks:
         self.allow_no_auth = allow_no_auth
         self.digest_algorithms = tuple(digest_algorithms)
         self.replay_store = replay_store if replay_store is not None else MemoryReplayStore()
-        self.guard = AuthGuard(allow=allow, trusted_proxies=trusted_proxies)
+        self.guard = AuthGuard(allow=self.config.allow, trusted_proxies=self.config.trusted_proxies)
         self.metrics = Metrics()
         """Prometheus series of this app, served at ``GET /metrics``."""
         self._observer = RequestObserver(self.metrics)

@@ -40,6 +40,8 @@ class AppConfig:
     reconcile_interval: float
     public_url: str | None
     pbx: PBXConfig | None
+    allow: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def resolve_config(code: dict[str, Any], env: bool | Mapping[str, str]) -> AppConfig:
@@ -99,4 +101,6 @@ def resolve_config(code: dict[str, Any], env: bool | Mapping[str, str]) -> AppCo
         reconcile_interval=float(pick("reconcile_interval")),
         public_url=(pick("public_url") or "").rstrip("/") or None,
         pbx=pbx,
+        allow=tuple(pick("allow") or ()),
+        trusted_proxies=tuple(pick("trusted_proxies") or ()),
     )

@@ -7,6 +7,7 @@ fails startup with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     previous_secret: SecretStr | None = None
     auth: AuthScheme | None = None
     receptionists: Annotated[tuple[str, ...] | None, NoDecode] = None
+    allow: Annotated[tuple[str, ...] | None, NoDecode] = None
+    trusted_proxies: Annotated[tuple[str, ...] | None, NoDecode] = None
     method: Literal["GET", "POST"] | None = None
     request_timeout: Annotated[int, Field(ge=1, le=60)] | None = None
     deadline: Annotated[float, Field(gt=0)] | None = None
@@ -65,6 +68,20 @@ class Settings(BaseSettings):
             for item in items:
                 if not (item.isascii() and item.isdigit() and 3 <= len(item) <= 64):
                     raise ValueError(f"{item!r} is not an extension number (3 to 64 digits)")
+            return items
+        return value
+
+    @field_validator("allow", "trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        # Comma-separated CIDRs ("10.0.0.0/8, 192.0.2.7"); checked where they are used.
+        if isinstance(value, str):
+            items = tuple(item.strip() for item in value.split(",") if item.strip())
+            for item in items:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network") from None
             return items
         return value
 

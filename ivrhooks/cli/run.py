@@ -77,6 +77,9 @@ async def _serve(
             # numbers in the query string.
             log_config=None,
             access_log=False,
+            # X-Forwarded-For is read by ivrhooks' own guard, from IVRHOOKS_TRUSTED_PROXIES only;
+            # uvicorn's proxy-header rewrite would trust its own list in addition.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         if embedded:

@@ -172,3 +172,36 @@ async def test_digest_challenge_round_trips_never_throttle_the_pbx() -> None:
             ) as c:
                 r = await c.get(url + "/hooks/one?from=101&to=8000&input=1")
             assert r.status_code == 200, r.text
+
+
+async def test_allow_list_and_trusted_proxies_from_the_environment() -> None:
+    app = IVRHooks(
+        receptionists=["8000"],
+        env={
+            "IVRHOOKS_SECRET": "allow-list-secret-0123",
+            "IVRHOOKS_ALLOW": "10.0.0.0/8, 192.0.2.7",
+            "IVRHOOKS_TRUSTED_PROXIES": "127.0.0.1",
+        },
+    )
+
+    @app.dtmf("1")
+    async def one(req: ActionRequest) -> object:
+        return call("100")
+
+    creds = derive_credentials("allow-list-secret-0123", "one")
+    auth = (creds.username, creds.password)
+    async with client(app) as c:
+        # The in-process client's peer is 127.0.0.1: a trusted proxy, so X-Forwarded-For counts.
+        from_pbx = await c.post(
+            "/hooks/one", json=CALL, auth=auth, headers={"x-forwarded-for": "192.0.2.7"}
+        )
+        from_elsewhere = await c.post(
+            "/hooks/one", json=CALL, auth=auth, headers={"x-forwarded-for": "198.51.100.1"}
+        )
+    assert from_pbx.json()["destination"] == "100"
+    assert from_elsewhere.status_code == 403
+
+
+def test_bad_network_in_the_environment_names_the_variable() -> None:
+    with pytest.raises(ConfigurationError, match="IVRHOOKS_ALLOW"):
+        IVRHooks(receptionists=["8000"], env={"IVRHOOKS_ALLOW": "10.0.0.0/8,not-a-net"})
