@@ -7,6 +7,7 @@ Action-URL paths go straight to the pure-ASGI endpoint (``ivrhooks.endpoint``); 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -89,6 +90,7 @@ class IVRHooks:
         lifespan: Lifespan | None = None,
         max_body: int = MAX_BODY,
         max_threads: int = 64,
+        freeze_gc: bool = False,
         env: bool | Mapping[str, str] = True,
     ) -> None:
         """Arguments are the code's configuration; ``IVRHOOKS_*`` variables override them
@@ -155,6 +157,11 @@ class IVRHooks:
         self._fallback: Handler | None = None
         self._user_lifespan = lifespan
         self._max_threads = max_threads
+        self.freeze_gc = freeze_gc
+        """After startup, move every object alive into the GC's permanent generation
+        (``gc.freeze()``): route tables, masks and authenticators then never slow a full
+        collection (~25 ms at 1,000 routes, ~100 ms at 10,000, paid by whichever request is in
+        flight). ``ivrhooks run`` turns it on; it affects the whole process."""
         self._executor = self._new_executor()
         self._authenticators: dict[str, Authenticator | None] = {}
         self._served: dict[str, ServedRoute] | None = None
@@ -348,6 +355,9 @@ class IVRHooks:
                         self.services.insert(0, Registration())
                 for service in self.services:
                     await stack.enter_async_context(service(self))
+                if self.freeze_gc:
+                    gc.collect()
+                    gc.freeze()
                 yield
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -22,6 +22,7 @@ def build(routes: int, scheme: str) -> IVRHooks:
         auth=cast(Literal["basic", "digest", "bearer"], scheme),
         secret=SECRET,
         env=False,
+        freeze_gc=True,  # as `ivrhooks run` serves it
     )
     for index in range(routes):
         app.dtmf(mask_of(index), name=f"r{index}")(transfer)

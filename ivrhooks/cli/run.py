@@ -53,6 +53,8 @@ def _hint(app: IVRHooks, pbx_port: int) -> str:
 async def _serve(
     app: IVRHooks, host: str, port: int, pbx_port: int, root_path: str, log_level: str
 ) -> None:
+    # A long-running server: keep the startup objects out of every full GC (see IVRHooks).
+    app.freeze_gc = True
     async with contextlib.AsyncExitStack() as stack:
         embedded = app.config.pbx is None
         if embedded:

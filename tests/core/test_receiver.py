@@ -400,3 +400,25 @@ async def test_one_app_can_be_served_again_after_shutdown() -> None:
         async with serve(app) as url, httpx.AsyncClient() as client:
             r = await client.post(url + "/hooks/menu", json=CALL)
         assert r.json()["destination"] == "100"
+
+
+async def test_freeze_gc_moves_startup_objects_out_of_collections() -> None:
+    import gc
+
+    from ivrhooks.testing import serve
+
+    app = new_app(freeze_gc=True)
+
+    @app.dtmf("1")
+    async def menu(req: ActionRequest) -> object:
+        return call("100")
+
+    gc.unfreeze()
+    try:
+        async with serve(app) as url, httpx.AsyncClient() as client:
+            frozen = gc.get_freeze_count()
+            r = await client.post(url + "/hooks/menu", json=CALL)
+        assert frozen > 0
+        assert r.json()["destination"] == "100"
+    finally:
+        gc.unfreeze()
