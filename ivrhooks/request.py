@@ -133,11 +133,20 @@ def fields_from_body(body: bytes) -> dict[str, str]:
         return {}
     if text[:1] in b'{["0123456789-':
         try:
+            data = json.loads(text)  # the C parser; duplicate keys are ruled out below
+            if not isinstance(data, dict):
+                raise InboundError("the body must be a JSON object")
+            # Each pair of string key and string value has at least four '"' characters, so
+            # exactly four per key, with every value a string, proves no key came twice (a
+            # duplicate pair would add four more). Anything else (numbers, escaped quotes, a
+            # duplicate) takes the exact, slower parse that sees every pair.
+            if text.count(b'"') == 4 * len(data) and all(
+                type(value) is str for value in data.values()
+            ):
+                return data
             data = json.loads(text, object_pairs_hook=_unique)
         except (ValueError, RecursionError):
             raise InboundError("the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise InboundError("the body must be a JSON object")
         return {key: _as_text(key, value) for key, value in data.items()}
     # A form body: application/x-www-form-urlencoded, whatever the header said.
     return fields_from_query(text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ivrhooks import ActionRequest, InboundError
 from ivrhooks.request import MAX_BODY, fields_from_body, fields_from_query
@@ -103,3 +105,34 @@ def test_request_maps_pbx_fields_to_names() -> None:
     )
     assert req.session_id is None
     assert req.fields["x_new"] == "kept"
+
+
+def _reference(body: bytes) -> dict[str, str] | None:
+    """The exact parse: every pair seen, duplicates refused; None where it refuses the body."""
+    import json
+
+    from ivrhooks.request import _as_text, _unique
+
+    try:
+        data = json.loads(body, object_pairs_hook=_unique)
+        return {key: _as_text(key, value) for key, value in data.items()}
+    except InboundError:
+        return None
+
+
+_keys = st.sampled_from(["from", "to", "input", "from_name", 'a"b', "x\\y", "é"])
+_values = st.one_of(st.text(max_size=6), st.integers(-5, 99))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_keys, _values), min_size=1, max_size=6))
+def test_fast_json_path_agrees_with_the_exact_parse(pairs: list[tuple[str, object]]) -> None:
+    import json
+
+    body = ("{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in pairs) + "}").encode()
+    expected = _reference(body)
+    if expected is None:
+        with pytest.raises(InboundError):
+            fields_from_body(body)
+    else:
+        assert fields_from_body(body) == expected
