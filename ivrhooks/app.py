@@ -25,12 +25,9 @@ from ivrhooks.auth import (
     Authenticator,
     AuthGuard,
     Credentials,
-    MemoryReplayStore,
     ReplayStore,
     Scheme,
     StaticCredentials,
-    build_authenticator,
-    derive_credentials,
 )
 from ivrhooks.config import resolve_config
 from ivrhooks.endpoint import ActionEndpoint, ServedRoute
@@ -39,6 +36,7 @@ from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics, metrics_app
 from ivrhooks.observe import RequestObserver
 from ivrhooks.request import MAX_BODY, Kind
+from ivrhooks.route_auth import RouteAuth
 from ivrhooks.routes import Handler, Route, RouteTable, route_name
 
 __all__ = ["IVRHooks"]
@@ -126,24 +124,18 @@ class IVRHooks:
             },
             env,
         )
-        if self.config.auth not in ("basic", "digest", "bearer", "none"):
-            raise ConfigurationError(
-                f"auth={self.config.auth!r}: choose 'basic', 'digest', 'bearer' or 'none'"
-            )
-        if self.config.auth == "none" and not allow_no_auth:
-            raise ConfigurationError(
-                "auth='none' lets anyone who can reach the service drive the receptionists; "
-                "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
-            )
+        self.auth = RouteAuth(
+            self.config,
+            realm=realm,
+            allow_no_auth=allow_no_auth,
+            digest_algorithms=digest_algorithms,
+            replay_store=replay_store,
+        )
         self.table = RouteTable(self.config.receptionists)
         self.deadline = self.config.deadline
         self.request_timeout = self.config.request_timeout
         self.path_prefix = path_prefix
         self.max_body = max_body
-        self.realm = realm
-        self.allow_no_auth = allow_no_auth
-        self.digest_algorithms = tuple(digest_algorithms)
-        self.replay_store = replay_store if replay_store is not None else MemoryReplayStore()
         self.guard = AuthGuard(allow=self.config.allow, trusted_proxies=self.config.trusted_proxies)
         self.metrics = Metrics()
         """Prometheus series of this app, served at ``GET /metrics``."""
@@ -250,7 +242,7 @@ class IVRHooks:
                     "IVRHooks(receptionists=[...]) or receptionists=[...] to the decorator"
                 )
             # Built now so a bad scheme or credential fails at decoration time.
-            authenticator = self._build_authenticator(route)
+            authenticator = self.auth.authenticator(route)
             self.table.add(route)
             self._authenticators[route.name] = authenticator
             self._served = None
@@ -258,36 +250,15 @@ class IVRHooks:
 
         return register
 
-    def _build_authenticator(self, route: Route) -> Authenticator | None:
-        scheme = route.auth or self.config.auth
-        if scheme == "none":
-            if not self.allow_no_auth:
-                raise ConfigurationError(
-                    f"route {route.name!r}: auth='none' needs IVRHooks(allow_no_auth=True)"
-                )
-            return None  # nothing to check: keep the hot path free of a no-op call
-        return build_authenticator(
-            scheme,
-            route.name,
-            secrets=None if route.credentials is not None else self.config.secrets,
-            realm=self.realm,
-            static=route.credentials,
-            digest_algorithms=self.digest_algorithms,
-            replay_store=self.replay_store,
-        )
-
     # -- introspection ----------------------------------------------------------------
 
     def scheme_of(self, route: Route) -> Scheme:
         """The auth scheme a route is served and registered with."""
-        return route.auth or self.config.auth
+        return self.auth.scheme_of(route)
 
     def credentials_for(self, route: Route) -> Credentials | None:
-        """The credentials the PBX must send for ``route`` (derived from the current secret);
-        ``None`` for routes with static credentials, which an operator configured by hand."""
-        if route.credentials is not None:
-            return None
-        return derive_credentials(self.config.secrets.current, route.name)
+        """The credentials the PBX must send for ``route``; ``None`` for static ones."""
+        return self.auth.credentials_for(route)
 
     @property
     def routes(self) -> list[Route]:

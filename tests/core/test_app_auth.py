@@ -205,3 +205,47 @@ async def test_allow_list_and_trusted_proxies_from_the_environment() -> None:
 def test_bad_network_in_the_environment_names_the_variable() -> None:
     with pytest.raises(ConfigurationError, match="IVRHOOKS_ALLOW"):
         IVRHooks(receptionists=["8000"], env={"IVRHOOKS_ALLOW": "10.0.0.0/8,not-a-net"})
+
+
+async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret() -> None:
+    """A nonce from one process is accepted by another: the secret keys the nonces even when
+    the credentials are static (a PBX behind a load balancer hits any replica)."""
+    import re
+
+    from ivrhooks.auth import digest_ha1, digest_response
+
+    def replica() -> IVRHooks:
+        app = IVRHooks(
+            receptionists=["8000"], secret="replica-shared-secret-01", auth="digest", env=False
+        )
+
+        @app.dtmf("1", credentials=StaticCredentials(username="portal", password="hand1234"))
+        async def menu(req: ActionRequest) -> object:
+            return call("100")
+
+        return app
+
+    target = "/hooks/menu?from=101&to=8000&input=1"
+    async with client(replica()) as first, client(replica()) as second:
+        challenge = (await first.get(target)).headers["www-authenticate"]
+        nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)  # type: ignore[union-attr]
+        opaque = re.search(r'opaque="([^"]+)"', challenge)
+        ha1 = digest_ha1("MD5", "portal", "ivrhooks", "hand1234")
+        response = digest_response(
+            "MD5",
+            ha1,
+            nonce=nonce,
+            nc="00000001",
+            cnonce="abc",
+            qop="auth",
+            method="GET",
+            uri=target,
+        ).decode()
+        header = (
+            f'Digest username="portal", realm="ivrhooks", nonce="{nonce}", uri="{target}", '
+            f'algorithm=MD5, qop=auth, nc=00000001, cnonce="abc", response="{response}"'
+            + (f', opaque="{opaque.group(1)}"' if opaque else "")
+        )
+        r = await second.get(target, headers={"authorization": header})
+    assert r.status_code == 200, r.text
+    assert r.json()["destination"] == "100"
