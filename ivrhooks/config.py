@@ -42,6 +42,8 @@ class AppConfig:
     pbx: PBXConfig | None
     allow: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
+    auth_from_env: bool = False
+    """``auth`` was set by IVRHOOKS_AUTH: an operator's explicit choice, ``none`` included."""
 
 
 def resolve_config(code: dict[str, Any], env: bool | Mapping[str, str]) -> AppConfig:
@@ -103,4 +105,5 @@ def resolve_config(code: dict[str, Any], env: bool | Mapping[str, str]) -> AppCo
         pbx=pbx,
         allow=tuple(pick("allow") or ()),
         trusted_proxies=tuple(pick("trusted_proxies") or ()),
+        auth_from_env=settings.auth is not None,
     )

@@ -3,6 +3,7 @@ send for it, and the verifier that checks them (``ivrhooks.auth``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from ivrhooks.auth import (
@@ -22,6 +23,8 @@ __all__ = ["RouteAuth"]
 
 _SCHEMES = ("basic", "digest", "bearer", "none")
 
+logger = logging.getLogger("ivrhooks")
+
 
 class RouteAuth:
     """The app-wide auth settings, applied route by route (a route may override the scheme)."""
@@ -39,11 +42,19 @@ class RouteAuth:
             raise ConfigurationError(
                 f"auth={config.auth!r}: choose 'basic', 'digest', 'bearer' or 'none'"
             )
-        if config.auth == "none" and not allow_no_auth:
-            raise ConfigurationError(
-                "auth='none' lets anyone who can reach the service drive the receptionists; "
-                "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
-            )
+        if config.auth == "none":
+            if config.auth_from_env:
+                # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
+                logger.warning(
+                    "IVRHOOKS_AUTH=none: action URLs are served without authentication; anyone "
+                    "who can reach this service can drive the receptionists"
+                )
+                allow_no_auth = True
+            elif not allow_no_auth:
+                raise ConfigurationError(
+                    "auth='none' lets anyone who can reach the service drive the receptionists; "
+                    "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
+                )
         self.config = config
         self.realm = realm
         self.allow_no_auth = allow_no_auth

@@ -249,3 +249,20 @@ async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret()
         r = await second.get(target, headers={"authorization": header})
     assert r.status_code == 200, r.text
     assert r.json()["destination"] == "100"
+
+
+async def test_ivrhooks_auth_none_in_the_environment_is_explicit_and_said(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
+        app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_AUTH": "none"})
+
+    @app.dtmf("1")
+    async def one(req: ActionRequest) -> object:
+        return call("100")
+
+    assert "served without authentication" in caplog.text
+    async with client(app) as c:
+        r = await c.post("/hooks/one", json=CALL)
+    assert r.json()["destination"] == "100"
+    assert app.scheme_of(app.routes[0]) == "none"
