@@ -33,7 +33,13 @@ __all__ = [
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 # ``taskName`` exists from Python 3.12 on; listed so 3.11 and 3.12 emit the same keys.
-_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn adds "color_message" (the event again, with terminal colour codes) to its records.
+_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 _CORE_KEYS = ("ts", "level", "logger", "event", "exc", "stack")
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

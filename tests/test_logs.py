@@ -398,3 +398,16 @@ def test_log_request_does_nothing_when_info_is_disabled() -> None:
         logging.setLogRecordFactory(factory)
     assert made == []
     assert stream.getvalue() == ""
+
+
+def test_uvicorns_colour_copy_of_the_event_is_left_out() -> None:
+    import json
+    import logging
+
+    from ivrhooks.logs import JSONFormatter
+
+    record = logging.makeLogRecord(
+        {"msg": "Started", "levelno": 20, "levelname": "INFO", "color_message": "\x1b[36mStarted"}
+    )
+    line = json.loads(JSONFormatter().format(record))
+    assert line["event"] == "Started" and "color_message" not in line
