@@ -152,7 +152,7 @@ class ActionEndpoint:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_body:
-                    raise InboundError(f"the body is larger than {self.max_body} bytes", status=413)
+                    raise InboundError(f"the body is larger than {self.max_body} bytes")
                 break
         body = b""
         while True:
@@ -162,6 +162,6 @@ class ActionEndpoint:
             chunk: bytes = message.get("body", b"")
             body += chunk
             if len(body) > self.max_body:
-                raise InboundError(f"the body is larger than {self.max_body} bytes", status=413)
+                raise InboundError(f"the body is larger than {self.max_body} bytes")
             if not message.get("more_body", False):
                 return body

@@ -127,7 +127,7 @@ def fields_from_query(query: bytes) -> dict[str, str]:
 def fields_from_body(body: bytes) -> dict[str, str]:
     """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body."""
     if len(body) > MAX_BODY:
-        raise InboundError(f"the body is larger than {MAX_BODY} bytes", status=413)
+        raise InboundError(f"the body is larger than {MAX_BODY} bytes")
     text = body.strip()
     if not text:
         return {}
