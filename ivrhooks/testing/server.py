@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["bind_socket", "serve"]
+__all__ = ["bind_socket", "free_port", "serve"]
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -31,6 +31,16 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now: for a server started elsewhere, or a refused
+    connection."""
+    sock = bind_socket(host)
+    try:
+        return int(sock.getsockname()[1])
+    finally:
+        sock.close()
 
 
 def _url(sock: socket.socket) -> str:

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from ivrhooks import ActionRequest, IVRHooks, call
 from ivrhooks.cli import main
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import bind_socket, serve
+from ivrhooks.testing import free_port, serve
 from ivrhooks.testing.fake_pbx import FakePBX
 
 SECRET = "call-command-secret-0123"
@@ -71,9 +71,6 @@ async def test_call_to_an_unknown_receptionist(pbx_url: str) -> None:
 
 
 async def test_call_says_when_no_pbx_answers() -> None:
-    sock = bind_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    result = await invoke("--to", "8000", "--pbx", f"http://127.0.0.1:{port}")
+    result = await invoke("--to", "8000", "--pbx", f"http://127.0.0.1:{free_port()}")
     assert result.exit_code == 1
     assert "no fake PBX answers" in result.output

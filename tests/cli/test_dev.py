@@ -27,7 +27,7 @@ from ivrhooks.cli.dev_prompt import (
     SwitchTo,
     parse_line,
 )
-from ivrhooks.testing import bind_socket
+from ivrhooks.testing import bind_socket, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,14 +133,6 @@ app = IVRHooks(receptionists=["8000"], auth="digest")
 async def sales(req):
     return call("{destination}")
 """
-
-
-def free_port() -> int:
-    sock = bind_socket()
-    try:
-        return int(sock.getsockname()[1])
-    finally:
-        sock.close()
 
 
 class Session:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import bind_socket
+from ivrhooks.testing import free_port
 from ivrhooks.testing.fake_pbx.dial import fire, request_fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +26,6 @@ app = IVRHooks(receptionists=["8000"], auth="digest")
 async def sales(req):
     return call("2001")
 """
-
-
-def free_port() -> int:
-    sock = bind_socket()
-    try:
-        return int(sock.getsockname()[1])
-    finally:
-        sock.close()
 
 
 async def wait_ready(url: str, proc: asyncio.subprocess.Process, limit: float = 30.0) -> None:

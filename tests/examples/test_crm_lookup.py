@@ -11,7 +11,7 @@ import pytest
 
 from examples.crm_service import create_app as create_crm
 from ivrhooks.cli.loader import load_app
-from ivrhooks.testing import bind_socket, serve
+from ivrhooks.testing import free_port, serve
 
 EXAMPLE = str(Path(__file__).parents[2] / "examples" / "crm_lookup.py")
 
@@ -70,10 +70,8 @@ async def test_slow_crm_answers_the_operator_within_the_deadline(
 
 
 async def test_crm_down_answers_the_operator_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    sock = bind_socket()
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there any more: connection refused
-    monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{port}")
+    # nothing listens there: connection refused
+    monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{free_port()}")
     app = load_app(EXAMPLE)
     async with serve(app) as url:
         decision, elapsed = await dial(url, app, "5551234")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ivrhooks.testing import FakePBX, bind_socket
+from ivrhooks.testing import FakePBX, free_port
 from tests.fake_pbx.conftest import PASSWORD, TOKEN, USER, Receiver
 
 FIELDS = {"from", "to", "input", "from_name", "account_name", "session_id"}
@@ -145,10 +145,7 @@ async def test_request_timeout(fake: FakePBX, receiver: Receiver) -> None:
 
 
 async def test_connection_refused(fake: FakePBX) -> None:
-    sock = bind_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    add(fake, url=f"http://127.0.0.1:{port}/hook")
+    add(fake, url=f"http://127.0.0.1:{free_port()}/hook")
     result = await fake.dial(to="8000", caller="101", digits="1")
     assert result.error is not None and result.error.startswith("connection refused")
     assert result.status is None

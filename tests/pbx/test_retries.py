@@ -11,7 +11,7 @@ import pytest
 
 from ivrhooks.pbx import PBXAPIError, PBXClient, PBXConnectionError
 from ivrhooks.pbx.retry import RetryPolicy, parse_retry_after
-from ivrhooks.testing import FakePBX, bind_socket
+from ivrhooks.testing import FakePBX, free_port
 
 Call = Callable[[PBXClient, str], Awaitable[object]]
 
@@ -80,10 +80,7 @@ async def test_total_retry_time_is_bounded(fake: FakePBX, base_url: str) -> None
 
 
 def _dead_url() -> str:
-    sock = bind_socket()
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens here now: connections are refused
-    return f"http://127.0.0.1:{port}/api"
+    return f"http://127.0.0.1:{free_port()}/api"  # nothing listens: connections are refused
 
 
 async def test_connection_refused_is_retried_then_reported() -> None:
