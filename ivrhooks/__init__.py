@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from ivrhooks._version import __version__
 from ivrhooks.app import IVRHooks
-from ivrhooks.decisions import Decision, InvalidDecisionError, call, hangup, repeat
+from ivrhooks.auth.static import StaticCredentials
+from ivrhooks.config import AuthConfig, PBXConfig, RegistrationConfig, ServingConfig
+from ivrhooks.decisions import Decision, call, hangup, repeat
 from ivrhooks.errors import (
     ConfigurationError,
     InboundError,
+    InvalidDecisionError,
     IVRHooksError,
     MaskError,
     PBXError,
     RouteConflictError,
+    SettingError,
 )
-from ivrhooks.request import ActionRequest
-
-__version__ = "0.1.0"
+from ivrhooks.types import ActionRequest
 
 __all__ = [
     "ActionRequest",
+    "AuthConfig",
     "ConfigurationError",
     "Decision",
     "IVRHooks",
@@ -25,8 +29,13 @@ __all__ = [
     "InboundError",
     "InvalidDecisionError",
     "MaskError",
+    "PBXConfig",
     "PBXError",
+    "RegistrationConfig",
     "RouteConflictError",
+    "ServingConfig",
+    "SettingError",
+    "StaticCredentials",
     "__version__",
     "call",
     "hangup",

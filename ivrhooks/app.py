@@ -1,51 +1,82 @@
-"""``IVRHooks``: the application users decorate, and the ASGI app uvicorn serves.
+"""``IVRHooks``: what the user declares, and the composition root that turns it into a server.
 
-Action-URL paths go straight to the pure-ASGI endpoint (``ivrhooks.endpoint``); everything else
-(lifespan, ``/healthz``, ``/readyz``) is a small Starlette app around it.
+An ``IVRHooks`` object holds the declaration: routes, the fallback, the lifespan, and the code's
+configuration objects. Nothing is read from the environment when it is created. When the app
+starts (uvicorn's lifespan, ``ivrhooks run``, or an explicit :meth:`IVRHooks.build`), the
+environment is laid over the code's configuration (:meth:`configure`), the routes become a
+manifest, the manifest becomes verifiers and a route map, and a :class:`~ivrhooks.server.Server`
+serves them. See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
+import os
 import types
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from ivrhooks.auth import (
-    Authenticator,
-    AuthGuard,
-    Credentials,
-    ReplayStore,
-    Scheme,
-    StaticCredentials,
-)
-from ivrhooks.config import resolve_config
-from ivrhooks.endpoint import ActionEndpoint, ServedRoute
+from ivrhooks.auth.credentials import Credentials, Secrets
+from ivrhooks.auth.guard import AuthGuard
+from ivrhooks.auth.static import StaticCredentials
+from ivrhooks.config import AuthConfig, Config, PBXConfig, RegistrationConfig, ServingConfig
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
-from ivrhooks.metrics import Metrics, metrics_app
-from ivrhooks.observe import RequestObserver
-from ivrhooks.request import MAX_BODY, Kind
-from ivrhooks.route_auth import RouteAuth
-from ivrhooks.routes import Handler, Route, RouteTable, route_name
+from ivrhooks.metrics import Metrics
+from ivrhooks.registration.service import Registration
+from ivrhooks.route_auth import build_authenticators
+from ivrhooks.routes import Route, RouteTable, route_name
+from ivrhooks.runtime import Runtime, Service
+from ivrhooks.server.app import Server
+from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
+from ivrhooks.server.observer import RequestObserver
+from ivrhooks.server.responses import error_body, send_json
+from ivrhooks.settings import Declared, resolve
+from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
 
-__all__ = ["IVRHooks"]
+__all__ = ["IVRHooks", "Lifespan"]
 
 F = TypeVar("F", bound=Handler)
 Lifespan = Callable[["IVRHooks"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
-Service = Callable[["IVRHooks"], AbstractAsyncContextManager[None]]
 
 logger = logging.getLogger("ivrhooks")
+
+# Flat keyword arguments of ivrhooks 0.1, now fields of the configuration objects.
+_MOVED: dict[str, tuple[str, str]] = {
+    "previous_secret": ("auth", "previous_secret"),
+    "digest_algorithms": ("auth", "digest_algorithms"),
+    "realm": ("auth", "realm"),
+    "allow": ("auth", "allow"),
+    "trusted_proxies": ("auth", "trusted_proxies"),
+    "replay_store": ("auth", "replay_store"),
+    "method": ("registration", "method"),
+    "request_timeout": ("registration", "request_timeout"),
+    "reconcile_interval": ("registration", "interval"),
+    "pbx_url": ("pbx", "url"),
+    "pbx_username": ("pbx", "username"),
+    "pbx_password": ("pbx", "password"),
+    "pbx_domain": ("pbx", "domain"),
+    "pbx_token": ("pbx", "token"),
+    "pbx_verify_tls": ("pbx", "verify_tls"),
+    "deadline": ("serving", "deadline"),
+    "path_prefix": ("serving", "path_prefix"),
+    "max_body": ("serving", "max_body"),
+    "max_threads": ("serving", "max_threads"),
+    "freeze_gc": ("serving", "freeze_gc"),
+}
+_CLASSES = {
+    "auth": AuthConfig,
+    "pbx": PBXConfig,
+    "registration": RegistrationConfig,
+    "serving": ServingConfig,
+}
 
 
 class IVRHooks:
@@ -58,117 +89,92 @@ class IVRHooks:
         @app.dtmf("1;2;3000-4000")
         async def sales(req: ActionRequest):
             return call("2001")
+
+    The keyword arguments are the code's configuration (see :mod:`ivrhooks.config`); the
+    ``IVRHOOKS_*`` variables that are set override them when the app starts. ``secret``,
+    ``allow_no_auth`` and ``public_url`` are shortcuts for the same fields of ``AuthConfig`` and
+    ``RegistrationConfig``. ``env=False`` ignores the environment; a mapping stands in for it.
     """
 
     def __init__(
         self,
         receptionists: Iterable[str] = (),
         *,
-        auth: Scheme = "basic",
+        auth: Scheme | AuthConfig = "basic",
+        pbx: PBXConfig | None = None,
+        registration: RegistrationConfig | None = None,
+        serving: ServingConfig | None = None,
         secret: str | None = None,
-        previous_secret: str | None = None,
-        allow_no_auth: bool = False,
-        digest_algorithms: Sequence[str] = ("MD5",),
-        realm: str = "ivrhooks",
-        allow: Sequence[str] = (),
-        trusted_proxies: Sequence[str] = (),
-        replay_store: ReplayStore | None = None,
+        allow_no_auth: bool | None = None,
         public_url: str | None = None,
-        method: Literal["GET", "POST"] = "POST",
-        request_timeout: int = 2,
-        deadline: float = 1.5,
-        reconcile_interval: float = 300.0,
-        pbx_url: str | None = None,
-        pbx_username: str | None = None,
-        pbx_password: str | None = None,
-        pbx_domain: str | None = None,
-        pbx_token: str | None = None,
-        pbx_verify_tls: bool = True,
-        path_prefix: str = "/hooks",
         lifespan: Lifespan | None = None,
-        max_body: int = MAX_BODY,
-        max_threads: int = 64,
-        freeze_gc: bool = False,
         env: bool | Mapping[str, str] = True,
+        **moved: Any,
     ) -> None:
-        """Arguments are the code's configuration; ``IVRHOOKS_*`` variables override them
-        (``env=False`` ignores the environment; a mapping stands in for it in tests)."""
         if isinstance(receptionists, str):
             raise ConfigurationError(
                 f"receptionists={receptionists!r}: pass a list of extension numbers, "
                 f"e.g. [{receptionists!r}]"
             )
-        if not path_prefix.startswith("/") or path_prefix.endswith("/"):
-            raise ConfigurationError(
-                f"path_prefix={path_prefix!r}: start it with '/' and do not end it with '/'"
+        if isinstance(auth, str):
+            if auth not in SCHEMES:
+                raise ConfigurationError(
+                    f"auth={auth!r}: choose 'basic', 'digest', 'bearer' or 'none'"
+                )
+            auth = AuthConfig(scheme=auth)
+        elif not isinstance(auth, AuthConfig):
+            raise ConfigurationError(f"auth={auth!r}: give a scheme name or an AuthConfig")
+        groups: dict[str, Any] = {
+            "auth": auth,
+            "pbx": pbx,
+            "registration": registration or RegistrationConfig(),
+            "serving": serving or ServingConfig(),
+        }
+        shortcuts = {
+            ("auth", "secret"): secret,
+            ("auth", "allow_no_auth"): allow_no_auth,
+            ("registration", "public_url"): public_url,
+        }
+        changes: dict[str, dict[str, Any]] = {}
+        for (group, field), value in shortcuts.items():
+            if value is not None:
+                changes.setdefault(group, {})[field] = value
+        for name, value in moved.items():
+            if name not in _MOVED:
+                raise TypeError(f"IVRHooks() got an unexpected keyword argument {name!r}")
+            group, field = _MOVED[name]
+            cls = _CLASSES[group].__name__
+            warnings.warn(
+                f"IVRHooks({name}=...) is deprecated: write IVRHooks({group}={cls}({field}=...))",
+                DeprecationWarning,
+                stacklevel=2,
             )
-        self.config = resolve_config(
-            {
-                "receptionists": tuple(receptionists),
-                "auth": auth,
-                "secret": secret,
-                "previous_secret": previous_secret,
-                "public_url": public_url,
-                "method": method,
-                "request_timeout": request_timeout,
-                "deadline": deadline,
-                "reconcile_interval": reconcile_interval,
-                "pbx_url": pbx_url,
-                "pbx_username": pbx_username,
-                "pbx_password": pbx_password,
-                "pbx_domain": pbx_domain,
-                "pbx_token": pbx_token,
-                "pbx_verify_tls": pbx_verify_tls,
-                "allow": tuple(allow),
-                "trusted_proxies": tuple(trusted_proxies),
-            },
-            env,
+            changes.setdefault(group, {})[field] = value
+        for group, fields in changes.items():
+            if group == "pbx" and groups["pbx"] is None:
+                groups["pbx"] = PBXConfig(**fields) if fields.get("url") else None
+            elif groups[group] is not None:
+                groups[group] = groups[group].replace(**fields)
+        self.declared = Declared(
+            receptionists=tuple(receptionists),
+            auth=groups["auth"],
+            pbx=groups["pbx"],
+            registration=groups["registration"],
+            serving=groups["serving"],
         )
-        self.auth = RouteAuth(
-            self.config,
-            realm=realm,
-            allow_no_auth=allow_no_auth,
-            digest_algorithms=digest_algorithms,
-            replay_store=replay_store,
-        )
-        self.table = RouteTable(self.config.receptionists)
-        self.deadline = self.config.deadline
-        self.request_timeout = self.config.request_timeout
-        self.path_prefix = path_prefix
-        self.max_body = max_body
-        self.guard = AuthGuard(allow=self.config.allow, trusted_proxies=self.config.trusted_proxies)
-        self.metrics = Metrics()
-        """Prometheus series of this app, served at ``GET /metrics``."""
-        self._observer = RequestObserver(self.metrics)
+        """The code's configuration, before the environment is consulted."""
+        self.table = RouteTable(self.declared.receptionists)
+        """The declared routes."""
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
-        self.ready = True
-        self.ready_reason = "ok"
         self.services: list[Service] = []
-        """Background services run for the app's lifetime (registration adds itself here)."""
+        """Background services run for the app's lifetime (registration is added when a PBX is
+        configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
+        self._env = env
         self._fallback: Handler | None = None
         self._user_lifespan = lifespan
-        self._max_threads = max_threads
-        self.freeze_gc = freeze_gc
-        """After startup, move every object alive into the GC's permanent generation
-        (``gc.freeze()``): route tables, masks and authenticators then never slow a full
-        collection (~25 ms at 1,000 routes, ~100 ms at 10,000, paid by whichever request is in
-        flight). ``ivrhooks run`` turns it on; it affects the whole process."""
-        self._executor = self._new_executor()
-        self._authenticators: dict[str, Authenticator | None] = {}
-        self._served: dict[str, ServedRoute] | None = None
-        self._endpoint: ActionEndpoint | None = None
-        self._inner = Starlette(
-            routes=[
-                StarletteRoute("/healthz", self._healthz, methods=["GET"]),
-                StarletteRoute("/readyz", self._readyz, methods=["GET"]),
-                StarletteRoute("/metrics", metrics_app(self.metrics), methods=["GET", "HEAD"]),
-            ],
-            lifespan=self._lifespan,
-        )
-
-    def _new_executor(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(self._max_threads, thread_name_prefix="ivrhooks-handler")
+        self._server: Server | None = None
+        self._server_error: str | None = None
 
     # -- declaring routes --------------------------------------------------------------
 
@@ -205,7 +211,8 @@ class IVRHooks:
         if self._fallback is not None:
             raise ConfigurationError("the app already has a fallback; there can be only one")
         self._fallback = handler
-        self._served = None
+        if self._server is not None:
+            self._server.endpoint.set_fallback(handler)
         return handler
 
     def _decorator(
@@ -225,6 +232,15 @@ class IVRHooks:
                     f"receptionists={receptionists!r}: pass a list, e.g. [{receptionists!r}]"
                 )
             narrowed = tuple(receptionists)
+        if auth is not None and auth not in SCHEMES:
+            raise ConfigurationError(f"auth={auth!r}: choose 'basic', 'digest', 'bearer' or 'none'")
+        if auth == "none" and not self.declared.auth.allow_no_auth:
+            raise ConfigurationError(
+                "auth='none' needs IVRHooks(allow_no_auth=True): without it anyone who can reach "
+                "the service drives this receptionist"
+            )
+        if credentials is not None and not isinstance(credentials, StaticCredentials):
+            raise ConfigurationError(f"credentials={credentials!r}: give StaticCredentials(...)")
 
         def register(handler: F) -> F:
             route = Route(
@@ -236,29 +252,12 @@ class IVRHooks:
                 auth=auth,
                 credentials=credentials,
             )
-            if not (narrowed or self.table.receptionists):
-                raise ConfigurationError(
-                    f"route {route.name!r} serves no receptionist: pass "
-                    "IVRHooks(receptionists=[...]) or receptionists=[...] to the decorator"
-                )
-            # Built now so a bad scheme or credential fails at decoration time.
-            authenticator = self.auth.authenticator(route)
             self.table.add(route)
-            self._authenticators[route.name] = authenticator
-            self._served = None
             return handler
 
         return register
 
     # -- introspection ----------------------------------------------------------------
-
-    def scheme_of(self, route: Route) -> Scheme:
-        """The auth scheme a route is served and registered with."""
-        return self.auth.scheme_of(route)
-
-    def credentials_for(self, route: Route) -> Credentials | None:
-        """The credentials the PBX must send for ``route``; ``None`` for static ones."""
-        return self.auth.credentials_for(route)
 
     @property
     def routes(self) -> list[Route]:
@@ -266,81 +265,159 @@ class IVRHooks:
 
     def path_of(self, route: Route) -> str:
         """The URL path a route is served (and registered) at."""
-        return f"{self.path_prefix}/{route.name}"
+        return f"{self.declared.serving.path_prefix}/{route.name}"
 
-    # -- serving ------------------------------------------------------------------------
+    def scheme_of(self, route: Route) -> Scheme:
+        """The auth scheme a route is served and registered with."""
+        entry = self.runtime.manifest.get(route.name)
+        assert entry is not None, f"route {route.name!r} is not in the manifest"
+        return entry.scheme
 
-    def _compile(self) -> dict[str, ServedRoute]:
-        served = {
-            self.path_of(route): ServedRoute(
-                route,
-                frozenset(self.table.receptionists_of(route)),
-                self._authenticators.get(route.name),
-            )
-            for route in self.table
-        }
-        self._endpoint = ActionEndpoint(
-            budget=self.deadline,
+    def credentials_for(self, route: Route) -> Credentials | None:
+        """The credentials the PBX must send for ``route``; ``None`` for static ones."""
+        entry = self.runtime.manifest.get(route.name)
+        assert entry is not None, f"route {route.name!r} is not in the manifest"
+        return entry.credentials
+
+    # -- the composition root -----------------------------------------------------------
+
+    def configure(self, environ: Mapping[str, str] | None = None) -> Config:
+        """The configuration the app starts with: the code's, with the ``IVRHOOKS_*`` variables
+        of ``environ`` laid over it (by default the process environment, or what ``env=`` said).
+        Raises :class:`ConfigurationError` naming every variable or argument to change."""
+        if environ is None:
+            if self._env is True:
+                environ = os.environ
+            elif self._env is False:
+                environ = {}
+            else:
+                environ = self._env
+        return resolve(self.declared, environ)
+
+    def manifest(self, config: Config | None = None) -> Manifest:
+        """Every route as it is served and registered under ``config``."""
+        return build_manifest(self.table, config if config is not None else self.configure())
+
+    def build(
+        self, config: Config | None = None, *, services: Sequence[Service] | None = None
+    ) -> Server:
+        """A server for this app under ``config`` (default: :meth:`configure`), as an ASGI app.
+
+        Registration is added when a PBX is configured, unless ``services`` (default: the app's
+        ``services``) already has one. Raises :class:`ConfigurationError`.
+        """
+        config = config if config is not None else self.configure()
+        manifest = build_manifest(self.table, config)
+        secrets = Secrets(config.secret, config.auth.previous_secret)
+        runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
+        chosen = list(self.services if services is None else services)
+        if config.pbx is not None and not any(isinstance(s, Registration) for s in chosen):
+            chosen.insert(0, Registration())
+        serving = config.serving
+        endpoint = ActionEndpoint(
+            budget=serving.deadline,
             fallback=self._fallback,
-            executor=self._executor,
-            max_body=self.max_body,
-            guard=self.guard,
-            observer=self._observer,
+            executor=lambda: ThreadPoolExecutor(
+                serving.max_threads, thread_name_prefix="ivrhooks-handler"
+            ),
+            max_body=serving.max_body,
+            guard=AuthGuard(allow=config.auth.allow, trusted_proxies=config.auth.trusted_proxies),
+            observer=RequestObserver(runtime.metrics),
         )
-        self._served = served
-        return served
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            served = self._served if self._served is not None else self._compile()
-            path: str = scope["path"]
-            root: str = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
-            route = served.get(path)
-            if route is not None:
-                assert self._endpoint is not None
-                await self._endpoint(route, scope, receive, send)
-                return
-        await self._inner(scope, receive, send)
-
-    @contextlib.asynccontextmanager
-    async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
-        self._compile()
-        if self.config.secret_generated:
+        if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
+            # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
             logger.warning(
-                "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
-                "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
+                "IVRHOOKS_AUTH=none: action URLs are served without authentication; anyone "
+                "who can reach this service can drive the receptionists"
             )
-        try:
+        built = {"version": self.table.version}
+
+        def compile_routes() -> dict[str, ServedRoute]:
+            # Again when a route was added after the build: every route gets its verifier.
+            if built["version"] != self.table.version:
+                runtime.manifest = build_manifest(self.table, config)
+                built["version"] = self.table.version
+            verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
+            return {
+                entry.path: ServedRoute(
+                    entry.route, frozenset(entry.receptionists), entry.scheme, verifiers[entry.name]
+                )
+                for entry in runtime.manifest.routes
+            }
+
+        @contextlib.asynccontextmanager
+        async def running() -> AsyncIterator[None]:
+            if config.secret_generated:
+                logger.warning(
+                    "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
+                    "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
+                )
             async with contextlib.AsyncExitStack() as stack:
                 if self._user_lifespan is not None:
                     state = await stack.enter_async_context(self._user_lifespan(self))
                     for key, value in (state or {}).items():
                         setattr(self.state, key, value)
-                if self.config.pbx is not None:
-                    # Imported here: registration needs the PBX client, serving alone does not.
-                    from ivrhooks.registration import Registration
-
-                    if not any(isinstance(s, Registration) for s in self.services):
-                        self.services.insert(0, Registration())
-                for service in self.services:
-                    await stack.enter_async_context(service(self))
-                if self.freeze_gc:
-                    gc.collect()
-                    gc.freeze()
+                for service in chosen:
+                    await stack.enter_async_context(service(runtime))
                 yield
-        finally:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            # A fresh pool (threads start lazily) so the same app object can be served again,
-            # as tests and the pytest plugin do.
-            self._executor = self._new_executor()
-            self._served = None
 
-    async def _healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return Server(
+            runtime=runtime,
+            endpoint=endpoint,
+            table=self.table,
+            compile=compile_routes,
+            running=running,
+        )
 
-    async def _readyz(self, request: Request) -> Response:
-        if self.ready:
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "not ready", "reason": self.ready_reason}, status_code=503)
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime of the server ``app`` itself serves as (built on first use)."""
+        return self._default_server().runtime
+
+    def _default_server(self) -> Server:
+        if self._server is None:
+            self._server = self.build()
+        return self._server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve as an ASGI app (``uvicorn module:app``): built from the environment on first
+        use, which is the lifespan's startup when the server runs one."""
+        server = self._server
+        if server is None:
+            try:
+                server = self._default_server()
+            except ConfigurationError as exc:
+                await self._not_configured(str(exc), scope, receive, send)
+                return
+        await server(scope, receive, send)
+
+    async def _not_configured(
+        self, reason: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if self._server_error != reason:
+            self._server_error = reason
+            logger.error("startup failed: %s", reason)
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": reason})
+        elif scope["type"] == "http":
+            await send_json(send, 503, error_body("not configured"))
+
+    # -- compatibility: the runtime's view, as 0.1 exposed it on the app --------------------
+
+    @property
+    def config(self) -> Config:
+        return self.runtime.config
+
+    @property
+    def metrics(self) -> Metrics:
+        """Prometheus series of this app, served at ``GET /metrics``."""
+        return self.runtime.metrics
+
+    @property
+    def ready(self) -> bool:
+        return self.runtime.status.ready
+
+    @property
+    def ready_reason(self) -> str:
+        return self.runtime.status.reason

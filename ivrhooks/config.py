@@ -1,23 +1,141 @@
-"""The app's resolved configuration: code arguments, overridden by ``IVRHOOKS_*`` variables."""
+"""Configuration as a few objects: what the app's code declares, grouped the way httpx groups
+``Timeout`` and ``Limits``.
+
+::
+
+    IVRHooks(
+        receptionists=["8000"],
+        auth=AuthConfig(scheme="digest", allow=["192.0.2.0/24"]),   # or just auth="digest"
+        pbx=PBXConfig("https://pbx.example.com:8887/api", username=..., password=...),
+        registration=RegistrationConfig(public_url="https://ivr.example.com", method="GET"),
+        serving=ServingConfig(deadline=1.2),
+    )
+
+These are the code's defaults. When the app starts, :func:`ivrhooks.settings.resolve` lays the
+``IVRHOOKS_*`` variables over them (a variable that is set wins) and returns one
+:class:`Config`. Every check here raises :class:`~ivrhooks.errors.SettingError` naming the
+argument; the same check on a variable names the variable.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+import dataclasses
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Self
 
-from ivrhooks.auth import Secrets, generate_secret
-from ivrhooks.errors import ConfigurationError
-from ivrhooks.settings import AuthScheme, Settings, load_settings
+from ivrhooks.auth.replay import ReplayStore
+from ivrhooks.errors import SettingError
+from ivrhooks.types import METHODS, SCHEMES, Method, Scheme, is_extension
 
-__all__ = ["AppConfig", "PBXConfig", "resolve_config"]
+__all__ = [
+    "AuthConfig",
+    "Config",
+    "PBXConfig",
+    "RegistrationConfig",
+    "ServingConfig",
+    "check_field",
+    "setting_error",
+]
 
-logger = logging.getLogger("ivrhooks")
+DIGEST_ALGORITHMS = ("MD5", "SHA-256")
+
+
+def _problem(group: str, name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for ``group.name``, or ``None``: the one place every
+    setting's rule is written, used for code arguments and variables alike."""
+    checker = _CHECKS.get((group, name))
+    return checker(value) if checker is not None else None
+
+
+def check_field(group: str, name: str, value: Any, *, spelled: str) -> None:
+    """Raise :class:`SettingError` if ``value`` is wrong for ``group.name``.
+
+    ``spelled`` is how the user wrote it: a variable (``IVRHOOKS_DEADLINE``) or a code argument
+    (``ServingConfig(deadline=...)``); the message shows the value tried in that spelling.
+    """
+    problem = _problem(group, name, value)
+    if problem is not None:
+        raise setting_error(spelled, name, value, problem)
+
+
+def setting_error(spelled: str, name: str, value: Any, problem: str) -> SettingError:
+    """``IVRHOOKS_DEADLINE='abc': ...`` or ``ServingConfig(deadline='abc'): ...``."""
+    shown = _shown(name, value)
+    where = spelled.replace("...", shown) if "..." in spelled else f"{spelled}={shown}"
+    return SettingError(f"{where}: {problem}", name=spelled, problem=problem)
+
+
+_HIDDEN = frozenset({"secret", "previous_secret", "password", "token"})
+
+
+def _shown(name: str, value: Any) -> str:
+    """The value for a message: never a secret's."""
+    if name in _HIDDEN and value is not None:
+        return "***"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) if value else "''"
+    return repr(value)
+
+
+def _validate(instance: Any, group: str) -> None:
+    for f in dataclasses.fields(instance):
+        check_field(
+            group,
+            f.name,
+            getattr(instance, f.name),
+            spelled=f"{type(instance).__name__}({f.name}=...)",
+        )
+
+
+def _tuple(instance: Any, *names: str) -> None:
+    """Accept any sequence for tuple fields (lists in user code), refuse a bare string."""
+    for name in names:
+        value = getattr(instance, name)
+        if isinstance(value, str):
+            raise SettingError(
+                f"{type(instance).__name__}({name}={value!r}): pass a list, e.g. [{value!r}]",
+                name=name,
+                problem="pass a list",
+            )
+        if not isinstance(value, tuple):
+            object.__setattr__(instance, name, tuple(value))
+
+
+class _Group:
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied (and checked)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # dataclass subclasses
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthConfig(_Group):
+    """How action-URL requests are authenticated (docs/security.md)."""
+
+    scheme: Scheme = "basic"
+    """``basic``, ``digest``, ``bearer``; ``none`` needs ``allow_no_auth=True`` in code."""
+    secret: str | None = field(default=None, repr=False)
+    """Credentials and Digest nonces derive from it; the same on every replica."""
+    previous_secret: str | None = field(default=None, repr=False)
+    """The old secret during a rotation: accepted until the next successful registration."""
+    allow_no_auth: bool = False
+    digest_algorithms: tuple[str, ...] = ("MD5",)
+    realm: str = "ivrhooks"
+    allow: tuple[str, ...] = ()
+    """PBX addresses or networks (CIDR); every other source gets 403 before any credential check."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Proxies whose ``X-Forwarded-For`` is believed."""
+    replay_store: ReplayStore | None = field(default=None, compare=False)
+    """Where Digest ``nc`` values are remembered; per process when ``None``."""
+
+    def __post_init__(self) -> None:
+        _tuple(self, "digest_algorithms", "allow", "trusted_proxies")
+        _validate(self, "auth")
 
 
 @dataclass(frozen=True)
-class PBXConfig:
+class PBXConfig(_Group):
     """How to reach the PBX's REST API (``url`` includes ``/api``)."""
 
     url: str
@@ -27,83 +145,200 @@ class PBXConfig:
     token: str | None = field(default=None, repr=False)
     verify_tls: bool = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "url", self.url.strip().rstrip("/") if isinstance(self.url, str) else self.url
+        )
+        _validate(self, "pbx")
 
-@dataclass
-class AppConfig:
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrationConfig(_Group):
+    """What the app writes onto the receptionists (docs/registration.md)."""
+
+    public_url: str | None = None
+    """The base URL at which the PBX reaches this service (whole action URL <= 128 chars)."""
+    method: Method = "POST"
+    request_timeout: int = 2
+    """Seconds registered as ``request_timeout`` and ``connection_timeout``."""
+    interval: float = 300.0
+    """Seconds between reconciles; ``0`` reconciles at startup only."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.public_url, str):
+            object.__setattr__(self, "public_url", self.public_url.strip().rstrip("/") or None)
+        if isinstance(self.method, str):
+            object.__setattr__(self, "method", self.method.upper())
+        _validate(self, "registration")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingConfig(_Group):
+    """How requests are answered."""
+
+    deadline: float = 1.5
+    """The answer budget in seconds; below the PBX's ``request_timeout``."""
+    path_prefix: str = "/hooks"
+    """Routes are served at ``<path_prefix>/<route name>``."""
+    max_body: int = 8 * 1024
+    max_threads: int = 64
+    """Threads for sync handlers."""
+    freeze_gc: bool = False
+    """After startup, move every object alive into the GC's permanent generation
+    (``gc.freeze()``): route tables, masks and authenticators then never slow a full collection
+    (~25 ms at 1,000 routes, ~100 ms at 10,000, paid by whichever request is in flight).
+    ``ivrhooks run`` turns it on; it affects the whole process."""
+
+    def __post_init__(self) -> None:
+        _validate(self, "serving")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration an app starts with: code defaults, then the environment."""
+
     receptionists: tuple[str, ...]
-    auth: AuthScheme
-    secrets: Secrets
-    secret_generated: bool
-    method: Literal["GET", "POST"]
-    request_timeout: int
-    deadline: float
-    reconcile_interval: float
-    public_url: str | None
+    auth: AuthConfig
     pbx: PBXConfig | None
-    allow: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()
-    auth_from_env: bool = False
-    """``auth`` was set by IVRHOOKS_AUTH: an operator's explicit choice, ``none`` included."""
+    registration: RegistrationConfig
+    serving: ServingConfig
+    secret_generated: bool = False
+    """No secret was configured and there is no PBX: one was generated for this process."""
+    from_env: frozenset[str] = frozenset()
+    """The ``IVRHOOKS_*`` variables that were set (for messages and logs)."""
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def secret(self) -> str:
+        assert self.auth.secret is not None, "resolve() always sets a secret"
+        return self.auth.secret
 
 
-def resolve_config(code: dict[str, Any], env: bool | Mapping[str, str]) -> AppConfig:
-    """Merge the code's values with the environment's (which win when set)."""
-    if env is False:
-        settings = Settings.model_construct()  # every variable "not set"
-    else:
-        settings = load_settings(None if env is True else env)
+# -- the rules, one per setting ------------------------------------------------------------
 
-    def pick(name: str) -> Any:
-        value = getattr(settings, name, None)
+
+def _one_of(choices: Sequence[str]) -> Any:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return "choose " + ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+        return None
+
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _number(low: float, high: float | None = None, *, above: bool = False) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if value != value or value in (float("inf"), float("-inf")):
+            return "must be a finite number"
+        if above and value <= low:
+            return f"must be above {low:g}"
+        if not above and value < low:
+            return f"must be at least {low:g}"
+        if high is not None and value > high:
+            return f"must be at most {high:g}"
+        return None
+
+    return check
+
+
+def _integer(low: int, high: int) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if not low <= value <= high:
+            return f"must be from {low} to {high}"
+        return None
+
+    return check
+
+
+def _url(required: bool) -> Any:
+    def check(value: Any) -> str | None:
         if value is None:
-            return code.get(name)
-        return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+            return "is required" if required else None
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            return "must start with http:// or https://"
+        if any(c.isspace() for c in value) or len(value) <= len("https://"):
+            return "is not a URL"
+        return None
 
-    pbx_url = pick("pbx_url")
-    pbx = None
-    if pbx_url:
-        pbx = PBXConfig(
-            url=pbx_url,
-            username=pick("pbx_username"),
-            password=pick("pbx_password"),
-            domain=pick("pbx_domain"),
-            token=pick("pbx_token"),
-            verify_tls=pick("pbx_verify_tls") is not False,
+    return check
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+def _networks(value: Any) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(str(item).strip(), strict=False)
+        except ValueError:
+            return f"{item!r} is not an IP address or network (CIDR)"
+    return None
+
+
+def _algorithms(value: Any) -> str | None:
+    algs = [str(a).upper() for a in value]
+    if not algs or len(set(algs)) != len(algs) or any(a not in DIGEST_ALGORITHMS for a in algs):
+        return (
+            "choose from MD5 and SHA-256 (no -sess, no SHA-512-256: common clients get them wrong)"
         )
-        if not pbx.token and not (pbx.username and pbx.password):
-            raise ConfigurationError(
-                f"the PBX at {pbx_url} needs a login: set IVRHOOKS_PBX_USERNAME and "
-                "IVRHOOKS_PBX_PASSWORD (and IVRHOOKS_PBX_DOMAIN for a tenant), "
-                "or IVRHOOKS_PBX_TOKEN"
-            )
-    secret, previous = pick("secret"), pick("previous_secret")
-    generated = False
-    if not secret:
-        if pbx is not None:
-            raise ConfigurationError(
-                "no secret: set IVRHOOKS_SECRET (or IVRHooks(secret=...)) to a long random string, "
-                "the same on every replica; action-URL credentials and digest nonces derive from it"
-            )
-        secret, generated = generate_secret(), True
-    deadline = float(pick("deadline"))
-    request_timeout = int(pick("request_timeout"))
-    if not 0 < deadline < request_timeout:
-        raise ConfigurationError(
-            f"deadline={deadline}: the answer budget must be above 0 and below the PBX's "
-            f"request_timeout ({request_timeout} s), or the PBX gives up before the fallback"
-        )
-    return AppConfig(
-        receptionists=tuple(pick("receptionists") or ()),
-        auth=pick("auth"),
-        secrets=Secrets(secret, previous or None),
-        secret_generated=generated,
-        method=pick("method"),
-        request_timeout=request_timeout,
-        deadline=deadline,
-        reconcile_interval=float(pick("reconcile_interval")),
-        public_url=(pick("public_url") or "").rstrip("/") or None,
-        pbx=pbx,
-        allow=tuple(pick("allow") or ()),
-        trusted_proxies=tuple(pick("trusted_proxies") or ()),
-        auth_from_env=settings.auth is not None,
-    )
+    return None
+
+
+def _path_prefix(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
+        return "start it with '/' and do not end it with '/'"
+    return None
+
+
+def _realm(value: Any) -> str | None:
+    ok = isinstance(value, str) and 1 <= len(value) <= 64
+    ok = ok and all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in value)
+    return None if ok else "must be 1 to 64 printable ASCII characters, no quotes"
+
+
+def _receptionists(value: Any) -> str | None:
+    for item in value:
+        if not is_extension(item):
+            return f"{item!r} is not an extension number (3 to 64 digits, as a string)"
+    return None
+
+
+_CHECKS: dict[tuple[str, str], Any] = {
+    ("auth", "scheme"): _one_of(SCHEMES),
+    ("auth", "secret"): _text,
+    ("auth", "previous_secret"): _text,
+    ("auth", "allow_no_auth"): _boolean,
+    ("auth", "digest_algorithms"): _algorithms,
+    ("auth", "realm"): _realm,
+    ("auth", "allow"): _networks,
+    ("auth", "trusted_proxies"): _networks,
+    ("pbx", "url"): _url(required=True),
+    ("pbx", "username"): _text,
+    ("pbx", "password"): _text,
+    ("pbx", "domain"): _text,
+    ("pbx", "token"): _text,
+    ("pbx", "verify_tls"): _boolean,
+    ("registration", "public_url"): _url(required=False),
+    ("registration", "method"): _one_of(METHODS),
+    ("registration", "request_timeout"): _integer(1, 60),
+    ("registration", "interval"): _number(0),
+    ("serving", "deadline"): _number(0, above=True),
+    ("serving", "path_prefix"): _path_prefix,
+    ("serving", "max_body"): _integer(64, 1 << 20),
+    ("serving", "max_threads"): _integer(1, 1024),
+    ("serving", "freeze_gc"): _boolean,
+    ("app", "receptionists"): _receptionists,
+}

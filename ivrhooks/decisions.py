@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-from ivrhooks.errors import IVRHooksError
+from ivrhooks.errors import InvalidDecisionError
+from ivrhooks.types import Action
 
 __all__ = ["Decision", "InvalidDecisionError", "call", "coerce_decision", "hangup", "repeat"]
 
-Action = Literal["call", "hangup", "repeat"]
 
 # A dialable destination: an extension or a phone number, optionally with a leading "+",
 # and the DTMF-style "*"/"#" some dial plans use. Nothing that would need JSON escaping.
 _DIALABLE = re.compile(r"\+?[0-9*#]{1,64}")
-
-
-class InvalidDecisionError(IVRHooksError, ValueError):
-    """A handler returned something that is not a decision the PBX can act on."""
 
 
 @dataclass(frozen=True, slots=True)

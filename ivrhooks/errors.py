@@ -1,24 +1,81 @@
-"""The ivrhooks exception tree.
+"""The ivrhooks exception tree: every exception ivrhooks raises on purpose is defined here.
 
 ::
 
-    IVRHooksError                 every error ivrhooks raises on purpose
-    ├── ConfigurationError        bad setup, raised at import/startup; says what to change
-    │   ├── MaskError             an invalid DTMF or caller mask (names the bad entry)
-    │   └── RouteConflictError    two routes that could answer the same input
-    ├── InboundError              a PBX request that cannot be served; carries its status
-    └── PBXError                  talking to the PBX's REST API failed (see ``ivrhooks.pbx.errors``)
+    IVRHooksError                       every error ivrhooks raises on purpose
+    ├── ConfigurationError              bad setup, found at decoration or startup
+    │   ├── SettingError                one setting is wrong (names the variable or argument)
+    │   ├── MaskError                   an invalid DTMF or caller mask (names the bad entry)
+    │   └── RouteConflictError          two routes that could answer the same input
+    ├── InvalidArgumentError            a call's argument is wrong (also a ValueError)
+    ├── InvalidDecisionError            a handler returned something the PBX cannot act on
+    ├── InboundError                    a PBX request that cannot be served; carries its status
+    │   └── AuthHeaderError             an ``Authorization`` header that does not parse
+    ├── PBXError                        talking to the PBX's REST API failed
+    │   ├── PBXConnectionError          no HTTP answer; ``.reached``: may the PBX have acted?
+    │   ├── PBXLoginError               the token endpoints refused us or answered nonsense
+    │   │   └── TwoFactorRequiredError  the account asks for a one-time code
+    │   └── PBXAPIError                 the PBX answered 4xx/5xx (status, code, message, detail)
+    │       ├── PBXUnauthorizedError    401, after one fresh login did not help
+    │       ├── PBXNotFoundError        404: unknown id
+    │       └── PBXValidationError      VALIDATE_FAILED: the PBX rejected a field
+    └── RegistrationError               a reconcile did not complete; the message says why
+        ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
+        └── ApplyError                  some writes failed (the others were made)
+
+Foreign exceptions (pydantic's ``ValidationError``, httpx's transport errors) never leave a public
+entry point: they are wrapped in one of these, with the original as ``__cause__``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "KNOWN_PBX_CODES",
+    "ApplyError",
+    "AuthHeaderError",
+    "ConfigurationError",
+    "IVRHooksError",
+    "InboundError",
+    "InvalidArgumentError",
+    "InvalidDecisionError",
+    "MaskError",
+    "PBXAPIError",
+    "PBXConnectionError",
+    "PBXError",
+    "PBXLoginError",
+    "PBXNotFoundError",
+    "PBXUnauthorizedError",
+    "PBXValidationError",
+    "RegistrationError",
+    "RouteConflictError",
+    "SettingError",
+    "TwoFactorRequiredError",
+    "UnknownReceptionistError",
+]
 
 
 class IVRHooksError(Exception):
     """Root of every error ivrhooks raises on purpose."""
 
 
+# -- configuration -----------------------------------------------------------------------
+
+
 class ConfigurationError(IVRHooksError):
     """The application or its settings are wrong; the message says what to change."""
+
+
+class SettingError(ConfigurationError):
+    """One setting has a bad value. ``name`` is what the user wrote: an ``IVRHOOKS_*`` variable
+    or a code argument such as ``ServingConfig(deadline=...)``."""
+
+    def __init__(self, message: str, *, name: str, problem: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.problem = problem
 
 
 class MaskError(ConfigurationError, ValueError):
@@ -34,6 +91,17 @@ class RouteConflictError(ConfigurationError):
     """Two routes could match the same input for the same receptionist and kind."""
 
 
+class InvalidArgumentError(IVRHooksError, ValueError):
+    """An argument to an ivrhooks call is wrong; the message names it."""
+
+
+class InvalidDecisionError(IVRHooksError, ValueError):
+    """A handler returned something that is not a decision the PBX can act on."""
+
+
+# -- inbound requests --------------------------------------------------------------------
+
+
 class InboundError(IVRHooksError):
     """An action-URL request that cannot be served; ``status`` is the HTTP status to answer."""
 
@@ -45,5 +113,104 @@ class InboundError(IVRHooksError):
             self.status = status
 
 
+class AuthHeaderError(InboundError, ValueError):
+    """An ``Authorization`` header that does not follow RFC 9110 §11 syntax."""
+
+    status = 401
+
+
+# -- the PBX's REST API ------------------------------------------------------------------
+
+#: PortSIP REST "About": the codes seen in ``errors[]``; anything else is reported as UNKNOWN.
+KNOWN_PBX_CODES = frozenset({"UNKNOWN", "VALIDATE_FAILED", "UNAUTHORIZED"})
+
+
 class PBXError(IVRHooksError):
     """Talking to the PBX's REST API failed."""
+
+
+class PBXConnectionError(PBXError):
+    """The request did not get an HTTP answer (refused, reset, timed out)."""
+
+    def __init__(self, message: str, *, method: str, path: str, reached: bool) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        #: False when the request provably never left us (connect failed), so even a
+        #: create may be retried; True when the PBX may have acted on it.
+        self.reached = reached
+
+
+class PBXLoginError(PBXError):
+    """Logging in to the PBX failed; the message says why (never the password)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TwoFactorRequiredError(PBXLoginError):
+    """The PBX account has two-factor login, which an unattended client cannot answer."""
+
+
+class PBXAPIError(PBXError):
+    """The PBX answered with an error status and (usually) an ``errors[]`` body."""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        detail: Any,
+        method: str,
+        path: str,
+    ) -> None:
+        self.status = status
+        self.code = code if code in KNOWN_PBX_CODES else "UNKNOWN"
+        self.message = message
+        self.detail = detail
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path} -> {status} {self.code}: {message}")
+
+
+class PBXUnauthorizedError(PBXAPIError):
+    """401: the token was refused even after logging in again."""
+
+
+class PBXNotFoundError(PBXAPIError):
+    """404: the id (or the endpoint) does not exist on this PBX."""
+
+
+class PBXValidationError(PBXAPIError):
+    """VALIDATE_FAILED: the PBX rejected a field; ``message``/``detail`` name it."""
+
+
+# -- registration ------------------------------------------------------------------------
+
+
+class RegistrationError(IVRHooksError):
+    """Registration could not bring the PBX in line with the app."""
+
+
+class UnknownReceptionistError(RegistrationError):
+    """Some extension numbers have no virtual receptionist on the PBX."""
+
+    def __init__(self, extensions: Sequence[str]) -> None:
+        self.extensions = tuple(extensions)
+        listed = ", ".join(self.extensions)
+        super().__init__(
+            f"receptionists: the PBX has no virtual receptionist with extension number {listed}; "
+            "create it on the PBX or remove it from IVRHOOKS_RECEPTIONISTS / the app"
+        )
+
+
+class ApplyError(RegistrationError):
+    """Some writes of a reconcile failed; the others were made."""
+
+    def __init__(self, failures: Sequence[str], attempted: int) -> None:
+        self.failures = tuple(failures)
+        super().__init__(
+            f"{len(self.failures)} of {attempted} action URL writes failed; first: {failures[0]}"
+        )

@@ -13,17 +13,15 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics", "metrics_app"]
+from ivrhooks.types import FALLBACK_CAUSES
+
+__all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 1.75, 2.0, 2.5, 5.0)
-
-#: Why the receiver answered with its fallback decision instead of a handler's.
-FALLBACK_CAUSES = ("timeout", "error", "invalid", "no_match", "receptionist")
 
 #: The writes a reconcile run makes against the PBX's action URLs.
 RECONCILE_OPS = ("create", "update", "delete")
@@ -76,7 +74,9 @@ class Metrics:
         self._run_children: dict[str, Counter] = {}
         # Fixed label sets are created up front so they are exported as 0 before the first
         # event: rate() and alerts on a series that does not exist yet see nothing.
-        self._fallback_children = {c: self._fallbacks.labels(c) for c in FALLBACK_CAUSES}
+        self._fallback_children: dict[str, Counter] = {
+            c: self._fallbacks.labels(c) for c in FALLBACK_CAUSES
+        }
         self._write_children = {op: self._reconcile_writes.labels(op) for op in RECONCILE_OPS}
 
     def observe_request(self, route: str, action: str, outcome: str, latency_s: float) -> None:
@@ -161,75 +161,3 @@ class _RequestSeries(Collector):
                 buckets.append((bound, cumulative))
             latency.add_metric((route,), buckets, sum_value=histogram[-1])
         yield latency
-
-
-def metrics_app(metrics: Metrics, *, path: str = "/metrics") -> ASGIApp:
-    """A pure-ASGI app answering ``GET``/``HEAD`` on ``path`` with the text exposition format.
-
-    Serve it on its own port, or route to it (``Route("/metrics", metrics_app(m))``): it
-    checks the full request path, so a route must not strip the prefix.
-    """
-    return _MetricsEndpoint(metrics, path)
-
-
-class _MetricsEndpoint:
-    # A class, not a closure: Starlette's Route calls plain functions as request handlers
-    # and only hands the raw ASGI triple to other callables.
-
-    def __init__(self, metrics: Metrics, path: str) -> None:
-        self.metrics = metrics
-        self.path = path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return  # websockets: closing without accepting refuses the connection
-        if scope["path"] != self.path:
-            await _respond(send, 404, b"not found\n", b"text/plain; charset=utf-8")
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _respond(
-                send, 405, b"method not allowed\n", b"text/plain; charset=utf-8", b"GET, HEAD"
-            )
-            return
-        body = generate_latest(self.metrics.registry)
-        await _respond(
-            send,
-            200,
-            body,
-            CONTENT_TYPE_LATEST.encode("latin-1"),
-            head=scope["method"] == "HEAD",
-        )
-
-
-async def _respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: bytes,
-    allow: bytes | None = None,
-    *,
-    head: bool = False,
-) -> None:
-    headers = [
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode("ascii")),
-        (b"cache-control", b"no-store"),
-    ]
-    if allow is not None:
-        headers.append((b"allow", allow))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # Nothing to start or stop; answering keeps servers from logging "lifespan unsupported".
-    while True:
-        message: Message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

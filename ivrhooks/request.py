@@ -1,4 +1,4 @@
-"""The action-URL request as handlers see it, and the parsing of what the PBX sends.
+"""Parsing what the PBX sends to an action URL (the request itself is :class:`ActionRequest`).
 
 PortSIP (``portsip.md`` §1) sends ``from``, ``to``, ``input``, ``from_name``, ``account_name`` and,
 since late 2025, ``session_id``: in the query string for GET, as a JSON object for POST. Every value
@@ -9,83 +9,19 @@ header says, and a form body too.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TypeVar
 from urllib.parse import unquote
 
 from ivrhooks.errors import InboundError
 
 __all__ = ["MAX_BODY", "ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
 
-Kind = Literal["DTMF", "CALLER"]
+from ivrhooks.types import ActionRequest, Kind
 
 #: A PBX request body is a handful of short fields; anything larger is not from a PBX.
 MAX_BODY = 8 * 1024
 _MAX_FIELDS = 32
 _T = TypeVar("_T")
-
-
-@dataclass(slots=True)
-class ActionRequest:
-    """One call event from the PBX: who calls, which receptionist, what was keyed."""
-
-    caller: str
-    """The caller's number (``from``)."""
-    to: str
-    """The receptionist's extension number (``to``)."""
-    digits: str
-    """The DTMF digits the caller keyed (``input``); empty for a caller-mask event."""
-    caller_name: str
-    """The caller's display name (``from_name``); may be empty."""
-    receptionist: str
-    """The receptionist's name (``account_name``)."""
-    session_id: str | None
-    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
-    kind: Kind
-    """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
-    method: str
-    """``"GET"`` or ``"POST"``."""
-    fields: dict[str, str] = field(repr=False)
-    """Every field as the PBX sent it, unknown ones included."""
-    route: str = ""
-    """The name of the route that received the request."""
-    deadline: float = 0.0
-    """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
-
-    @classmethod
-    def from_fields(
-        cls,
-        fields: dict[str, str],
-        *,
-        kind: Kind,
-        method: str,
-        route: str = "",
-        deadline: float = 0.0,
-    ) -> ActionRequest:
-        """Build a request from parsed fields; ``from`` and ``to`` are required."""
-        get = fields.get
-        if not get("from") or not get("to"):
-            missing = [name for name in ("from", "to") if not get(name)]
-            raise InboundError(f"missing required field(s): {', '.join(missing)}")
-        return cls(
-            caller=fields["from"],
-            to=fields["to"],
-            digits=get("input", ""),
-            caller_name=get("from_name", ""),
-            receptionist=get("account_name", ""),
-            session_id=get("session_id") or None,
-            kind=kind,
-            method=method,
-            fields=fields,
-            route=route,
-            deadline=deadline,
-        )
-
-    def time_left(self) -> float:
-        """Seconds left before the decision is due (for timeouts on calls the handler makes)."""
-        import asyncio
-
-        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
 
 def fields_from_query(query: bytes) -> dict[str, str]:

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from ivrhooks.auth.static import StaticCredentials
 from ivrhooks.errors import ConfigurationError, RouteConflictError
 from ivrhooks.masks import Mask, MaskIndex
-from ivrhooks.request import ActionRequest, Kind
+from ivrhooks.types import EXTENSION_RULE, Handler, Kind, Scheme, is_extension
 
 __all__ = ["Handler", "Route", "RouteTable", "check_extension", "route_name"]
-
-Handler = Callable[[ActionRequest], Any]
 
 # Route names end up in URL paths and in action-URL names ("ivrhooks:<name>", at most 64
 # characters on the PBX, with room for a "#NN" suffix when a long mask is split).
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
-_EXTENSION = re.compile(r"[0-9]{3,64}")  # the PBX's extension_number pattern
 
 
 def route_name(handler: Handler, name: str | None) -> str:
@@ -42,9 +39,9 @@ def route_name(handler: Handler, name: str | None) -> str:
 
 def check_extension(number: str) -> str:
     """Validate a receptionist's extension number against the PBX's pattern."""
-    if not isinstance(number, str) or not _EXTENSION.fullmatch(number):
+    if not is_extension(number):
         raise ConfigurationError(
-            f"receptionist {number!r} is not an extension number: use 3 to 64 digits, as a string"
+            f"receptionist {number!r} is not an extension number: use {EXTENSION_RULE}, as a string"
         )
     return number
 
@@ -59,9 +56,9 @@ class Route:
     handler: Handler
     receptionists: tuple[str, ...] | None = None
     """The receptionists this route is narrowed to; ``None`` means all of the app's."""
-    auth: Any = None
+    auth: Scheme | None = None
     """This route's auth scheme; ``None`` means the app's."""
-    credentials: Any = None
+    credentials: StaticCredentials | None = None
     """Static credentials for an action URL configured by hand (see ``ivrhooks.auth``)."""
 
     @property
@@ -82,6 +79,8 @@ class RouteTable:
         self._receptionists: tuple[str, ...] = tuple(check_extension(r) for r in receptionists)
         self._routes: dict[str, Route] = {}
         self._indexes: dict[tuple[str, Kind], MaskIndex[Route]] = {}
+        self.version = 0
+        """Counts the routes ever added: a served app notices a change and compiles again."""
 
     @property
     def receptionists(self) -> tuple[str, ...]:
@@ -92,7 +91,7 @@ class RouteTable:
     def routes(self) -> list[Route]:
         return list(self._routes.values())
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Route]:
         return iter(self._routes.values())
 
     def __len__(self) -> int:
@@ -122,13 +121,15 @@ class RouteTable:
             )
         self._index_route(route)
         self._routes[route.name] = route
+        self.version += 1
 
-    def set_receptionists(self, receptionists: Iterable[str]) -> None:
-        """Replace the app-wide receptionists (``IVRHOOKS_RECEPTIONISTS``) and re-check."""
+    def with_receptionists(self, receptionists: Iterable[str]) -> RouteTable:
+        """A copy serving other app-wide receptionists (``IVRHOOKS_RECEPTIONISTS``), re-checked
+        for overlaps; this table is left as it is."""
         table = RouteTable(receptionists)
         for route in self._routes.values():
             table.add(route)
-        self._receptionists, self._indexes = table._receptionists, table._indexes
+        return table
 
     def lookup(self, receptionist: str, kind: Kind, value: str) -> tuple[Route, str] | None:
         """The route that takes ``value`` on ``receptionist``, and the mask entry that matched."""

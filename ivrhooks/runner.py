@@ -13,17 +13,14 @@ import logging
 from collections.abc import Coroutine, Generator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
-from ivrhooks.request import ActionRequest
-from ivrhooks.routes import Handler
+from ivrhooks.types import ActionRequest, FallbackCause, Handler
 
 __all__ = ["FallbackCause", "Outcome", "decide"]
 
 logger = logging.getLogger("ivrhooks.handler")
-
-FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist"]
 
 
 @dataclass(slots=True)

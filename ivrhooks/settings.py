@@ -1,130 +1,255 @@
-"""Configuration from the environment (``IVRHOOKS_*``), read once at the edge.
+"""The ``IVRHOOKS_*`` variables, read when the app starts (never when its module is imported).
 
-Only this module and the CLI read the environment. ``IVRHooks(...)`` arguments are the code's
-defaults; a variable that is set overrides them, so one image serves every deployment. A bad value
-fails startup with a message naming the variable.
+:data:`VARIABLES` is the one list of them; the README's configuration table is checked against it
+by a test. :func:`resolve` lays the variables that are set over the code's configuration objects
+(:mod:`ivrhooks.config`) and checks the whole; every problem names the variable, or the code
+argument, and the value tried.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
+from ivrhooks.auth.credentials import MIN_SECRET_LENGTH, generate_secret
+from ivrhooks.config import (
+    AuthConfig,
+    Config,
+    PBXConfig,
+    RegistrationConfig,
+    ServingConfig,
+    check_field,
+    setting_error,
 )
+from ivrhooks.errors import ConfigurationError, SettingError
 
-from ivrhooks.errors import ConfigurationError
-
-__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+__all__ = [
+    "ENV_PREFIX",
+    "VARIABLES",
+    "Declared",
+    "Variable",
+    "resolve",
+    "unknown_variables",
+    "variable_for",
+]
 
 ENV_PREFIX = "IVRHOOKS_"
 
-AuthScheme = Literal["basic", "digest", "bearer", "none"]
+
+def _text(raw: str) -> str:
+    return raw.strip()
 
 
-class Settings(BaseSettings):
-    """Every ``IVRHOOKS_*`` variable; ``None`` means "not set: use the code's value"."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
-
-    pbx_url: str | None = None
-    pbx_username: str | None = None
-    pbx_password: SecretStr | None = None
-    pbx_domain: str | None = None
-    pbx_token: SecretStr | None = None
-    pbx_verify_tls: bool | None = None
-    public_url: str | None = None
-    secret: SecretStr | None = None
-    previous_secret: SecretStr | None = None
-    auth: AuthScheme | None = None
-    receptionists: Annotated[tuple[str, ...] | None, NoDecode] = None
-    allow: Annotated[tuple[str, ...] | None, NoDecode] = None
-    trusted_proxies: Annotated[tuple[str, ...] | None, NoDecode] = None
-    method: Literal["GET", "POST"] | None = None
-    request_timeout: Annotated[int, Field(ge=1, le=60)] | None = None
-    deadline: Annotated[float, Field(gt=0)] | None = None
-    reconcile_interval: Annotated[float, Field(ge=0)] | None = None
-
-    @field_validator("auth", "method", mode="before")
-    @classmethod
-    def _case(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            return value.upper() if value.upper() in ("GET", "POST") else value.lower()
-        return value
-
-    @field_validator("receptionists", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        # A comma-separated list ("8000,8001"), not JSON: what people type in an env file.
-        if isinstance(value, str):
-            items = tuple(item.strip() for item in value.split(",") if item.strip())
-            for item in items:
-                if not (item.isascii() and item.isdigit() and 3 <= len(item) <= 64):
-                    raise ValueError(f"{item!r} is not an extension number (3 to 64 digits)")
-            return items
-        return value
-
-    @field_validator("allow", "trusted_proxies", mode="before")
-    @classmethod
-    def _networks(cls, value: Any) -> Any:
-        # Comma-separated CIDRs ("10.0.0.0/8, 192.0.2.7"); checked where they are used.
-        if isinstance(value, str):
-            items = tuple(item.strip() for item in value.split(",") if item.strip())
-            for item in items:
-                try:
-                    ipaddress.ip_network(item, strict=False)
-                except ValueError:
-                    raise ValueError(f"{item!r} is not an IP address or network") from None
-            return items
-        return value
-
-    @field_validator("public_url", "pbx_url", mode="after")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+def _upper(raw: str) -> str:
+    return raw.strip().upper()
 
 
-class _Given(Settings):
-    """Settings from a given mapping only (tests), never from the process environment."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+def _lower(raw: str) -> str:
+    return raw.strip().lower()
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the ``IVRHOOKS_*`` variables (from ``environ`` when given, for tests)."""
+def _list(raw: str) -> tuple[str, ...]:
+    # A comma-separated list ("8000,8001"), not JSON: what people type in an env file.
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _integer(raw: str) -> int:
     try:
-        if environ is None:
-            return Settings()
-        values = {
-            key[len(ENV_PREFIX) :].lower(): value
-            for key, value in environ.items()
-            if key.startswith(ENV_PREFIX)
-        }
-        return _Given.model_validate(values)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
-        raise ConfigurationError("bad configuration: " + "; ".join(problems)) from None
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def _number(raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError("must be a number") from None
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One ``IVRHOOKS_*`` variable: the setting it overrides and how its text is read."""
+
+    name: str
+    group: str  # "auth", "pbx", "registration", "serving" or "app"
+    field: str
+    parse: Callable[[str], Any]
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("IVRHOOKS_PBX_URL", "pbx", "url", _text),
+    Variable("IVRHOOKS_PBX_USERNAME", "pbx", "username", _text),
+    Variable("IVRHOOKS_PBX_PASSWORD", "pbx", "password", _text, secret=True),
+    Variable("IVRHOOKS_PBX_DOMAIN", "pbx", "domain", _text),
+    Variable("IVRHOOKS_PBX_TOKEN", "pbx", "token", _text, secret=True),
+    Variable("IVRHOOKS_PBX_VERIFY_TLS", "pbx", "verify_tls", _boolean),
+    Variable("IVRHOOKS_PUBLIC_URL", "registration", "public_url", _text),
+    Variable("IVRHOOKS_SECRET", "auth", "secret", _text, secret=True),
+    Variable("IVRHOOKS_PREVIOUS_SECRET", "auth", "previous_secret", _text, secret=True),
+    Variable("IVRHOOKS_AUTH", "auth", "scheme", _lower),
+    Variable("IVRHOOKS_RECEPTIONISTS", "app", "receptionists", _list),
+    Variable("IVRHOOKS_METHOD", "registration", "method", _upper),
+    Variable("IVRHOOKS_REQUEST_TIMEOUT", "registration", "request_timeout", _integer),
+    Variable("IVRHOOKS_DEADLINE", "serving", "deadline", _number),
+    Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
+    Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
+    Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
+)
+
+_BY_NAME = {v.name: v for v in VARIABLES}
+_CLASSES = {
+    "auth": "AuthConfig",
+    "pbx": "PBXConfig",
+    "registration": "RegistrationConfig",
+    "serving": "ServingConfig",
+    "app": "IVRHooks",
+}
+
+
+def variable_for(group: str, field: str) -> Variable | None:
+    """The variable that overrides ``group.field``, if there is one."""
+    for variable in VARIABLES:
+        if variable.group == group and variable.field == field:
+            return variable
+    return None
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the app's code says, before the environment is consulted."""
+
+    receptionists: tuple[str, ...] = ()
+    auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
+    pbx: PBXConfig | None = None
+    registration: RegistrationConfig = dataclasses.field(default_factory=RegistrationConfig)
+    serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
+
+
+def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[str]]:
+    """The variables that are set, parsed and checked: ``{(group, field): value}``."""
+    values: dict[tuple[str, str], Any] = {}
+    problems: list[str] = []
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        variable = _BY_NAME.get(name)
+        if variable is None:
+            continue  # unknown names: see unknown_variables()
+        if not raw.strip():
+            continue  # VAR= in an env file means "not set"
+        try:
+            value = variable.parse(raw)
+        except ValueError as exc:
+            problems.append(str(setting_error(name, variable.field, raw, str(exc))))
+            continue
+        try:
+            check_field(variable.group, variable.field, value, spelled=name)
+        except SettingError as exc:
+            problems.append(str(exc))
+            continue
+        values[(variable.group, variable.field)] = value
+    return values, problems
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``IVRHOOKS_*`` names that are not settings, each with the closest known name."""
+    out = []
+    for name in environ:
+        if name.startswith(ENV_PREFIX) and name not in _BY_NAME:
+            close = difflib.get_close_matches(name, list(_BY_NAME), n=1, cutoff=0.6)
+            out.append((name, close[0] if close else None))
+    return sorted(out)
+
+
+def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
+    """The app's configuration: ``declared``, with every ``IVRHOOKS_*`` variable that is set
+    laid over it. Raises :class:`ConfigurationError` listing every problem, each naming the
+    variable or argument to change."""
+    values, problems = _read(environ)
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    spelled: dict[tuple[str, str], str] = {}
+
+    def spell(group: str, field: str) -> str:
+        return spelled.get((group, field), f"{_CLASSES[group]}({field}=...)")
+
+    for variable in VARIABLES:
+        if (variable.group, variable.field) in values:
+            spelled[(variable.group, variable.field)] = variable.name
+
+    def overlay(group: str, current: Any) -> Any:
+        changes = {f: v for (g, f), v in values.items() if g == group}
+        return current.replace(**changes) if changes else current
+
+    auth: AuthConfig = overlay("auth", declared.auth)
+    registration: RegistrationConfig = overlay("registration", declared.registration)
+    serving: ServingConfig = overlay("serving", declared.serving)
+    receptionists = values.get(("app", "receptionists"), declared.receptionists)
+    pbx = declared.pbx
+    pbx_values = {f: v for (g, f), v in values.items() if g == "pbx"}
+    if pbx is None and "url" in pbx_values:
+        pbx = PBXConfig(**pbx_values)
+    elif pbx is not None:
+        pbx = overlay("pbx", pbx)
+
+    if pbx is not None and not pbx.token and not (pbx.username and pbx.password):
+        problems.append(
+            f"the PBX at {pbx.url} needs a login: set IVRHOOKS_PBX_USERNAME and "
+            "IVRHOOKS_PBX_PASSWORD (and IVRHOOKS_PBX_DOMAIN for a tenant), or IVRHOOKS_PBX_TOKEN"
+        )
+    secret_generated = False
+    if auth.secret is None:
+        if pbx is not None:
+            problems.append(
+                "no secret: set IVRHOOKS_SECRET (or AuthConfig(secret=...)) to a long random "
+                "string, the same on every replica; action-URL credentials and digest nonces "
+                "derive from it"
+            )
+        else:
+            auth, secret_generated = auth.replace(secret=generate_secret()), True
+    for name in ("secret", "previous_secret"):
+        value = getattr(auth, name)
+        if value is not None and len(value.encode()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"{spell('auth', name)}: must be at least {MIN_SECRET_LENGTH} bytes; create one "
+                "with `python -c 'import ivrhooks.auth as a; print(a.generate_secret())'`"
+            )
+    if auth.previous_secret is not None and auth.previous_secret == auth.secret:
+        problems.append(f"{spell('auth', 'previous_secret')}: must differ from the current secret")
+    timeout = registration.request_timeout
+    if not serving.deadline < timeout:
+        problems.append(
+            f"{spell('serving', 'deadline')}={serving.deadline:g}: the answer budget must be below "
+            f"the PBX's request_timeout ({spell('registration', 'request_timeout')}={timeout}), "
+            "or the PBX gives up before the fallback answers"
+        )
+    if auth.scheme == "none" and not auth.allow_no_auth and ("auth", "scheme") not in values:
+        problems.append(
+            "auth='none' lets anyone who can reach the service drive the receptionists; "
+            "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
+        )
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return Config(
+        receptionists=tuple(receptionists),
+        auth=auth,
+        pbx=pbx,
+        registration=registration,
+        serving=serving,
+        secret_generated=secret_generated,
+        from_env=frozenset(spelled.values()),
+    )

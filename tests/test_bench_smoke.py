@@ -20,7 +20,7 @@ import pytest
 from bench.apps import DECISION, SECRET, query_for
 from bench.apps.ivr import build
 from ivrhooks.auth import derive_credentials
-from ivrhooks.testing.server import serve
+from ivrhooks.server.loopback import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads(DECISION)

@@ -9,7 +9,7 @@ import os
 from typing import Literal, cast
 
 from bench.apps import RECEPTIONIST, SECRET, mask_of, route_count
-from ivrhooks import ActionRequest, Decision, IVRHooks, call
+from ivrhooks import ActionRequest, Decision, IVRHooks, ServingConfig, call
 
 
 async def transfer(request: ActionRequest) -> Decision:
@@ -22,7 +22,7 @@ def build(routes: int, scheme: str) -> IVRHooks:
         auth=cast(Literal["basic", "digest", "bearer"], scheme),
         secret=SECRET,
         env=False,
-        freeze_gc=True,  # as `ivrhooks run` serves it
+        serving=ServingConfig(freeze_gc=True),  # as `ivrhooks run` serves it
     )
     for index in range(routes):
         app.dtmf(mask_of(index), name=f"r{index}")(transfer)

@@ -12,7 +12,7 @@ parsers disagree with each other). Every failure is an :class:`AuthHeaderError`,
 
 from __future__ import annotations
 
-from ivrhooks.errors import InboundError
+from ivrhooks.errors import AuthHeaderError
 
 __all__ = [
     "MAX_HEADER_SIZE",
@@ -30,12 +30,6 @@ MAX_PARAMS = 32
 _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _WS = frozenset(b" \t")
 _ALLOWED = bytes(range(0x20, 0x7F)) + b"\t"
-
-
-class AuthHeaderError(InboundError, ValueError):
-    """An ``Authorization`` header that does not follow RFC 9110 §11; always answered with 401."""
-
-    status = 401
 
 
 def check_header_bytes(value: bytes, *, max_size: int = MAX_HEADER_SIZE) -> None:

@@ -1,7 +1,7 @@
 """``ivrhooks call``: place a test call through a running fake PBX and show what came back.
 
-``place_call`` and ``describe`` are shared with ``ivrhooks dev``, whose prompt places the same
-calls and prints the same lines.
+``describe`` is shared with ``ivrhooks dev``, whose prompt places the same calls (through
+:func:`ivrhooks.fakepbx.remote.place_call`) and prints the same lines.
 """
 
 from __future__ import annotations
@@ -10,42 +10,11 @@ import json
 from typing import Any
 
 import click
-import httpx
 
-from ivrhooks.cli import main
-from ivrhooks.testing.fake_pbx.calls import DIAL_PATH
+from ivrhooks.cli.group import main
+from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
 
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
-
-DEFAULT_PBX = "http://127.0.0.1:8887"
-
-
-def place_call(
-    pbx: str, *, to: str, caller: str, digits: str = "", caller_name: str = ""
-) -> dict[str, Any]:
-    """POST the call to the fake PBX's ``/_fake/dial``; returns its JSON result.
-
-    A PBX that does not answer, is not a fake PBX, or refuses the call raises
-    ``click.ClickException`` with a message that says what to do.
-    """
-    base = pbx.rstrip("/").removesuffix("/api")
-    try:
-        response = httpx.post(
-            base + DIAL_PATH,
-            json={"to": to, "caller": caller, "digits": digits, "caller_name": caller_name},
-            timeout=10.0,
-        )
-    except httpx.HTTPError as exc:
-        raise click.ClickException(
-            f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "
-            "`ivrhooks run APP` or `ivrhooks fake-pbx`, or pass --pbx URL"
-        ) from None
-    if response.status_code == 404 and "error" not in response.text:
-        raise click.ClickException(f"{base} is not a fake PBX (no {DIAL_PATH})")
-    result: dict[str, Any] = response.json()
-    if response.status_code != 200:
-        raise click.ClickException(str(result.get("error", result)))
-    return result
 
 
 def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tuple[str, bool]:

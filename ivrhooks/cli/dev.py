@@ -20,11 +20,9 @@ import threading
 from pathlib import Path
 
 import click
-import httpx
 import watchfiles
 
-from ivrhooks.cli import main
-from ivrhooks.cli.call import describe, place_call
+from ivrhooks.cli.call import describe
 from ivrhooks.cli.dev_prompt import (
     HELP,
     Dial,
@@ -35,8 +33,11 @@ from ivrhooks.cli.dev_prompt import (
     SwitchTo,
     parse_line,
 )
-from ivrhooks.pbx import PBXClient, PBXError
-from ivrhooks.testing.fake_pbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from ivrhooks.cli.group import main
+from ivrhooks.errors import IVRHooksError, PBXError
+from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from ivrhooks.fakepbx.remote import ReadyProbe, place_call
+from ivrhooks.pbx.client import PBXClient
 
 __all__ = ["child_env", "dev", "watch_paths"]
 
@@ -150,13 +151,12 @@ class Child:
         raise click.ClickException(f"the app is not ready after {limit:.0f} s; see its log")
 
     async def _follow(self, proc: asyncio.subprocess.Process) -> None:
-        async with httpx.AsyncClient() as http:
+        async with ReadyProbe(self.ready_url) as probe:
             while proc.returncode is None and not self.ready.is_set():
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(self.ready_url)).status_code == 200:
-                        await self._learn_receptionists()
-                        self.ready.set()
-                        break
+                if await probe.ready():
+                    await self._learn_receptionists()
+                    self.ready.set()
+                    break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(proc.wait(), _POLL)
         code = await proc.wait()
@@ -262,7 +262,7 @@ async def _dev(app_spec: str, port: int, pbx_port: int, to: str | None, log_leve
                     await _call(child, to, command)
                 else:
                     assert isinstance(command, Nothing)
-            except (PromptError, click.ClickException) as exc:
+            except (PromptError, click.ClickException, IVRHooksError) as exc:
                 message = exc.format_message() if isinstance(exc, click.ClickException) else exc
                 click.echo(f"error: {message}")
     finally:

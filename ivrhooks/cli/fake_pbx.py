@@ -7,9 +7,9 @@ import sys
 import click
 import uvicorn
 
-from ivrhooks.cli import main
-from ivrhooks.testing.fake_pbx import DEFAULT_PASSWORD, DEFAULT_USERNAME, FakePBX
-from ivrhooks.testing.server import bind_socket
+from ivrhooks.cli.group import main
+from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME, FakePBX
+from ivrhooks.server.loopback import bind_socket
 
 __all__ = ["build", "fake_pbx"]
 

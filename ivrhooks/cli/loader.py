@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,10 @@ def load_app(spec: str) -> IVRHooks:
     if target.endswith(".py") or "/" in target or "\\" in target:
         module = _import_file(Path(target))
     else:
+        # As uvicorn does (its --app-dir defaults to "."): `module:attr` is found from the
+        # current directory, not only from the installed packages.
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(target)
         except ModuleNotFoundError as exc:

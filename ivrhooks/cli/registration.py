@@ -14,21 +14,16 @@ from typing import Any, TypeVar
 
 import click
 
-from ivrhooks.app import IVRHooks
-from ivrhooks.cli import main
+from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.errors import IVRHooksError
+from ivrhooks.config import Config
+from ivrhooks.manifest import Manifest
 from ivrhooks.models import ActionUrlCreate, ActionUrlUpdate
-from ivrhooks.registration import (
-    Plan,
-    apply_plans,
-    client_for,
-    desired_state,
-    fetch_plans,
-    reconcile,
-    require_pbx,
-    unregister_plans,
-)
+from ivrhooks.registration.apply import apply_plans
+from ivrhooks.registration.desired import desired_state
+from ivrhooks.registration.plan import Plan
+from ivrhooks.registration.reconcile import fetch_plans, reconcile, unregister_plans
+from ivrhooks.registration.service import client_for, require_pbx
 
 __all__ = ["plan", "sync", "unregister"]
 
@@ -88,11 +83,11 @@ def _echo_plan(plans: list[Plan]) -> None:
             click.echo(f"  ! {w}")
 
 
-def _run(app_spec: str, work: Callable[[IVRHooks], Coroutine[Any, Any, T]]) -> T:
-    try:
-        return asyncio.run(work(load_app(app_spec)))
-    except IVRHooksError as exc:
-        raise click.ClickException(str(exc)) from None
+def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T]]) -> T:
+    # ivrhooks' own errors are mapped to one line by the command group (ivrhooks.cli).
+    app = load_app(app_spec)
+    config = app.configure()
+    return asyncio.run(work(config, app.manifest(config)))
 
 
 @main.command()
@@ -101,10 +96,10 @@ def _run(app_spec: str, work: Callable[[IVRHooks], Coroutine[Any, Any, T]]) -> T
 def plan(app_spec: str, as_json: bool) -> None:
     """Show what registration would change on the PBX, without writing (exit 2: changes)."""
 
-    async def work(app: IVRHooks) -> list[Plan]:
-        config, state = require_pbx(app), desired_state(app)
-        async with client_for(config) as pbx:
-            rotating = app.config.secrets.previous is not None
+    async def work(config: Config, manifest: Manifest) -> list[Plan]:
+        pbx_config, state = require_pbx(config), desired_state(manifest)
+        async with client_for(pbx_config) as pbx:
+            rotating = config.auth.previous_secret is not None
             return await fetch_plans(pbx, state, rewrite_hidden_secrets=rotating)
 
     plans = _run(app_spec, work)
@@ -121,10 +116,10 @@ def plan(app_spec: str, as_json: bool) -> None:
 def sync(app_spec: str) -> None:
     """Make the PBX's action URLs match APP once, then exit."""
 
-    async def work(app: IVRHooks) -> None:
-        config, state = require_pbx(app), desired_state(app)
-        async with client_for(config) as pbx:
-            rotating = app.config.secrets.previous is not None
+    async def work(config: Config, manifest: Manifest) -> None:
+        pbx_config, state = require_pbx(config), desired_state(manifest)
+        async with client_for(pbx_config) as pbx:
+            rotating = config.auth.previous_secret is not None
             report = await reconcile(pbx, state, rewrite_hidden_secrets=rotating)
         _echo_plan([p for p in report.plans if not p.in_sync])
         done = report.applied
@@ -141,10 +136,9 @@ def sync(app_spec: str) -> None:
 def unregister(app_spec: str) -> None:
     """Delete every action URL named ivrhooks:... from APP's receptionists."""
 
-    async def work(app: IVRHooks) -> None:
-        config = require_pbx(app)
-        async with client_for(config) as pbx:
-            plans = await unregister_plans(pbx, app.table.all_receptionists())
+    async def work(config: Config, manifest: Manifest) -> None:
+        async with client_for(require_pbx(config)) as pbx:
+            plans = await unregister_plans(pbx, manifest.receptionists)
             _echo_plan([p for p in plans if not p.in_sync])
             done = await apply_plans(pbx, plans)
         click.echo(f"deleted {done.deleted} action URL(s) named ivrhooks:...")

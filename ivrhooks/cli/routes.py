@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ivrhooks.cli import main
+from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.request import Kind
+from ivrhooks.types import KINDS, Kind
 
 
 @main.command()
@@ -19,7 +19,10 @@ from ivrhooks.request import Kind
 )
 @click.option("--receptionist", metavar="EXT", help="With --explain: only this receptionist.")
 def routes(app_spec: str, value: str | None, kind: str | None, receptionist: str | None) -> None:
-    """Print the route table of APP (path/to/file.py or module:attr)."""
+    """Print the route table of APP (path/to/file.py or module:attr).
+
+    Offline: it shows what the code declares, and reads no deployment variables.
+    """
     app = load_app(app_spec)
     if value is None:
         rows = [("KIND", "MASK", "FUNCTION", "RECEPTIONISTS", "PATH")]
@@ -40,7 +43,7 @@ def routes(app_spec: str, value: str | None, kind: str | None, receptionist: str
         if not app.routes:
             click.echo("(no routes)")
         return
-    kinds: list[Kind] = ["DTMF", "CALLER"]
+    kinds: list[Kind] = list(KINDS)
     if kind:
         kinds = ["DTMF"] if kind.lower() == "dtmf" else ["CALLER"]
     targets = [receptionist] if receptionist else list(app.table.all_receptionists())

@@ -9,40 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import socket
 
 import click
 import uvicorn
 
 from ivrhooks.app import IVRHooks
-from ivrhooks.cli import main
+from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.errors import ConfigurationError
+from ivrhooks.config import Config
+from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
 from ivrhooks.logs import configure_logging
-from ivrhooks.registration import desired_state
-from ivrhooks.testing import FakePBX, bind_socket
-from ivrhooks.testing.harness import embedded_pbx
+from ivrhooks.manifest import Manifest
+from ivrhooks.registration.desired import desired_state
+from ivrhooks.server.loopback import bind_socket
 
 __all__ = ["run"]
 
 
-@contextlib.asynccontextmanager
-async def _embedded(app: IVRHooks, port: int) -> AsyncIterator[FakePBX]:
+def _bind(what: str, option: str, host: str, port: int) -> socket.socket:
     try:
-        sock = bind_socket("127.0.0.1", port)
+        return bind_socket(host, port)
     except OSError as exc:
         raise click.ClickException(
-            f"cannot serve the embedded PBX on 127.0.0.1:{port} ({exc.strerror}); "
-            "pass --pbx-port, or set IVRHOOKS_PBX_URL to use a real PBX"
+            f"{option}: cannot serve the {what} on {host}:{port} ({exc.strerror})"
         ) from None
-    async with embedded_pbx(app, sock) as pbx:
-        yield pbx
 
 
-def _hint(app: IVRHooks, pbx_port: int) -> str:
-    receptionists = app.table.all_receptionists()
+def _hint(manifest: Manifest, pbx_port: int) -> str:
+    receptionists = manifest.receptionists
     to = receptionists[0] if receptionists else "8000"
-    dtmf = [r for r in app.routes if r.kind == "DTMF" and to in app.table.receptionists_of(r)]
+    dtmf = [e.route for e in manifest.routes if e.route.kind == "DTMF" and to in e.receptionists]
     digits = dtmf[0].mask.example() if dtmf else "1"
     if digits == "ALL" or not digits.isdigit():
         digits = "1"
@@ -50,30 +47,36 @@ def _hint(app: IVRHooks, pbx_port: int) -> str:
     return f"place a call: ivrhooks call --to {to} --caller 101 --digits {digits}{pbx}"
 
 
+def _url(host: str, port: int, root_path: str) -> str:
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    local = f"[{local}]" if ":" in local else local
+    return f"http://{local}:{port}{root_path}"
+
+
 async def _serve(
-    app: IVRHooks, host: str, port: int, pbx_port: int, root_path: str, log_level: str
+    app: IVRHooks, config: Config, sock: socket.socket, pbx_port: int, root_path: str, level: str
 ) -> None:
-    # A long-running server: keep the startup objects out of every full GC (see IVRHooks).
-    app.freeze_gc = True
+    host, port = sock.getsockname()[:2]
+    # A long-running server: keep the startup objects out of every full GC (ServingConfig).
+    config = config.replace(serving=config.serving.replace(freeze_gc=True))
     async with contextlib.AsyncExitStack() as stack:
-        embedded = app.config.pbx is None
+        embedded = config.pbx is None
         if embedded:
-            await stack.enter_async_context(_embedded(app, pbx_port))
-            if not app.config.public_url:
+            pbx_sock = _bind("embedded PBX", "--pbx-port", "127.0.0.1", pbx_port)
+            manifest = app.manifest(config)
+            pbx = await stack.enter_async_context(embedded_pbx(manifest.receptionists, pbx_sock))
+            registration = config.registration
+            if not registration.public_url:
                 # The embedded PBX calls the app directly, on loopback.
-                local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
-                local = f"[{local}]" if ":" in local else local
-                app.config.public_url = f"http://{local}:{port}{root_path}"
-        try:
-            desired_state(app)  # fail now, with the reason, not inside uvicorn's startup
-        except ConfigurationError as exc:
-            raise click.ClickException(str(exc)) from None
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
+                registration = registration.replace(public_url=_url(host, port, root_path))
+            config = config.replace(pbx=pbx_config(pbx), registration=registration)
+        server = app.build(config)
+        # Fail now, with the reason, not inside uvicorn's startup.
+        desired_state(server.runtime.manifest)
+        uvicorn_config = uvicorn.Config(
+            server,
             root_path=root_path,
-            log_level=log_level,
+            log_level=level,
             lifespan="on",
             # JSON logs from configure_logging(); no access log: GET action URLs carry caller
             # numbers in the query string.
@@ -83,20 +86,27 @@ async def _serve(
             # uvicorn's proxy-header rewrite would trust its own list in addition.
             proxy_headers=False,
         )
-        server = uvicorn.Server(config)
+        uvicorn_server = uvicorn.Server(uvicorn_config)
+        click.echo(f"serving on {_url(host, port, root_path)}")
         if embedded:
-            assert app.config.pbx is not None
-            click.echo(f"embedded fake PBX: {app.config.pbx.url} (login admin / fakepbx)")
-            click.echo(_hint(app, pbx_port))
-        await server.serve()
-        if not server.started:
+            assert config.pbx is not None
+            click.echo(f"embedded fake PBX: {config.pbx.url} (login admin / fakepbx)")
+            click.echo(_hint(server.runtime.manifest, pbx_port))
+        await uvicorn_server.serve(sockets=[sock])
+        if not uvicorn_server.started:
             raise click.ClickException("the app did not start; see the log above")
 
 
 @main.command()
 @click.argument("app_spec", metavar="APP")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve on (0: any free port, printed at startup).",
+)
 @click.option(
     "--pbx-port",
     default=8887,
@@ -113,8 +123,10 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
             "start it with '/' and do not end it with '/'", param_hint="--root-path"
         )
     configure_logging(log_level.upper())
+    app = load_app(app_spec)
+    config = app.configure()
+    sock = _bind("app", "--host/--port", host, port)
     try:
-        app = load_app(app_spec)
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(app, host, port, pbx_port, root_path.rstrip("/"), log_level))
+        asyncio.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
+    finally:
+        sock.close()

@@ -44,8 +44,8 @@ as for 10,000 (see ``bench/mask_lookup.py``).
 
 from __future__ import annotations
 
-from ivrhooks.masks.entry import Kind
 from ivrhooks.masks.index import MaskIndex
 from ivrhooks.masks.mask import Mask, parse_mask
+from ivrhooks.types import Kind
 
 __all__ = ["Kind", "Mask", "MaskIndex", "parse_mask"]

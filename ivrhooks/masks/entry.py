@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ivrhooks.errors import MaskError
+from ivrhooks.types import Kind
 
-Kind = Literal["DTMF", "CALLER"]
 Form = Literal["exact", "range", "pattern", "all"]
 
 ALL = "ALL"

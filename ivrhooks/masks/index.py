@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from ivrhooks.errors import MaskError, RouteConflictError
-from ivrhooks.masks.entry import Entry, Kind
+from ivrhooks.masks.entry import Entry
 from ivrhooks.masks.mask import Mask, check_kind, normalize, parsed_entries
 from ivrhooks.masks.table import EntryTable
+from ivrhooks.types import Kind
 
 T = TypeVar("T")
 

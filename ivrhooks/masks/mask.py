@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import cast
 
 from ivrhooks.errors import MaskError
-from ivrhooks.masks.entry import Entry, Kind, parse_entry
+from ivrhooks.masks.entry import Entry, parse_entry
 from ivrhooks.masks.table import EntryTable
+from ivrhooks.types import Kind
 
 PBX_MASK_LIMIT = 255  # characters per dtmf_mask / caller_mask ([API] action URL schema)
 

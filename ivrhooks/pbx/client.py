@@ -12,11 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import httpx
 
-from ivrhooks.pbx.errors import (
+from ivrhooks.errors import (
     PBXAPIError,
     PBXConnectionError,
     PBXNotFoundError,
@@ -24,16 +24,13 @@ from ivrhooks.pbx.errors import (
     PBXValidationError,
 )
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
-from ivrhooks.pbx.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
 from ivrhooks.pbx.tokens import TokenManager
+from ivrhooks.types import Method
 
 __all__ = ["PBXClient", "Retry"]
 
 log = logging.getLogger("ivrhooks.pbx")
-
-#: "all": retry connection errors and 429/502/503/504 (GET, update, destroy: repeating them is
-#: harmless). "connect": retry only when the request provably never reached the PBX (create).
-Retry = Literal["all", "connect"]
 
 # These never put a byte on the wire, so the PBX cannot have acted on the request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -115,7 +112,7 @@ class PBXClient:
 
     async def request(
         self,
-        method: Literal["GET", "POST"],
+        method: Method,
         path: str,
         *,
         json: Any = None,

@@ -8,9 +8,10 @@ transparently (``skip``/``top``, ``top`` <= 100 per PortSIP REST "About").
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel
 
 from ivrhooks.models import (
@@ -32,11 +33,25 @@ from ivrhooks.models import (
     Page,
     to_wire,
 )
+from ivrhooks.pbx.retry import Retry
+from ivrhooks.types import Method
 
-if TYPE_CHECKING:
-    from ivrhooks.pbx.client import PBXClient
+__all__ = ["ActionUrls", "IvrServers", "Ivrs", "Requester"]
 
-__all__ = ["ActionUrls", "IvrServers", "Ivrs"]
+
+class Requester(Protocol):
+    """What a resource group needs of the client: its one request chokepoint."""
+
+    async def request(
+        self,
+        method: Method,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        retry: Retry = "all",
+    ) -> httpx.Response: ...
+
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -64,7 +79,7 @@ def _body(model: type[M], data: BaseModel | None, fields: dict[str, Any]) -> dic
 
 
 class _Group:
-    def __init__(self, client: PBXClient) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     async def _get(self, path: str, model: type[R]) -> R:

@@ -11,10 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "Retry", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+#: "all": retry connection errors and 429/502/503/504 (GET, update, destroy: repeating them is
+#: harmless). "connect": retry only when the request provably never reached the PBX (create).
+Retry = Literal["all", "connect"]
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -1,6 +1,6 @@
 """Desired state: the action URLs the app's routes ask for, per receptionist.
 
-Pure: app configuration in, validated ``ActionUrlCreate`` objects out. Every limit the PBX
+Pure: the app's manifest in, validated ``ActionUrlCreate`` objects out. Every limit the PBX
 imposes is checked here, at startup, so a bad configuration fails before any request is sent
 (PortSIP REST action URL schema; reference/portsip.md §4: name <= 64, mask <= 255, url <= 128).
 """
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.manifest import Manifest
 from ivrhooks.masks import Mask
 from ivrhooks.models import ActionUrlCreate
-
-if TYPE_CHECKING:
-    from ivrhooks.app import IVRHooks
+from ivrhooks.types import AUTH_MODES, MAX_ACTION_URL, MAX_MASK, MAX_NAME
 
 __all__ = [
     "MANAGED_PREFIX",
@@ -34,12 +32,7 @@ __all__ = [
 
 #: Every action URL ivrhooks writes is named with this prefix; no other entry is ever touched.
 MANAGED_PREFIX = "ivrhooks:"
-MAX_NAME = 64  # action URL ``name`` (seed schema)
-MAX_MASK = 255  # ``dtmf_mask`` / ``caller_mask`` (seed schema)
-# The seed says url <= 1024, newer OpenAPI files say <= 128: keep to the stricter one (§4).
-MAX_URL = 128
-
-_AUTH_MODES = {"basic": "BASIC", "digest": "DIGEST", "bearer": "BEARER", "none": "DISABLE"}
+MAX_URL = MAX_ACTION_URL
 
 
 @dataclass(frozen=True)
@@ -60,46 +53,46 @@ def is_managed(name: str | None) -> bool:
     return bool(name) and str(name).startswith(MANAGED_PREFIX)
 
 
-def desired_state(app: IVRHooks) -> dict[str, dict[str, DesiredUrl]]:
+def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
     """``{extension_number: {entry name: DesiredUrl}}`` for every registrable route.
 
     Routes with static credentials were configured by hand on the PBX and are skipped.
     Raises ``ConfigurationError`` naming what to change when a limit would be exceeded.
     """
-    public_url = app.config.public_url
+    public_url = manifest.public_url
     if not public_url:
         raise ConfigurationError(
-            "no public URL: set IVRHOOKS_PUBLIC_URL (or IVRHooks(public_url=...)) to the base "
-            "URL at which the PBX reaches this service, e.g. https://ivr.example.com"
+            "no public URL: set IVRHOOKS_PUBLIC_URL (or RegistrationConfig(public_url=...)) to the "
+            "base URL at which the PBX reaches this service, e.g. https://ivr.example.com"
         )
-    state: dict[str, dict[str, DesiredUrl]] = {ext: {} for ext in app.table.all_receptionists()}
-    for route in app.routes:
-        if route.credentials is not None:
+    state: dict[str, dict[str, DesiredUrl]] = {ext: {} for ext in manifest.receptionists}
+    for entry in manifest.routes:
+        if not entry.registered:
             continue  # static credentials: an operator owns this action URL
-        url = public_url.rstrip("/") + app.path_of(route)
+        route = entry.route
+        url = public_url.rstrip("/") + entry.path
         if len(url) > MAX_URL:
             raise ConfigurationError(
                 f"route {route.name!r}: its action URL {url!r} is {len(url)} characters; the PBX "
                 f"keeps at most {MAX_URL}: shorten IVRHOOKS_PUBLIC_URL or the route's name"
             )
-        scheme = app.scheme_of(route)
-        creds = app.credentials_for(route)
+        creds = entry.credentials
         fields: dict[str, object] = {
             "enabled": True,  # the PBX's schema default is false (§4): always send true
             "type": route.kind,
-            "method": app.config.method,
+            "method": manifest.method,
             "headers": "",
             # Full object on update (§4): the mask of the other type is cleared explicitly.
             "dtmf_mask": "",
             "caller_mask": "",
-            "connection_timeout": app.config.request_timeout,
-            "request_timeout": app.config.request_timeout,
+            "connection_timeout": manifest.request_timeout,
+            "request_timeout": manifest.request_timeout,
             "url": url,
-            "auth": _AUTH_MODES[scheme],
+            "auth": AUTH_MODES[entry.scheme],
         }
-        if scheme in ("basic", "digest") and creds is not None:
+        if entry.scheme in ("basic", "digest") and creds is not None:
             fields["username"], fields["password"] = creds.username, creds.password
-        elif scheme == "bearer" and creds is not None:
+        elif entry.scheme == "bearer" and creds is not None:
             fields["token"] = creds.token
         mask_field = "dtmf_mask" if route.kind == "DTMF" else "caller_mask"
         for number, chunk in enumerate(route.mask.chunks(MAX_MASK), start=1):
@@ -113,7 +106,7 @@ def desired_state(app: IVRHooks) -> dict[str, dict[str, DesiredUrl]]:
                 body = ActionUrlCreate.model_validate({**fields, "name": name, mask_field: chunk})
             except ValidationError as exc:
                 raise ConfigurationError(f"route {route.name!r}: {_first(exc)}") from None
-            for ext in app.table.receptionists_of(route):
+            for ext in entry.receptionists:
                 state[ext][name] = DesiredUrl(route=route.name, mask=route.mask, body=body)
     return state
 

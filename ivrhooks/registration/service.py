@@ -1,6 +1,8 @@
 """``Registration``: the app service that keeps the PBX's action URLs in line with the app.
 
-Entered in the app's lifespan (``app.services``) when a PBX is configured. Startup never
+Entered in the app's lifespan when a PBX is configured, with the app's
+:class:`~ivrhooks.runtime.Runtime`: it reads the manifest and the PBX settings from it and
+reports back through it (readiness, ``synced()``, metrics), never touching the app. Startup never
 blocks serving: the desired state is checked at once (a configuration error fails startup),
 then reconciling runs in a background task, retried with capped exponential backoff and
 jitter until it succeeds. ``/readyz`` answers 503 with the reason until the first success.
@@ -16,30 +18,29 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ivrhooks.config import PBXConfig
+from ivrhooks.config import Config, PBXConfig
 from ivrhooks.errors import ConfigurationError, IVRHooksError
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
 from ivrhooks.registration.reconcile import Report, reconcile
-
-if TYPE_CHECKING:
-    from ivrhooks.app import IVRHooks
+from ivrhooks.runtime import Runtime
 
 __all__ = ["Registration", "client_for", "require_pbx"]
 
 log = logging.getLogger("ivrhooks.registration")
 
 
-def require_pbx(app: IVRHooks) -> PBXConfig:
-    if app.config.pbx is None:
+def require_pbx(config: Config) -> PBXConfig:
+    """The configured PBX; :class:`ConfigurationError` says what to set when there is none."""
+    if config.pbx is None:
         raise ConfigurationError(
             "no PBX configured: set IVRHOOKS_PBX_URL (e.g. https://pbx.example.com:8887/api) "
             "and its login (IVRHOOKS_PBX_USERNAME/IVRHOOKS_PBX_PASSWORD or IVRHOOKS_PBX_TOKEN)"
         )
-    return app.config.pbx
+    return config.pbx
 
 
 def client_for(config: PBXConfig, **options: Any) -> PBXClient:
@@ -58,7 +59,7 @@ def client_for(config: PBXConfig, **options: Any) -> PBXClient:
 class Registration:
     """The registration service; ``app.services.append(Registration(...))`` to tune it.
 
-    ``interval`` overrides ``app.config.reconcile_interval``; ``backoff_base``/``backoff_cap``
+    ``interval`` overrides ``RegistrationConfig.interval``; ``backoff_base``/``backoff_cap``
     bound the retry delays (seconds); ``client_options`` go to ``PBXClient``.
     """
 
@@ -86,8 +87,8 @@ class Registration:
         self.last_error: str | None = None
         self._changed = asyncio.Condition()
 
-    def __call__(self, app: IVRHooks) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._running(app)
+    def __call__(self, runtime: Runtime) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._running(runtime)
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry ``attempt`` (1-based): capped exponential, "equal jitter"."""
@@ -102,14 +103,13 @@ class Registration:
             )
 
     @contextlib.asynccontextmanager
-    async def _running(self, app: IVRHooks) -> AsyncIterator[None]:
-        config = require_pbx(app)
-        state = desired_state(app)  # a bad configuration fails startup, before serving
-        interval = app.config.reconcile_interval if self.interval is None else self.interval
-        app.ready = False
-        app.ready_reason = f"registering {summary(state)} with the PBX"
+    async def _running(self, runtime: Runtime) -> AsyncIterator[None]:
+        config = require_pbx(runtime.config)
+        state = desired_state(runtime.manifest)  # a bad configuration fails startup
+        interval = runtime.config.registration.interval if self.interval is None else self.interval
+        runtime.status.set(False, f"registering {summary(state)} with the PBX")
         client = client_for(config, **self.client_options)
-        task = asyncio.create_task(self._loop(app, client, state, interval))
+        task = asyncio.create_task(self._loop(runtime, client, state, interval))
         try:
             yield
         finally:
@@ -120,7 +120,7 @@ class Registration:
 
     async def _loop(
         self,
-        app: IVRHooks,
+        runtime: Runtime,
         client: PBXClient,
         state: Mapping[str, Mapping[str, DesiredUrl]],
         interval: float,
@@ -132,7 +132,7 @@ class Registration:
                     client,
                     state,
                     # During a rotation, rewrite secrets the PBX does not show us (plan.py).
-                    rewrite_hidden_secrets=app.config.secrets.previous is not None,
+                    rewrite_hidden_secrets=runtime.rotating,
                     concurrency=self.concurrency,
                 )
             except (IVRHooksError, OSError) as exc:
@@ -142,15 +142,17 @@ class Registration:
                 log.warning(
                     "registration failed (attempt %d): %s; retrying in %.1fs", attempt, exc, delay
                 )
-                if not app.ready:
-                    app.ready_reason = f"registration failed: {exc}; retrying in {delay:.1f}s"
-                app.metrics.reconcile("error", 0, 0, 0, 0)
+                if not runtime.status.ready:
+                    runtime.status.set(
+                        False, f"registration failed: {exc}; retrying in {delay:.1f}s"
+                    )
+                runtime.metrics.reconcile("error", 0, 0, 0, 0)
                 await self._bump(failed=True)
                 await asyncio.sleep(delay)
                 continue
             attempt = 0
             applied = report.applied
-            app.metrics.reconcile(
+            runtime.metrics.reconcile(
                 "ok",
                 applied.created,
                 applied.updated,
@@ -159,8 +161,8 @@ class Registration:
                 report.drift if self.successes else 0,
             )
             # The PBX now holds credentials from the current secret only: stop accepting the old.
-            app.config.secrets.retire_previous()
-            app.ready, app.ready_reason = True, "ok"
+            runtime.synced()
+            runtime.status.set(True, "ok")
             self.last_report, self.last_error = report, None
             log.info(
                 "registration in sync: %d created, %d updated, %d deleted (%s) in %.2fs",

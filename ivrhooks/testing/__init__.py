@@ -1,9 +1,10 @@
-"""Test helpers shipped as public API: a loopback server, and the fake PBX."""
+"""Test helpers shipped as public API: the fake PBX, an app running against it, a loopback
+server, and the pytest plugin (``ivrhooks.testing.pytest_plugin``)."""
 
 from __future__ import annotations
 
-from ivrhooks.testing.fake_pbx import DialResult, FakePBX
+from ivrhooks.fakepbx import DialResult, FakePBX
+from ivrhooks.server.loopback import bind_socket, free_port, serve
 from ivrhooks.testing.harness import RunningApp, running
-from ivrhooks.testing.server import bind_socket, free_port, serve
 
 __all__ = ["DialResult", "FakePBX", "RunningApp", "bind_socket", "free_port", "running", "serve"]

@@ -1,35 +1,22 @@
-"""An app running against a fake PBX, registered and ready: what ``ivrhooks run`` embeds and
-what users' tests get from the pytest plugin (``pbx`` fixture)."""
+"""An app running against a fake PBX, registered and ready: what users' tests get from the
+pytest plugin (``pbx`` fixture) and from :func:`running`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from ivrhooks.app import IVRHooks
-from ivrhooks.config import PBXConfig
-from ivrhooks.testing.fake_pbx import DialResult, FakePBX
-from ivrhooks.testing.server import bind_socket, serve
+from ivrhooks.fakepbx import DialResult, FakePBX
+from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
+from ivrhooks.registration.service import Registration
+from ivrhooks.runtime import Runtime, Service
+from ivrhooks.server.app import Server
+from ivrhooks.server.loopback import bind_socket, serve
 
-__all__ = ["RunningApp", "embedded_pbx", "running"]
-
-
-@contextlib.asynccontextmanager
-async def embedded_pbx(app: IVRHooks, sock: socket.socket | None = None) -> AsyncIterator[FakePBX]:
-    """Serve a fake PBX holding the app's receptionists and point the app's config at it."""
-    pbx = FakePBX()
-    for ext in app.table.all_receptionists():
-        pbx.add_ivr(ext, f"Receptionist {ext}")
-    try:
-        async with serve(pbx.app, sock=sock or bind_socket()) as base:
-            pbx.url = base
-            app.config.pbx = PBXConfig(base + "/api", username=pbx.username, password=pbx.password)
-            yield pbx
-    finally:
-        pbx.close()
+__all__ = ["RunningApp", "running"]
 
 
 @dataclass
@@ -39,6 +26,12 @@ class RunningApp:
     app: IVRHooks
     pbx: FakePBX
     url: str
+    server: Server
+
+    @property
+    def runtime(self) -> Runtime:
+        """This run's configuration, manifest, metrics and readiness."""
+        return self.server.runtime
 
     async def dial(
         self, to: str, caller: str, digits: str = "", caller_name: str = ""
@@ -47,29 +40,33 @@ class RunningApp:
 
 
 @contextlib.asynccontextmanager
-async def running(app: IVRHooks, *, ready_within: float = 10.0) -> AsyncIterator[RunningApp]:
+async def running(
+    app: IVRHooks, *, ready_within: float = 10.0, environ: Mapping[str, str] | None = None
+) -> AsyncIterator[RunningApp]:
     """Serve ``app`` with a fake PBX, register its action URLs, and yield once they are in place.
 
-    The app's PBX, public URL and services are restored afterwards, so one module-level app can
-    be used by many tests.
+    The app object is not changed: this run's server is built from the app's declaration
+    (configured from ``environ``, default as the app says), so one module-level app can be used
+    by many tests.
     """
-    from ivrhooks.registration import Registration
-
-    saved = (app.config.pbx, app.config.public_url, list(app.services))
+    config = app.configure(environ)
     registration = Registration(interval=0, backoff_base=0.05, backoff_cap=0.5)
-    app.services[:] = [registration, *(s for s in saved[2] if not isinstance(s, Registration))]
+    services: list[Service] = [registration]
+    services += [s for s in app.services if not isinstance(s, Registration)]
     sock = bind_socket()
     host, port = sock.getsockname()[:2]
-    app.config.public_url = f"http://{host}:{port}"
-    try:
-        async with embedded_pbx(app) as pbx, serve(app, sock=sock) as url:
+    receptionists = app.manifest(config).receptionists
+    async with embedded_pbx(receptionists) as pbx:
+        config = config.replace(
+            pbx=pbx_config(pbx),
+            registration=config.registration.replace(public_url=f"http://{host}:{port}"),
+        )
+        server = app.build(config, services=services)
+        async with serve(server, sock=sock) as url:
             try:
                 await asyncio.wait_for(registration.wait_for(successes=1), ready_within)
             except TimeoutError:
                 raise RuntimeError(
                     f"the app did not register within {ready_within} s: {registration.last_error}"
                 ) from None
-            yield RunningApp(app, pbx, url)
-    finally:
-        app.config.pbx, app.config.public_url = saved[0], saved[1]
-        app.services[:] = saved[2]
+            yield RunningApp(app, pbx, url, server)

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ivrhooks.app import IVRHooks
-from ivrhooks.testing.fake_pbx import FakePBX
+from ivrhooks.fakepbx import FakePBX
 from ivrhooks.testing.harness import RunningApp, running
 
 try:  # the async fixtures need pytest-asyncio; without it the plugin stays out of the way

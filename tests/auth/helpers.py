@@ -1,4 +1,7 @@
-"""Test helpers: drive an ASGI app in-process with exact bytes, and build Digest replies.
+"""Test helpers: drive the served endpoint in-process with exact bytes, and build Digest replies.
+
+Every protected app here is ``ActionEndpoint.bind(ServedRoute(...))``: the composition the server
+serves each action-URL path with (auth before the body, then parsing, routing and the handler).
 
 The Digest client here is written from RFC 7616 §3.4 independently of ivrhooks.auth.digest, so a
 bug shared by both sides cannot hide (the RFC's worked examples pin the server side separately).
@@ -13,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message
 
+from ivrhooks import hangup
 from ivrhooks.auth import (
     Authenticator,
     AuthGuard,
@@ -22,14 +26,20 @@ from ivrhooks.auth import (
     Secrets,
     build_authenticator,
     derive_credentials,
-    protect,
 )
+from ivrhooks.decisions import Decision
+from ivrhooks.masks import parse_mask
+from ivrhooks.metrics import Metrics
+from ivrhooks.routes import Route
+from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
+from ivrhooks.server.observer import RequestObserver
+from ivrhooks.types import ActionRequest
 
 SECRET = "test-secret-0123456789-abcdefghij"
 ROUTE = "sales"
 OTHER = "support"
 T0 = 1_700_000_000.0
-TARGET = b"/ivr/8000/dtmf?caller=1001&from_name=J%C3%BCrgen+M%C3%BCller&digits=1"
+TARGET = b"/ivr/8000/dtmf?from=1001&to=8000&from_name=J%C3%BCrgen+M%C3%BCller&input=1"
 HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 
 
@@ -52,20 +62,33 @@ class Response:
 
 
 class Handler:
-    """The protected app: records that it ran (which it must not, for any rejection)."""
+    """The route's handler: records that it ran (which it must not, for any rejection)."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":  # protect() passes lifespan through untouched
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    def __call__(self, request: ActionRequest) -> Decision:
         self.calls += 1
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b'{"status_code": 200}'})
+        return hangup()
+
+
+def protected(
+    handler: Handler, authenticator: Authenticator, guard: AuthGuard, metrics: Metrics | None = None
+) -> ASGIApp:
+    """One route (any DTMF input on receptionist 8000) served exactly as the server serves it."""
+    route = Route(
+        name=authenticator.route_id, kind="DTMF", mask=parse_mask("ALL", "DTMF"), handler=handler
+    )
+    endpoint = ActionEndpoint(
+        budget=1.5,
+        fallback=None,
+        executor=None,
+        max_body=8192,
+        guard=guard,
+        observer=RequestObserver(metrics or Metrics()),
+    )
+    served = ServedRoute(route, frozenset({"8000"}), authenticator.scheme, authenticator)
+    return endpoint.bind(served)
 
 
 async def call(
@@ -192,7 +215,7 @@ class Setup:
         self.auth[name] = build_authenticator(
             scheme, route_id, secrets=self.secrets, clock=self.clock, **kw
         )
-        self.apps[name] = protect(self.handler, self.auth[name], self.guard)
+        self.apps[name] = protected(self.handler, self.auth[name], self.guard)
 
     def challenge(self, name: str = "digest", now: float | None = None) -> dict[str, str]:
         verdict = self.auth[name].check("GET", TARGET, [], now=now)

@@ -9,17 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivrhooks.auth import (
-    AuthHeaderError,
     MemoryReplayStore,
     Secrets,
     build_authenticator,
     derive_credentials,
-    digest_ha1,
-    digest_response,
     generate_secret,
-    parse_auth_params,
 )
-from ivrhooks.errors import ConfigurationError
+from ivrhooks.auth.digest import digest_ha1, digest_response
+from ivrhooks.auth.params import parse_auth_params
+from ivrhooks.errors import AuthHeaderError, ConfigurationError
 
 from .helpers import SECRET, TARGET, basic
 

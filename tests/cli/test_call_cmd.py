@@ -10,9 +10,9 @@ from click.testing import CliRunner, Result
 
 from ivrhooks import ActionRequest, IVRHooks, call
 from ivrhooks.cli import main
+from ivrhooks.fakepbx import FakePBX
 from ivrhooks.pbx import PBXClient
 from ivrhooks.testing import free_port, serve
-from ivrhooks.testing.fake_pbx import FakePBX
 
 SECRET = "call-command-secret-0123"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from ivrhooks.fakepbx.dial import fire, request_fields
 from ivrhooks.pbx import PBXClient
 from ivrhooks.testing import free_port
-from ivrhooks.testing.fake_pbx.dial import fire, request_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,14 +6,22 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrhooks import IVRHooks
+from ivrhooks import IVRHooks, ServingConfig
+
+_SERVING = ("deadline", "freeze_gc", "max_body", "max_threads", "path_prefix")
 
 
 def new_app(receptionists: list[str] | None = None, **options: Any) -> IVRHooks:
-    """An app for receiver tests; auth is covered by tests/auth, so it is off here."""
+    """An app for receiver tests; auth is covered by tests/auth, so it is off here.
+
+    ``deadline=``, ``freeze_gc=`` and the other ``ServingConfig`` fields may be given directly.
+    """
     options.setdefault("auth", "none")
     options.setdefault("allow_no_auth", True)
     options.setdefault("env", False)
+    serving = {name: options.pop(name) for name in _SERVING if name in options}
+    if serving:
+        options["serving"] = ServingConfig(**serving)
     return IVRHooks(receptionists=receptionists or ["8000"], **options)
 
 

@@ -93,21 +93,22 @@ async def test_static_credentials_for_a_hand_configured_action_url() -> None:
 
 def test_no_auth_must_be_explicit() -> None:
     with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
-        IVRHooks(receptionists=["8000"], auth="none", env=False)
+        IVRHooks(receptionists=["8000"], auth="none", env=False).configure()
     app = IVRHooks(receptionists=["8000"], env=False)
     with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
         app.dtmf("1", auth="none", name="open")(lambda req: "1")
 
 
 def test_a_real_pbx_without_a_secret_fails_saying_what_to_set() -> None:
+    app = IVRHooks(
+        receptionists=["8000"],
+        env={
+            "IVRHOOKS_PBX_URL": "https://pbx.example.com:8887/api",
+            "IVRHOOKS_PBX_TOKEN": "t" * 20,
+        },
+    )
     with pytest.raises(ConfigurationError, match="IVRHOOKS_SECRET"):
-        IVRHooks(
-            receptionists=["8000"],
-            env={
-                "IVRHOOKS_PBX_URL": "https://pbx.example.com:8887/api",
-                "IVRHOOKS_PBX_TOKEN": "t" * 20,
-            },
-        )
+        app.configure()
 
 
 async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
@@ -115,7 +116,7 @@ async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
 ) -> None:
     a = IVRHooks(receptionists=["8000"], env=False)
     b = IVRHooks(receptionists=["8000"], env=False)
-    assert a.config.secret_generated and a.config.secrets.current != b.config.secrets.current
+    assert a.config.secret_generated and a.config.secret != b.config.secret
     with caplog.at_level(logging.WARNING, logger="ivrhooks"):
         async with serve(a):
             pass
@@ -135,8 +136,9 @@ async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
     ids=["auth", "timeout", "receptionists", "method", "public-url", "pbx-login"],
 )
 def test_bad_environment_names_the_variable(environ: dict[str, str], variable: str) -> None:
+    app = IVRHooks(receptionists=["8000"], env=environ)  # creating the app reads nothing
     with pytest.raises(ConfigurationError, match=variable):
-        IVRHooks(receptionists=["8000"], env=environ)
+        app.configure()
 
 
 def test_environment_overrides_the_code() -> None:
@@ -150,10 +152,12 @@ def test_environment_overrides_the_code() -> None:
             "IVRHOOKS_SECRET": "from-env-secret-0123",
         },
     )
-    assert app.config.receptionists == ("9000", "9001")
-    assert app.table.receptionists == ("9000", "9001")
-    assert (app.config.auth, app.config.method) == ("digest", "GET")
-    assert app.config.secrets.current == "from-env-secret-0123"
+    config = app.configure()
+    assert config.receptionists == ("9000", "9001")
+    assert app.manifest(config).table.receptionists == ("9000", "9001")
+    assert app.table.receptionists == ("8000",), "the declaration is left as the code wrote it"
+    assert (config.auth.scheme, config.registration.method) == ("digest", "GET")
+    assert config.secret == "from-env-secret-0123"
 
 
 async def test_digest_challenge_round_trips_never_throttle_the_pbx() -> None:
@@ -203,8 +207,9 @@ async def test_allow_list_and_trusted_proxies_from_the_environment() -> None:
 
 
 def test_bad_network_in_the_environment_names_the_variable() -> None:
+    app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_ALLOW": "10.0.0.0/8,not-a-net"})
     with pytest.raises(ConfigurationError, match="IVRHOOKS_ALLOW"):
-        IVRHooks(receptionists=["8000"], env={"IVRHOOKS_ALLOW": "10.0.0.0/8,not-a-net"})
+        app.configure()
 
 
 async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret() -> None:
@@ -212,7 +217,7 @@ async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret()
     the credentials are static (a PBX behind a load balancer hits any replica)."""
     import re
 
-    from ivrhooks.auth import digest_ha1, digest_response
+    from ivrhooks.auth.digest import digest_ha1, digest_response
 
     def replica() -> IVRHooks:
         app = IVRHooks(
@@ -254,13 +259,14 @@ async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret()
 async def test_ivrhooks_auth_none_in_the_environment_is_explicit_and_said(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
-        app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_AUTH": "none"})
+    app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_AUTH": "none"})
 
     @app.dtmf("1")
     async def one(req: ActionRequest) -> object:
         return call("100")
 
+    with caplog.at_level(logging.WARNING, logger="ivrhooks"):
+        app.build()
     assert "served without authentication" in caplog.text
     async with client(app) as c:
         r = await c.post("/hooks/one", json=CALL)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, MaskError, RouteConflictError
+from ivrhooks import (
+    ActionRequest,
+    ConfigurationError,
+    IVRHooks,
+    MaskError,
+    RouteConflictError,
+    ServingConfig,
+)
 
 from .conftest import new_app
 
@@ -57,12 +67,12 @@ def test_same_mask_on_other_kind_or_receptionist_is_fine() -> None:
 
 
 def test_overlap_is_rechecked_when_receptionists_change() -> None:
-    app = IVRHooks(receptionists=["8000"])
+    app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_RECEPTIONISTS": "8001"})
     app.dtmf("1", receptionists=["8001"])(named("a"))
     app.dtmf("1")(named("b"))
     with pytest.raises(RouteConflictError):
-        app.table.set_receptionists(["8001"])
-    assert app.table.receptionists == ("8000",), "a refused change leaves the table as it was"
+        app.manifest()
+    assert app.table.receptionists == ("8000",), "the declared table is left as it was"
 
 
 @pytest.mark.parametrize(
@@ -104,25 +114,34 @@ def test_function_names_are_lower_cased_and_must_be_unique() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"receptionists": "8000"}, "pass a list"),
-        ({"receptionists": ["80"]}, "3 to 64 digits"),
-        ({"receptionists": [8000]}, "3 to 64 digits"),
-        ({"deadline": 2.5}, "below the PBX's request_timeout"),
-        ({"deadline": 0}, "above 0"),
-        ({"path_prefix": "hooks/"}, "start it with '/'"),
+        (lambda: {"receptionists": "8000"}, "pass a list"),
+        (lambda: {"receptionists": ["80"]}, "3 to 64 digits"),
+        (lambda: {"receptionists": [8000]}, "3 to 64 digits"),
+        (lambda: {"serving": ServingConfig(deadline=2.5)}, "below the PBX's request_timeout"),
+        (lambda: {"serving": ServingConfig(deadline=0)}, r"ServingConfig\(deadline=0\): .*above 0"),
+        (lambda: {"serving": ServingConfig(path_prefix="hooks/")}, "start it with '/'"),
     ],
     ids=["string", "short", "int", "deadline-too-long", "deadline-zero", "prefix"],
 )
-def test_bad_app_configuration_says_what_to_change(kwargs: dict[str, object], message: str) -> None:
+def test_bad_app_configuration_says_what_to_change(
+    kwargs: Callable[[], dict[str, Any]], message: str
+) -> None:
+    # Found when the code runs (a bad argument) or at the latest when the app starts.
     with pytest.raises(ConfigurationError, match=message):
-        IVRHooks(**kwargs)  # type: ignore[arg-type]
+        IVRHooks(env=False, **kwargs()).build()
 
 
 def test_a_route_needs_a_receptionist() -> None:
-    app = IVRHooks()
+    app = IVRHooks(env=False)
+    app.dtmf("1")(handler)  # IVRHOOKS_RECEPTIONISTS may still give it one at startup
     with pytest.raises(ConfigurationError, match="serves no receptionist"):
-        app.dtmf("1")(handler)
-    app.dtmf("1", receptionists=["8000"])(handler)
+        app.build()
+    from_env = IVRHooks(env={"IVRHOOKS_RECEPTIONISTS": "8000"})
+    from_env.dtmf("1")(handler)
+    assert from_env.manifest().routes[0].receptionists == ("8000",)
+    app.dtmf("2", receptionists=["8000"], name="two")(handler)
+    with pytest.raises(ConfigurationError, match="'handler'"):
+        app.build()
 
 
 def test_only_one_fallback() -> None:

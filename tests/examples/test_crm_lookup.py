@@ -66,7 +66,7 @@ async def test_slow_crm_answers_the_operator_within_the_deadline(
     async with serve(app) as url:
         decision, elapsed = await dial(url, app, "5559876")
     assert decision["destination"] == "0"
-    assert elapsed < app.deadline, f"answered after {elapsed:.3f}s"
+    assert elapsed < app.config.serving.deadline, f"answered after {elapsed:.3f}s"
 
 
 async def test_crm_down_answers_the_operator_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

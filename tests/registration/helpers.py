@@ -6,9 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ivrhooks import IVRHooks, call
-from ivrhooks.request import ActionRequest
+from ivrhooks import AuthConfig, IVRHooks, PBXConfig, RegistrationConfig, call
 from ivrhooks.testing import FakePBX, bind_socket, serve
+from ivrhooks.types import ActionRequest
 
 SECRET = "registration-tests-secret-0123456789"
 
@@ -18,16 +18,33 @@ def new_app(
     fake: FakePBX | None,
     *,
     receptionists: list[str] | None = None,
-    public_url: str = "http://127.0.0.1:9",
+    public_url: str | None = "http://127.0.0.1:9",
+    method: str = "POST",
+    request_timeout: int = 2,
+    auth: str = "basic",
+    previous_secret: str | None = None,
     **options: Any,
 ) -> IVRHooks:
+    """An app registering on the fake PBX served at ``pbx_base`` (none when it is ``None``)."""
     options.setdefault("env", False)
-    options.setdefault("secret", SECRET)
+    pbx = None
     if pbx_base is not None and fake is not None:
-        options.setdefault("pbx_url", pbx_base + "/api")
-        options.setdefault("pbx_username", fake.username)
-        options.setdefault("pbx_password", fake.password)
-    return IVRHooks(receptionists=receptionists or ["8000"], public_url=public_url, **options)
+        pbx = PBXConfig(pbx_base + "/api", username=fake.username, password=fake.password)
+    return IVRHooks(
+        receptionists=receptionists or ["8000"],
+        auth=AuthConfig(
+            scheme=auth,  # type: ignore[arg-type]  # tests pass the scheme names as strings
+            secret=options.pop("secret", SECRET),
+            previous_secret=previous_secret,
+        ),
+        pbx=pbx,
+        registration=RegistrationConfig(
+            public_url=public_url,
+            method=method,  # type: ignore[arg-type]
+            request_timeout=request_timeout,
+        ),
+        **options,
+    )
 
 
 def add_menu(app: IVRHooks) -> None:

@@ -9,21 +9,16 @@ import pytest
 from ivrhooks import ConfigurationError, call
 from ivrhooks.auth import StaticCredentials
 from ivrhooks.models import ActionUrl
-from ivrhooks.registration import (
-    DesiredUrl,
-    changed_fields,
-    desired_state,
-    entry_name,
-    plan_receptionist,
-)
-from ivrhooks.request import ActionRequest
+from ivrhooks.registration.desired import DesiredUrl, desired_state, entry_name
+from ivrhooks.registration.plan import changed_fields, plan_receptionist
+from ivrhooks.types import ActionRequest
 from tests.registration.helpers import add_menu, new_app
 
 
 def state_of(**options: Any) -> dict[str, dict[str, DesiredUrl]]:
     app = new_app(None, None, **options)
     add_menu(app)
-    return desired_state(app)
+    return desired_state(app.manifest())
 
 
 def as_existing(desired: DesiredUrl, id: str, **changes: Any) -> ActionUrl:
@@ -63,7 +58,7 @@ def test_auth_mode_and_credentials(scheme: str, auth: str, has_user: bool, has_t
     async def menu(req: ActionRequest) -> object:
         return call("1")
 
-    body = desired_state(app)["8000"]["ivrhooks:menu"].body
+    body = desired_state(app.manifest())["8000"]["ivrhooks:menu"].body
     assert str(body.auth) == auth
     assert (body.username is not None, body.password is not None) == (has_user, has_user)
     assert (body.token is not None) == has_token
@@ -77,7 +72,7 @@ def test_long_mask_is_split_across_named_entries() -> None:
     async def many(req: ActionRequest) -> object:
         return call("1")
 
-    urls = desired_state(app)["8000"]
+    urls = desired_state(app.manifest())["8000"]
     assert list(urls) == ["ivrhooks:many", "ivrhooks:many#2", "ivrhooks:many#3"]
     masks = [u.body.dtmf_mask or "" for u in urls.values()]
     assert all(len(m) <= 255 for m in masks)
@@ -92,21 +87,21 @@ def test_static_credential_routes_are_not_registered() -> None:
     async def manual(req: ActionRequest) -> object:
         return call("1")
 
-    assert entry_name("manual", 1) not in desired_state(app)["8000"]
+    assert entry_name("manual", 1) not in desired_state(app.manifest())["8000"]
 
 
 def test_no_public_url_fails_naming_the_variable() -> None:
     app = new_app(None, None, public_url=None)  # type: ignore[arg-type]
     add_menu(app)
     with pytest.raises(ConfigurationError, match="IVRHOOKS_PUBLIC_URL"):
-        desired_state(app)
+        desired_state(app.manifest())
 
 
 def test_url_longer_than_128_fails_naming_the_route() -> None:
     app = new_app(None, None, public_url="https://ivr.example.com/" + "x" * 100)
     add_menu(app)
     with pytest.raises(ConfigurationError, match=r"'sales'.*128"):
-        desired_state(app)
+        desired_state(app.manifest())
 
 
 def test_fresh_receptionist_gets_creates_only() -> None:

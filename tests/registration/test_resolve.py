@@ -17,10 +17,10 @@ from ivrhooks.registration import (
     UnknownReceptionistError,
     desired_state,
     reconcile,
-    resolve_receptionists,
 )
-from ivrhooks.request import ActionRequest
+from ivrhooks.registration.resolve import resolve_receptionists
 from ivrhooks.testing import FakePBX, serve
+from ivrhooks.types import ActionRequest
 from tests.registration.helpers import new_app
 
 EXTENSIONS = [str(n) for n in range(10000, 10250)]
@@ -85,7 +85,7 @@ async def test_250_receptionists_registered_and_then_in_sync(big: FakePBX) -> No
     async def sales(req: ActionRequest) -> object:
         return call("2001")
 
-    state = desired_state(app)
+    state = desired_state(app.manifest())
     async with client_for_fake(big.app) as pbx:
         first = await reconcile(pbx, state)
         big.reset_counters()

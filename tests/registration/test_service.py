@@ -42,7 +42,7 @@ async def test_fresh_registration_writes_every_field_then_a_restart_writes_nothi
         await service.wait_for(successes=1)
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/readyz")).status_code == 200
-        expected = desired_state(app)
+        expected = desired_state(app.manifest())
     for ext in ("8000", "8001"):
         urls = registered(fake, ext)
         assert sorted(urls) == ["ivrhooks:accounts", "ivrhooks:sales", "ivrhooks:vip"]
@@ -181,9 +181,9 @@ async def test_rotation_retires_the_previous_secret_after_success(
     service = Registration(interval=0)
     build = menu_app(pbx_base, fake, service, previous_secret="the-old-secret-0123456789")
     async with served_app(build=build) as (app, _):
-        assert app.config.secrets.previous is not None
+        assert app.runtime.secrets.previous is not None
         await service.wait_for(successes=1)
-        assert app.config.secrets.previous is None
+        assert app.runtime.secrets.previous is None
 
 
 @pytest.mark.parametrize("scheme", ["basic", "digest", "bearer"])

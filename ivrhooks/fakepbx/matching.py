@@ -8,13 +8,11 @@ receptionist's action URLs every time.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from ivrhooks.masks import Mask, parse_mask
+from ivrhooks.types import Kind
 
 __all__ = ["Kind", "compile_mask"]
-
-Kind = Literal["DTMF", "CALLER"]
 
 
 @lru_cache(maxsize=1024)

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from ivrhooks.pbx.tokens import OAUTH_CLIENT_ID
 
 if TYPE_CHECKING:
-    from ivrhooks.testing.fake_pbx import FakePBX
+    from ivrhooks.fakepbx.state import PBXState
 
 __all__ = ["token_routes"]
 
@@ -33,7 +33,7 @@ def _refused() -> JSONResponse:
     return _err(401, "UNAUTHORIZED", "username or password is incorrect")
 
 
-def token_routes(pbx: FakePBX) -> list[Route]:
+def token_routes(pbx: PBXState) -> list[Route]:
     tokens = pbx.tokens
 
     def login(username: Any, password: Any) -> Response:

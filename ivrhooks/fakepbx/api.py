@@ -10,52 +10,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivrhooks.testing.fake_pbx.calls import call_routes
-from ivrhooks.testing.fake_pbx.login import token_routes
-from ivrhooks.testing.fake_pbx.query import QueryError, apply_query
-from ivrhooks.testing.fake_pbx.resources import APIError
-from ivrhooks.testing.fake_pbx.store import Row
-
-if TYPE_CHECKING:
-    from ivrhooks.testing.fake_pbx import FakePBX
+from ivrhooks.fakepbx.calls import call_routes
+from ivrhooks.fakepbx.login import token_routes
+from ivrhooks.fakepbx.query import QueryError, apply_query
+from ivrhooks.fakepbx.resources import APIError
+from ivrhooks.fakepbx.state import Counters, Faults, PBXState
+from ivrhooks.fakepbx.store import Row
 
 __all__ = ["Counters", "Faults", "build_app"]
 
 Write = Literal["read", "create", "update", "destroy"]
-Handler = Callable[["FakePBX", Request], Awaitable[Response]]
-
-
-@dataclass
-class Counters:
-    """API calls the fake PBX served (authorised requests to the 17 resource endpoints)."""
-
-    calls: int = 0
-    creates: int = 0
-    updates: int = 0
-    destroys: int = 0
-
-    @property
-    def writes(self) -> int:
-        return self.creates + self.updates + self.destroys
-
-
-@dataclass
-class Faults:
-    """Injected trouble: added latency; the next ``fail_count`` requests get ``fail_status``."""
-
-    latency: float = 0.0
-    fail_count: int = 0
-    fail_status: int = 503
-    retry_after: str | None = None
-    failed: int = field(default=0)
+Handler = Callable[["PBXState", Request], Awaitable[Response]]
 
 
 def _error(exc: APIError) -> JSONResponse:
@@ -72,7 +44,7 @@ async def _json(request: Request) -> Any:
         raise APIError(400, "VALIDATE_FAILED", "body: not valid JSON") from None
 
 
-def _api(kind: Write, handler: Handler, pbx: FakePBX) -> Callable[[Request], Awaitable[Response]]:
+def _api(kind: Write, handler: Handler, pbx: PBXState) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         faults = pbx.faults
         if faults.latency:
@@ -125,35 +97,35 @@ def _p(request: Request, name: str = "id") -> str:
     return str(request.path_params[name])
 
 
-async def list_servers(pbx: FakePBX, r: Request) -> Response:
+async def list_servers(pbx: PBXState, r: Request) -> Response:
     return _page(r, list(pbx.store.ivr_servers.values()), ("name",))
 
 
-async def create_server(pbx: FakePBX, r: Request) -> Response:
+async def create_server(pbx: PBXState, r: Request) -> Response:
     return _created(pbx.resources.create_server(await _json(r)))
 
 
-async def get_server(pbx: FakePBX, r: Request) -> Response:
+async def get_server(pbx: PBXState, r: Request) -> Response:
     return JSONResponse(pbx.resources.server(_p(r)))
 
 
-async def update_server(pbx: FakePBX, r: Request) -> Response:
+async def update_server(pbx: PBXState, r: Request) -> Response:
     pbx.resources.update_server(_p(r), await _json(r))
     return Response(status_code=200)
 
 
-async def server_status(pbx: FakePBX, r: Request) -> Response:
+async def server_status(pbx: PBXState, r: Request) -> Response:
     row = pbx.resources.server(_p(r))
     status = "ONLINE" if row.get("enabled", True) else "OFFLINE"
     return JSONResponse({"cpu_usage": 3, "memory_usage": 21, "status": status})
 
 
-async def destroy_server(pbx: FakePBX, r: Request) -> Response:
+async def destroy_server(pbx: PBXState, r: Request) -> Response:
     pbx.resources.destroy_server(_p(r))
     return Response(status_code=204)
 
 
-async def list_ivrs(pbx: FakePBX, r: Request) -> Response:
+async def list_ivrs(pbx: PBXState, r: Request) -> Response:
     rows = [
         {"id": i["id"], "name": i["name"], "extension_number": i["extension_number"]}
         for i in pbx.store.ivrs.values()
@@ -161,48 +133,48 @@ async def list_ivrs(pbx: FakePBX, r: Request) -> Response:
     return _page(r, rows, ("name", "extension_number"))
 
 
-async def create_ivr(pbx: FakePBX, r: Request) -> Response:
+async def create_ivr(pbx: PBXState, r: Request) -> Response:
     return _created(pbx.resources.create_ivr(await _json(r)))
 
 
-async def get_ivr(pbx: FakePBX, r: Request) -> Response:
+async def get_ivr(pbx: PBXState, r: Request) -> Response:
     return JSONResponse(pbx.resources.ivr(_p(r)))
 
 
-async def update_ivr(pbx: FakePBX, r: Request) -> Response:
+async def update_ivr(pbx: PBXState, r: Request) -> Response:
     pbx.resources.update_ivr(_p(r), await _json(r))
     return Response(status_code=200)
 
 
-async def ivr_status(pbx: FakePBX, r: Request) -> Response:
+async def ivr_status(pbx: PBXState, r: Request) -> Response:
     pbx.resources.ivr(_p(r))
     return JSONResponse({"status": "ONLINE"})
 
 
-async def destroy_ivr(pbx: FakePBX, r: Request) -> Response:
+async def destroy_ivr(pbx: PBXState, r: Request) -> Response:
     pbx.resources.destroy_ivr(_p(r))
     return Response(status_code=204)
 
 
-async def list_urls(pbx: FakePBX, r: Request) -> Response:
+async def list_urls(pbx: PBXState, r: Request) -> Response:
     pbx.resources.ivr(_p(r))
     return JSONResponse({"items": list(pbx.store.action_urls.get(_p(r), {}).values())})
 
 
-async def create_url(pbx: FakePBX, r: Request) -> Response:
+async def create_url(pbx: PBXState, r: Request) -> Response:
     return _created(pbx.resources.create_action_url(_p(r), await _json(r)))
 
 
-async def get_url(pbx: FakePBX, r: Request) -> Response:
+async def get_url(pbx: PBXState, r: Request) -> Response:
     return JSONResponse(pbx.resources.action_url(_p(r), _p(r, "url_id")))
 
 
-async def update_url(pbx: FakePBX, r: Request) -> Response:
+async def update_url(pbx: PBXState, r: Request) -> Response:
     pbx.resources.update_action_url(_p(r), _p(r, "url_id"), await _json(r))
     return Response(status_code=200)
 
 
-async def destroy_url(pbx: FakePBX, r: Request) -> Response:
+async def destroy_url(pbx: PBXState, r: Request) -> Response:
     pbx.resources.destroy_action_url(_p(r), _p(r, "url_id"))
     return Response(status_code=204)
 
@@ -229,7 +201,7 @@ ENDPOINTS: list[tuple[str, str, Write, Handler]] = [
 ]
 
 
-def build_app(pbx: FakePBX) -> Starlette:
+def build_app(pbx: PBXState) -> Starlette:
     routes = [
         Route("/api" + path, _api(kind, handler, pbx), methods=[method])
         for path, method, kind, handler in ENDPOINTS

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ivrhooks.auth import AuthGuard, authenticate, reject
-from ivrhooks.errors import InboundError
-from ivrhooks.observe import RequestObserver
-from ivrhooks.request import ActionRequest, fields_from_body, fields_from_query
-from ivrhooks.routes import Handler, Route
-from ivrhooks.runner import FallbackCause, decide
+from ivrhooks.auth.guard import AuthGuard
+from ivrhooks.auth.verdict import Authenticator
+from ivrhooks.errors import ConfigurationError, InboundError
+from ivrhooks.request import fields_from_body, fields_from_query
+from ivrhooks.routes import Route
+from ivrhooks.runner import decide
+from ivrhooks.server.auth import authenticate, reject
+from ivrhooks.server.observer import RequestObserver
+from ivrhooks.server.responses import error_body, send_json
+from ivrhooks.types import ActionRequest, FallbackCause, Handler, Scheme
 
-__all__ = ["ActionEndpoint", "ServedRoute", "send_json"]
+__all__ = ["ActionEndpoint", "ServedRoute"]
 
 logger = logging.getLogger("ivrhooks.request")
-
-_JSON_HEADERS = ((b"content-type", b"application/json"),)
 
 
 @dataclass(slots=True)
@@ -35,32 +37,20 @@ class ServedRoute:
 
     route: Route
     receptionists: frozenset[str]
-    authenticator: Any = None  # ivrhooks.auth.Authenticator, or None when auth is off
+    scheme: Scheme
+    authenticator: Authenticator | None
+    """The route's verifier; ``None`` exactly when ``scheme`` is ``none``."""
     is_async: bool = field(init=False)
     """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
 
     def __post_init__(self) -> None:
+        # Fail closed: a route is served without credentials only when its scheme says so.
+        if (self.authenticator is None) != (self.scheme == "none"):
+            raise ConfigurationError(
+                f"route {self.route.name!r}: scheme {self.scheme!r} with "
+                f"{'no' if self.authenticator is None else 'a'} verifier"
+            )
         self.is_async = self.route.is_async
-
-
-async def send_json(
-    send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
-    """Send a complete JSON response."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body)), *headers],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-def _error_body(message: str) -> bytes:
-    import json
-
-    return json.dumps({"error": message}).encode()
 
 
 class ActionEndpoint:
@@ -71,7 +61,7 @@ class ActionEndpoint:
         *,
         budget: float,
         fallback: Handler | None,
-        executor: Executor | None,
+        executor: Callable[[], Executor] | None,
         max_body: int,
         guard: AuthGuard,
         observer: RequestObserver,
@@ -80,9 +70,9 @@ class ActionEndpoint:
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
         # the fallback and answer before the PBX gives up.
         self.reserve = min(0.1, budget / 10)
-        self.fallback = fallback
-        self.fallback_is_async = asyncio.iscoroutinefunction(fallback) if fallback else False
-        self.executor = executor
+        self.set_fallback(fallback)
+        self._new_executor = executor
+        self.executor: Executor | None = executor() if executor is not None else None
         self.max_body = max_body
         self.guard = guard
         self.observer = observer
@@ -116,7 +106,7 @@ class ActionEndpoint:
                 deadline=start + self.budget,
             )
         except InboundError as exc:
-            await send_json(send, exc.status, _error_body(str(exc)))
+            await send_json(send, exc.status, error_body(str(exc)))
             return
 
         cause: FallbackCause | None = None
@@ -145,8 +135,27 @@ class ActionEndpoint:
             request,
             outcome,
             loop.time() - start,
-            served.authenticator.scheme if served.authenticator is not None else "none",
+            served.scheme,
         )
+
+    def set_fallback(self, fallback: Handler | None) -> None:
+        self.fallback = fallback
+        self.fallback_is_async = asyncio.iscoroutinefunction(fallback) if fallback else False
+
+    def restart_executor(self) -> None:
+        """Shut the sync handlers' thread pool down (not waiting for them), and start a fresh one
+        (threads start lazily) so the same app can be served again, as tests do."""
+        if self.executor is not None and self._new_executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new_executor()
+
+    def bind(self, served: ServedRoute) -> ASGIApp:
+        """The ASGI app serving one route exactly as the server does (for tests and tools)."""
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await self(served, scope, receive, send)
+
+        return app
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         for name, value in scope["headers"]:

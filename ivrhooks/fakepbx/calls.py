@@ -14,14 +14,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from ivrhooks.testing.fake_pbx import FakePBX
+    from ivrhooks.fakepbx.state import PBXState
 
 __all__ = ["DIAL_PATH", "call_routes"]
 
 DIAL_PATH = "/_fake/dial"
 
 
-def call_routes(pbx: FakePBX) -> list[Route]:
+def call_routes(pbx: PBXState) -> list[Route]:
     async def dial(request: Request) -> JSONResponse:
         try:
             body: Any = json.loads(await request.body())

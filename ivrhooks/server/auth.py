@@ -1,45 +1,40 @@
-"""The ASGI edge of authentication: answer a rejection, and ``protect`` an app with a verifier.
+"""The ASGI half of authentication: judge a request's credentials, and answer a rejection.
 
-``protect`` authenticates before the wrapped app runs, so an unauthenticated body is never read.
+The endpoint calls :func:`authenticate` before it reads the body, so an unauthenticated body is
+never read; the verifiers themselves (``ivrhooks.auth``) know nothing of ASGI.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator, Verdict
+from ivrhooks.server.responses import error_body, send_json
 
-__all__ = ["authenticate", "protect", "reject", "request_target", "send_rejection"]
+__all__ = ["NOT_FAILURES", "authenticate", "reject", "request_target", "send_rejection"]
 
 logger = logging.getLogger("ivrhooks.auth")
 
 # A Digest client's first request has no credentials by design (it needs the challenge), and a
 # stale nonce comes with a correct response: neither is a guess, so neither counts towards
 # throttling (otherwise ten calls a minute from the PBX would lock it out).
-_NOT_FAILURES = frozenset({"missing", "stale"})
+NOT_FAILURES = frozenset({"missing", "stale"})
 
 _BODIES = {
-    401: json.dumps({"error": "unauthorized"}).encode(),
-    403: json.dumps({"error": "forbidden"}).encode(),
-    429: json.dumps({"error": "too_many_requests"}).encode(),
+    401: error_body("unauthorized"),
+    403: error_body("forbidden"),
+    429: error_body("too_many_requests"),
 }
+_NO_STORE = ((b"cache-control", b"no-store"),)
 
 
 async def send_rejection(send: Send, verdict: Verdict) -> None:
     """Send the rejection; the body depends on the status only, never on the reason."""
-    body = _BODIES.get(verdict.status, json.dumps({"error": "rejected"}).encode())
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-        *verdict.headers,
-    ]
-    await send({"type": "http.response.start", "status": verdict.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    body = _BODIES.get(verdict.status, error_body("rejected"))
+    await send_json(send, verdict.status, body, _NO_STORE + verdict.headers)
 
 
 def request_target(scope: Scope) -> bytes:
@@ -61,7 +56,7 @@ def authenticate(
     if verdict is None:
         authorization = [v for k, v in scope["headers"] if k == b"authorization"]
         verdict = authenticator.check(scope["method"], request_target(scope), authorization)
-        if not verdict.ok and verdict.reason not in _NOT_FAILURES:
+        if not verdict.ok and verdict.reason not in NOT_FAILURES:
             guard.failed(ip)
     return verdict, ip
 
@@ -71,7 +66,7 @@ async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authentic
     # A challenge answered to a request without credentials (or with a stale nonce) is the
     # normal first step of every Digest call: INFO, so operators' warnings stay meaningful.
     logger.log(
-        logging.INFO if verdict.reason in _NOT_FAILURES else logging.WARNING,
+        logging.INFO if verdict.reason in NOT_FAILURES else logging.WARNING,
         "auth rejected: %s",
         verdict.reason,
         extra={
@@ -84,19 +79,3 @@ async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authentic
         },
     )
     await send_rejection(send, verdict)
-
-
-def protect(app: ASGIApp, authenticator: Authenticator, guard: AuthGuard) -> ASGIApp:
-    """Wrap ``app`` so every HTTP request is authenticated first; other scopes pass through."""
-
-    async def protected(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        verdict, ip = authenticate(scope, authenticator, guard)
-        if verdict.ok:
-            await app(scope, receive, send)
-            return
-        await reject(send, verdict, ip, authenticator)
-
-    return protected

@@ -23,12 +23,13 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from ivrhooks.fakepbx.api import build_app
+from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
+from ivrhooks.fakepbx.resources import APIError, Resources
+from ivrhooks.fakepbx.state import Counters, Faults
+from ivrhooks.fakepbx.store import Store
+from ivrhooks.fakepbx.tokens import TokenIssuer
 from ivrhooks.models import ActionUrl, Ivr
-from ivrhooks.testing.fake_pbx.api import Counters, Faults, build_app
-from ivrhooks.testing.fake_pbx.dial import DialResult, fire, pick_action_url, request_fields
-from ivrhooks.testing.fake_pbx.resources import APIError, Resources
-from ivrhooks.testing.fake_pbx.store import Store
-from ivrhooks.testing.fake_pbx.tokens import TokenIssuer
 
 __all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "Counters", "DialResult", "FakePBX", "Faults"]
 

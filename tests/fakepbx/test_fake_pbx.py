@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ivrhooks.fakepbx.resources import APIError
 from ivrhooks.pbx.tokens import OAUTH_CLIENT_ID
 from ivrhooks.testing import FakePBX
-from ivrhooks.testing.fake_pbx.resources import APIError
 
 
 @pytest.fixture

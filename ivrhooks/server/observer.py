@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from ivrhooks.auth import Verdict
+from ivrhooks.auth.verdict import Verdict
 from ivrhooks.logs import log_request
 from ivrhooks.metrics import Metrics
-from ivrhooks.request import ActionRequest
 from ivrhooks.runner import Outcome
+from ivrhooks.types import ActionRequest
 
 __all__ = ["RequestObserver"]
 

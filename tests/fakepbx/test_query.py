@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ivrhooks.testing.fake_pbx.query import QueryError, apply_query, parse_filter
+from ivrhooks.fakepbx.query import QueryError, apply_query, parse_filter
 
 ROWS: list[dict[str, Any]] = [
     {"id": "a", "name": "Main", "extension_number": "8000", "enabled": True},

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ivrhooks.testing import FakePBX, free_port
-from tests.fake_pbx.conftest import PASSWORD, TOKEN, USER, Receiver
+from tests.fakepbx.conftest import PASSWORD, TOKEN, USER, Receiver
 
 FIELDS = {"from", "to", "input", "from_name", "account_name", "session_id"}
 

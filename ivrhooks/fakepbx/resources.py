@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ivrhooks.errors import MaskError
+from ivrhooks.fakepbx.matching import compile_mask
+from ivrhooks.fakepbx.store import Row, Store, new_id
 from ivrhooks.models import (
     ActionUrlCreate,
     ActionUrlUpdate,
@@ -21,8 +23,6 @@ from ivrhooks.models import (
     IvrUpdate,
     to_wire,
 )
-from ivrhooks.testing.fake_pbx.matching import compile_mask
-from ivrhooks.testing.fake_pbx.store import Row, Store, new_id
 
 __all__ = ["APIError", "Resources", "validation_error"]
 

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from ivrhooks.errors import MaskError
+from ivrhooks.fakepbx.matching import Kind, compile_mask
 from ivrhooks.models import ActionUrl, ActionUrlType, AuthMode
-from ivrhooks.testing.fake_pbx.matching import Kind, compile_mask
 
 __all__ = ["DialResult", "fire", "pick_action_url", "request_fields"]
 

@@ -1,0 +1,37 @@
+"""A fake PBX served on loopback for an app to register on: the embedded PBX of
+``ivrhooks run`` and ``ivrhooks dev``, and what ``ivrhooks.testing.running`` uses."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterable
+
+from ivrhooks.config import PBXConfig
+from ivrhooks.fakepbx.pbx import FakePBX
+from ivrhooks.server.loopback import bind_socket, serve
+
+__all__ = ["embedded_pbx", "pbx_config"]
+
+
+@contextlib.asynccontextmanager
+async def embedded_pbx(
+    receptionists: Iterable[str], sock: socket.socket | None = None
+) -> AsyncIterator[FakePBX]:
+    """Serve a fake PBX holding ``receptionists`` (on ``sock``, or a free loopback port)."""
+    pbx = FakePBX()
+    for ext in receptionists:
+        pbx.add_ivr(ext, f"Receptionist {ext}")
+    try:
+        async with serve(pbx.app, sock=sock or bind_socket()) as base:
+            pbx.url = base
+            yield pbx
+    finally:
+        pbx.close()
+
+
+def pbx_config(pbx: FakePBX) -> PBXConfig:
+    """How an app reaches a served fake PBX's REST API."""
+    if pbx.url is None:
+        raise RuntimeError("the fake PBX is not served yet")
+    return PBXConfig(pbx.url + "/api", username=pbx.username, password=pbx.password)

@@ -1,0 +1,67 @@
+"""Talk to a fake PBX running in another process (``ivrhooks run``'s embedded one, or
+``ivrhooks fake-pbx``): place a call through its development endpoint ``POST /_fake/dial``."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import httpx
+
+from ivrhooks.errors import IVRHooksError
+from ivrhooks.fakepbx.calls import DIAL_PATH
+
+__all__ = ["DEFAULT_PBX", "FakePBXUnavailable", "ReadyProbe", "place_call"]
+
+DEFAULT_PBX = "http://127.0.0.1:8887"
+
+
+class FakePBXUnavailable(IVRHooksError):
+    """No fake PBX answers there, or it refused the call; the message says what to do."""
+
+
+def place_call(
+    pbx: str, *, to: str, caller: str, digits: str = "", caller_name: str = ""
+) -> dict[str, Any]:
+    """POST the call to the fake PBX's ``/_fake/dial``; returns its JSON result."""
+    base = pbx.rstrip("/").removesuffix("/api")
+    try:
+        response = httpx.post(
+            base + DIAL_PATH,
+            json={"to": to, "caller": caller, "digits": digits, "caller_name": caller_name},
+            timeout=10.0,
+        )
+    except httpx.HTTPError as exc:
+        raise FakePBXUnavailable(
+            f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "
+            "`ivrhooks run APP` or `ivrhooks fake-pbx`, or pass --pbx URL"
+        ) from None
+    if response.status_code == 404 and "error" not in response.text:
+        raise FakePBXUnavailable(f"{base} is not a fake PBX (no {DIAL_PATH})")
+    try:
+        result: dict[str, Any] = response.json()
+    except ValueError:
+        raise FakePBXUnavailable(f"{base} is not a fake PBX (its answer is not JSON)") from None
+    if response.status_code != 200:
+        raise FakePBXUnavailable(str(result.get("error", result)))
+    return result
+
+
+class ReadyProbe:
+    """Asks an app's ``/readyz`` whether it is ready, over one kept-alive connection."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._http = httpx.AsyncClient()
+
+    async def ready(self) -> bool:
+        """True once ``/readyz`` answers 200; False while nothing answers or it says not ready."""
+        try:
+            return (await self._http.get(self.url)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()

@@ -1,0 +1,115 @@
+"""The manifest: every route as it is served and registered, computed once at startup.
+
+Pure: the declared route table and the resolved :class:`~ivrhooks.config.Config` in, a
+:class:`Manifest` out. It is the one answer to "which path, which receptionists, which scheme,
+which credentials" for each route; the server builds its verifiers from it and registration
+builds the action URLs from it, so the two can never disagree. Every route gets a scheme here;
+``none`` only when the route or the app says so explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivrhooks.auth.credentials import Credentials, derive_credentials
+from ivrhooks.auth.static import StaticCredentials
+from ivrhooks.config import Config
+from ivrhooks.errors import ConfigurationError
+from ivrhooks.routes import Route, RouteTable
+from ivrhooks.types import Method, Scheme
+
+__all__ = ["Manifest", "ManifestRoute", "build_manifest"]
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRoute:
+    """One route: where it is served, for which receptionists, and how the PBX authenticates."""
+
+    route: Route
+    path: str
+    receptionists: tuple[str, ...]
+    scheme: Scheme
+    credentials: Credentials | None
+    """What the PBX must send, derived from the current secret; ``None`` for ``none`` and for
+    static credentials."""
+
+    @property
+    def name(self) -> str:
+        return self.route.name
+
+    @property
+    def static(self) -> StaticCredentials | None:
+        """Static credentials: an operator configured this action URL by hand."""
+        return self.route.credentials
+
+    @property
+    def registered(self) -> bool:
+        """Whether registration writes this route's action URLs (not for static credentials)."""
+        return self.route.credentials is None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The app's routes as served and registered."""
+
+    routes: tuple[ManifestRoute, ...]
+    table: RouteTable
+    """The route table with the configured receptionists (``IVRHOOKS_RECEPTIONISTS`` applied)."""
+    public_url: str | None
+    method: Method
+    request_timeout: int
+
+    @property
+    def receptionists(self) -> tuple[str, ...]:
+        """Every receptionist some route serves, the app's first, in a stable order."""
+        return self.table.all_receptionists()
+
+    def get(self, name: str) -> ManifestRoute | None:
+        for entry in self.routes:
+            if entry.name == name:
+                return entry
+        return None
+
+
+def build_manifest(table: RouteTable, config: Config) -> Manifest:
+    """The manifest of ``table`` under ``config``; raises :class:`ConfigurationError` naming the
+    route and what to change."""
+    if config.receptionists != table.receptionists:
+        table = table.with_receptionists(config.receptionists)
+    prefix = config.serving.path_prefix
+    entries = []
+    for route in table:
+        receptionists = table.receptionists_of(route)
+        if not receptionists:
+            raise ConfigurationError(
+                f"route {route.name!r} ({route.function}) serves no receptionist: set "
+                "IVRHOOKS_RECEPTIONISTS, pass IVRHooks(receptionists=[...]), or "
+                "receptionists=[...] to the decorator"
+            )
+        scheme = route.auth or config.auth.scheme
+        if scheme == "none" and not (
+            config.auth.allow_no_auth or "IVRHOOKS_AUTH" in config.from_env
+        ):
+            raise ConfigurationError(
+                f"route {route.name!r}: auth='none' lets anyone who can reach the service drive "
+                "the receptionist; pass IVRHooks(allow_no_auth=True) to mean it"
+            )
+        credentials = None
+        if scheme != "none" and route.credentials is None:
+            credentials = derive_credentials(config.secret, route.name)
+        entries.append(
+            ManifestRoute(
+                route=route,
+                path=f"{prefix}/{route.name}",
+                receptionists=receptionists,
+                scheme=scheme,
+                credentials=credentials,
+            )
+        )
+    return Manifest(
+        routes=tuple(entries),
+        table=table,
+        public_url=config.registration.public_url,
+        method=config.registration.method,
+        request_timeout=config.registration.request_timeout,
+    )

@@ -1,0 +1,152 @@
+"""``Server``: the ASGI application of one start of an app.
+
+Path dispatch in one dict lookup: an action-URL path goes straight to the endpoint; the
+operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) and the lifespan are handled here.
+Pure ASGI, no framework on the request path.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import traceback
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from prometheus_client import make_asgi_app
+from starlette.types import Receive, Scope, Send
+
+from ivrhooks.errors import ConfigurationError
+from ivrhooks.routes import RouteTable
+from ivrhooks.runtime import Runtime
+from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
+from ivrhooks.server.responses import error_body, send_json
+
+__all__ = ["Server"]
+
+logger = logging.getLogger("ivrhooks")
+
+_GET = frozenset({"GET", "HEAD"})
+_NOT_FOUND = error_body("not found")
+_ALLOW_GET = ((b"allow", b"GET, HEAD"),)
+# prometheus-client decodes these as UTF-8 and would raise on anything else: pass only these,
+# and only when they are ASCII.
+_METRICS_HEADERS = frozenset({b"accept", b"accept-encoding"})
+
+
+class Server:
+    """Serves one app: its action-URL routes, the operational endpoints and its lifespan.
+
+    ``compile`` builds the route map (path -> :class:`ServedRoute`) from the declared table; it
+    runs again when a route is added to ``table`` while serving, so a route added in any way is
+    served with its verifier or not at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        endpoint: ActionEndpoint,
+        table: RouteTable,
+        compile: Callable[[], dict[str, ServedRoute]],
+        running: Callable[[], AbstractAsyncContextManager[None]],
+    ) -> None:
+        self.runtime = runtime
+        self.endpoint = endpoint
+        self._table = table
+        self._compile = compile
+        self._running = running
+        self.routes = compile()
+        self._version = table.version
+        self._metrics = make_asgi_app(runtime.metrics.registry)
+
+    def _refresh(self) -> None:
+        # A route was added after startup: compile again, or keep serving what was compiled
+        # (the new route is then not served at all, never served without its verifier).
+        self._version = self._table.version
+        try:
+            self.routes = self._compile()
+        except ConfigurationError as exc:
+            logger.error("a route added while serving cannot be served: %s", exc)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if self._version != self._table.version:
+                self._refresh()
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            route = self.routes.get(path)
+            if route is not None:
+                await self.endpoint(route, scope, receive, send)
+                return
+            await self._operational(path, scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _operational(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        if path not in ("/healthz", "/readyz", "/metrics"):
+            await send_json(send, 404, _NOT_FOUND)
+            return
+        if scope["method"] not in _GET:
+            await send_json(send, 405, error_body("use GET"), _ALLOW_GET)
+            return
+        if path == "/healthz":
+            await send_json(send, 200, b'{"status":"ok"}')
+        elif path == "/readyz":
+            status = self.runtime.status
+            if status.ready:
+                await send_json(send, 200, b'{"status":"ready"}')
+            else:
+                body = {"status": "not ready", "reason": status.reason}
+                await send_json(send, 503, _json(body))
+        else:
+            await self._metrics(_metrics_scope(scope), receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        started = False
+        try:
+            async with self._running():
+                if self.runtime.config.serving.freeze_gc:
+                    gc.collect()
+                    gc.freeze()
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()  # lifespan.shutdown
+        except Exception as exc:
+            if isinstance(exc, ConfigurationError):
+                reason = str(exc)  # the user's mistake: one line that says what to change
+                logger.error("startup failed: %s", reason)
+            else:
+                reason = "".join(traceback.format_exception_only(exc)).strip()
+                logger.exception("%s failed", "shutdown" if started else "startup")
+            phase = "shutdown" if started else "startup"
+            await send({"type": f"lifespan.{phase}.failed", "message": reason})
+            return
+        finally:
+            self.endpoint.restart_executor()
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+def _json(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def _metrics_scope(scope: Scope) -> Scope:
+    query: bytes = scope.get("query_string", b"")
+    headers = [
+        (name, value)
+        for name, value in scope.get("headers", ())
+        if name in _METRICS_HEADERS and value.isascii()
+    ]
+    return {**scope, "query_string": query if query.isascii() else b"", "headers": headers}

@@ -1,0 +1,151 @@
+"""The vocabulary of ivrhooks: the words and rules every other module derives from.
+
+PortSIP's own field rules (reference/portsip.md §1, §3, §4) are written here once; modules that
+validate a receptionist's extension number, an action-URL credential or a route's scheme import
+them instead of spelling the rule again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, get_args
+
+from ivrhooks.errors import InboundError
+
+__all__ = [
+    "ACTIONS",
+    "AUTH_MODES",
+    "CREDENTIAL_PATTERN",
+    "EXTENSION_PATTERN",
+    "EXTENSION_RULE",
+    "FALLBACK_CAUSES",
+    "KINDS",
+    "MAX_ACTION_URL",
+    "MAX_MASK",
+    "MAX_NAME",
+    "METHODS",
+    "SCHEMES",
+    "Action",
+    "ActionRequest",
+    "FallbackCause",
+    "Handler",
+    "Kind",
+    "Method",
+    "Scheme",
+    "is_extension",
+]
+
+Kind = Literal["DTMF", "CALLER"]
+"""Which kind of action URL fired: DTMF input, or the caller's number on arrival."""
+
+Scheme = Literal["basic", "digest", "bearer", "none"]
+"""How an action URL authenticates the PBX (``none`` only with an explicit opt-in)."""
+
+Method = Literal["GET", "POST"]
+"""The HTTP method an action URL is registered with (PortSIP sends one of these two)."""
+
+Action = Literal["call", "hangup", "repeat"]
+"""What a decision tells the PBX to do (reference/portsip.md §2)."""
+
+FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist"]
+"""Why a request was answered by the fallback instead of its route's handler."""
+
+
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
+SCHEMES: Final[tuple[Scheme, ...]] = get_args(Scheme)
+METHODS: Final[tuple[Method, ...]] = get_args(Method)
+ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
+FALLBACK_CAUSES: Final[tuple[FallbackCause, ...]] = get_args(FallbackCause)
+
+#: The PBX's ``auth`` value for each scheme (PortSIP action URL schema).
+AUTH_MODES: Final[dict[Scheme, str]] = {
+    "basic": "BASIC",
+    "digest": "DIGEST",
+    "bearer": "BEARER",
+    "none": "DISABLE",
+}
+
+#: A receptionist's ``extension_number``: 3 to 64 digits (PortSIP ``/ivrs`` schema).
+EXTENSION_PATTERN: Final = re.compile(r"[0-9]{3,64}")
+EXTENSION_RULE: Final = "3 to 64 digits"
+
+#: An action URL's ``username`` / ``password``: what the PBX stores (reference/portsip.md §1).
+CREDENTIAL_PATTERN: Final = re.compile(r"[a-z0-9]{6,64}")
+
+MAX_NAME: Final = 64  # action URL ``name``
+MAX_MASK: Final = 255  # ``dtmf_mask`` / ``caller_mask``
+# The seed says url <= 1024, PortSIP's published OpenAPI says <= 128: keep to the stricter one.
+MAX_ACTION_URL: Final = 128
+
+
+def is_extension(value: object) -> bool:
+    """Whether ``value`` is a receptionist extension number (a string of 3 to 64 digits)."""
+    return isinstance(value, str) and EXTENSION_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(slots=True)
+class ActionRequest:
+    """One call event from the PBX: who calls, which receptionist, what was keyed."""
+
+    caller: str
+    """The caller's number (``from``)."""
+    to: str
+    """The receptionist's extension number (``to``)."""
+    digits: str
+    """The DTMF digits the caller keyed (``input``); empty for a caller-mask event."""
+    caller_name: str
+    """The caller's display name (``from_name``); may be empty."""
+    receptionist: str
+    """The receptionist's name (``account_name``)."""
+    session_id: str | None
+    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
+    kind: Kind
+    """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
+    method: str
+    """``"GET"`` or ``"POST"``."""
+    fields: dict[str, str] = field(repr=False)
+    """Every field as the PBX sent it, unknown ones included."""
+    route: str = ""
+    """The name of the route that received the request."""
+    deadline: float = 0.0
+    """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
+
+    @classmethod
+    def from_fields(
+        cls,
+        fields: dict[str, str],
+        *,
+        kind: Kind,
+        method: str,
+        route: str = "",
+        deadline: float = 0.0,
+    ) -> ActionRequest:
+        """Build a request from parsed fields; ``from`` and ``to`` are required."""
+        get = fields.get
+        if not get("from") or not get("to"):
+            missing = [name for name in ("from", "to") if not get(name)]
+            raise InboundError(f"missing required field(s): {', '.join(missing)}")
+        return cls(
+            caller=fields["from"],
+            to=fields["to"],
+            digits=get("input", ""),
+            caller_name=get("from_name", ""),
+            receptionist=get("account_name", ""),
+            session_id=get("session_id") or None,
+            kind=kind,
+            method=method,
+            fields=fields,
+            route=route,
+            deadline=deadline,
+        )
+
+    def time_left(self) -> float:
+        """Seconds left before the decision is due (for timeouts on calls the handler makes)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+
+Handler = Callable[[ActionRequest], Any]
+"""A route handler: takes the :class:`ActionRequest`, returns (or awaits) a decision."""
