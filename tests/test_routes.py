@@ -16,7 +16,7 @@ from ivrhooks import (
     ServingConfig,
 )
 
-from .conftest import new_app
+from tests.conftest import new_app
 
 
 async def handler(req: ActionRequest) -> object:

@@ -14,7 +14,7 @@ import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, call, hangup, repeat
 
-from .conftest import new_app
+from tests.conftest import new_app
 
 Client = Callable[[IVRHooks], httpx.AsyncClient]
 
