@@ -20,8 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from starlette.types import Receive, Scope, Send
-
 from ivrhooks.auth.credentials import Credentials, Secrets
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.static import StaticCredentials
@@ -35,6 +33,7 @@ from ivrhooks.route_auth import build_authenticators
 from ivrhooks.routes import Route, RouteTable, route_name
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Server
+from ivrhooks.server.asgi import Receive, Scope, Send
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json

@@ -19,9 +19,10 @@
     │       ├── PBXUnauthorizedError    401, after one fresh login did not help
     │       ├── PBXNotFoundError        404: unknown id
     │       └── PBXValidationError      VALIDATE_FAILED: the PBX rejected a field
-    └── RegistrationError               a reconcile did not complete; the message says why
-        ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
-        └── ApplyError                  some writes failed (the others were made)
+    ├── RegistrationError               a reconcile did not complete; the message says why
+    │   ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
+    │   └── ApplyError                  some writes failed (the others were made)
+    └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
 Foreign exceptions (pydantic's ``ValidationError``, httpx's transport errors) never leave a public
 entry point: they are wrapped in one of these, with the original as ``__cause__``.
@@ -37,6 +38,7 @@ __all__ = [
     "ApplyError",
     "AuthHeaderError",
     "ConfigurationError",
+    "FakePBXError",
     "IVRHooksError",
     "InboundError",
     "InvalidArgumentError",
@@ -214,3 +216,10 @@ class ApplyError(RegistrationError):
         super().__init__(
             f"{len(self.failures)} of {attempted} action URL writes failed; first: {failures[0]}"
         )
+
+
+# -- development tools -------------------------------------------------------------------
+
+
+class FakePBXError(IVRHooksError):
+    """A running fake PBX could not be reached, or refused a test call; says what to do."""

@@ -9,6 +9,8 @@ import pytest
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
 from ivrhooks.auth import StaticCredentials, derive_credentials
+from ivrhooks.masks import parse_mask
+from ivrhooks.routes import Route
 from ivrhooks.testing import serve
 
 CALL = {"from": "101", "to": "8000", "input": "1"}
@@ -272,3 +274,60 @@ async def test_ivrhooks_auth_none_in_the_environment_is_explicit_and_said(
         r = await c.post("/hooks/one", json=CALL)
     assert r.json()["destination"] == "100"
     assert app.scheme_of(app.routes[0]) == "none"
+
+
+def _data_route(name: str, mask: str, called: list[str], **fields: object) -> Route:
+    def handler(req: ActionRequest) -> object:
+        called.append(name)
+        return call("300")
+
+    return Route(
+        name=name,
+        kind="DTMF",
+        mask=parse_mask(mask, "DTMF"),
+        handler=handler,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("when", ["before-serving", "while-serving"])
+async def test_a_route_added_as_data_is_never_answered_without_credentials(when: str) -> None:
+    app, called = build()
+    creds = derive_credentials("s3cret-for-tests-0123", "data")
+    async with client(app) as c:
+        if when == "while-serving":
+            assert (await c.post("/hooks/one", json=CALL)).status_code == 401
+        app.table.add(_data_route("data", "7", called))  # no decorator: straight into the table
+        bare = await c.post("/hooks/data", json={**CALL, "input": "7"})
+        wrong = await c.post("/hooks/data", json={**CALL, "input": "7"}, auth=("x" * 6, "y" * 6))
+        right = await c.post(
+            "/hooks/data", json={**CALL, "input": "7"}, auth=(creds.username, creds.password)
+        )
+    assert (bare.status_code, wrong.status_code) == (401, 401)
+    assert bare.headers["www-authenticate"].startswith("Basic ")
+    assert right.json()["destination"] == "300"
+    assert called == ["data"], "only the request with the route's credentials reached it"
+
+
+async def test_a_data_route_that_says_none_without_the_opt_in_is_not_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app, called = build()
+    async with client(app) as c:
+        assert (await c.post("/hooks/one", json=CALL)).status_code == 401  # serving
+        app.table.add(_data_route("open", "8", called, auth="none"))
+        with caplog.at_level(logging.ERROR, logger="ivrhooks"):
+            r = await c.post("/hooks/open", json={**CALL, "input": "8"})
+    assert r.status_code == 404
+    assert called == []
+    assert "cannot be served" in caplog.text and "allow_no_auth=True" in caplog.text
+    with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
+        app.build()  # and a fresh start refuses it outright
+
+
+def test_a_served_route_has_a_verifier_unless_its_scheme_is_none() -> None:
+    from ivrhooks.server.endpoint import ServedRoute
+
+    route = _data_route("data", "7", [])
+    with pytest.raises(ConfigurationError, match="no verifier"):
+        ServedRoute(route, frozenset({"8000"}), "basic", None)

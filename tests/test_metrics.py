@@ -168,7 +168,7 @@ async def test_the_app_serves_its_metrics_on_get_and_head_only() -> None:
         get = await client.get(url + "/metrics")
         head = await client.head(url + "/metrics")
         post = await client.post(url + "/metrics")
-        odd = await client.get(url + "/metrics?%ff", headers={"accept": b"text/plain; \xff"})
+        odd = await client.get(url + "/metrics?%ff", headers=[(b"accept", b"text/plain; \xff")])
     assert get.status_code == 200
     assert get.headers["content-type"].startswith("text/plain")
     assert _value(_parse(get.text), "ivrhooks_fallbacks_total", cause="invalid") == 1

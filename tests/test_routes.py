@@ -15,7 +15,7 @@ from ivrhooks import (
     RouteConflictError,
     ServingConfig,
 )
-
+from ivrhooks.types import Handler
 from tests.conftest import new_app
 
 
@@ -23,7 +23,7 @@ async def handler(req: ActionRequest) -> object:
     return "100"
 
 
-def named(name: str) -> object:
+def named(name: str) -> Handler:
     async def f(req: ActionRequest) -> object:
         return "100"
 

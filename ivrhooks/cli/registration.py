@@ -87,7 +87,10 @@ def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T
     # ivrhooks' own errors are mapped to one line by the command group (ivrhooks.cli).
     app = load_app(app_spec)
     config = app.configure()
-    return asyncio.run(work(config, app.manifest(config)))
+    # Everything the app would start with is checked first (credential files included), so a
+    # plan is also a check of the deployment before anything reaches the PBX.
+    server = app.build(config, services=())
+    return asyncio.run(work(config, server.runtime.manifest))
 
 
 @main.command()

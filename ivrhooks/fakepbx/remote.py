@@ -7,16 +7,12 @@ from typing import Any, Self
 
 import httpx
 
-from ivrhooks.errors import IVRHooksError
+from ivrhooks.errors import FakePBXError
 from ivrhooks.fakepbx.calls import DIAL_PATH
 
-__all__ = ["DEFAULT_PBX", "FakePBXUnavailable", "ReadyProbe", "place_call"]
+__all__ = ["DEFAULT_PBX", "ReadyProbe", "place_call"]
 
 DEFAULT_PBX = "http://127.0.0.1:8887"
-
-
-class FakePBXUnavailable(IVRHooksError):
-    """No fake PBX answers there, or it refused the call; the message says what to do."""
 
 
 def place_call(
@@ -31,18 +27,18 @@ def place_call(
             timeout=10.0,
         )
     except httpx.HTTPError as exc:
-        raise FakePBXUnavailable(
+        raise FakePBXError(
             f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "
             "`ivrhooks run APP` or `ivrhooks fake-pbx`, or pass --pbx URL"
         ) from None
     if response.status_code == 404 and "error" not in response.text:
-        raise FakePBXUnavailable(f"{base} is not a fake PBX (no {DIAL_PATH})")
+        raise FakePBXError(f"{base} is not a fake PBX (no {DIAL_PATH})")
     try:
         result: dict[str, Any] = response.json()
     except ValueError:
-        raise FakePBXUnavailable(f"{base} is not a fake PBX (its answer is not JSON)") from None
+        raise FakePBXError(f"{base} is not a fake PBX (its answer is not JSON)") from None
     if response.status_code != 200:
-        raise FakePBXUnavailable(str(result.get("error", result)))
+        raise FakePBXError(str(result.get("error", result)))
     return result
 
 

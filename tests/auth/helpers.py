@@ -207,7 +207,7 @@ class Setup:
     def __post_init__(self) -> None:
         self.guard = self.guard or AuthGuard(max_failures=1000, clock=self.clock)
         for scheme in ("basic", "digest", "bearer"):
-            self.add(scheme, scheme, ROUTE)  # type: ignore[arg-type]
+            self.add(scheme, scheme, ROUTE)
         self.add("digest_other", "digest", OTHER)
 
     def add(self, name: str, scheme: Any, route_id: str, **kw: Any) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
 
 from ivrhooks.auth import AuthGuard, Secrets, build_authenticator, derive_credentials
+from ivrhooks.server.asgi import ASGIApp
 from ivrhooks.testing import serve
 
 from .helpers import SECRET, Handler, challenges, digest_fields, digest_header, protected
@@ -18,7 +20,7 @@ FIELDS = "from=1001&to=8000&input=1"
 CREDS = derive_credentials(SECRET, "sales")
 
 
-def app_for(scheme: str, handler: Handler, **kw: object) -> object:
+def app_for(scheme: str, handler: Handler, **kw: Any) -> ASGIApp:
     auth = build_authenticator(scheme, "sales", secrets=Secrets(SECRET), **kw)  # type: ignore[arg-type]
     return protected(handler, auth, AuthGuard())
 

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from examples.business_hours_rules import OfficeHours
+from business_hours_rules import OfficeHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALL_WEEK = range(7)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from crm_client import CRMClient, CRMUnavailable
+from crm_service import create_app
 from starlette.applications import Starlette
 
-from examples.crm_client import CRMClient, CRMUnavailable
-from examples.crm_service import create_app
 from ivrhooks.testing import serve
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from crm_service import create_app as create_crm
 
-from examples.crm_service import create_app as create_crm
 from ivrhooks.cli.loader import load_app
 from ivrhooks.testing import free_port, serve
 

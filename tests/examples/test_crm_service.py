@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from crm_service import SEED, create_app, main
 from starlette.applications import Starlette
 
-from examples.crm_service import SEED, create_app, main
 from ivrhooks.testing import serve
 
 

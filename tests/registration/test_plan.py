@@ -91,7 +91,7 @@ def test_static_credential_routes_are_not_registered() -> None:
 
 
 def test_no_public_url_fails_naming_the_variable() -> None:
-    app = new_app(None, None, public_url=None)  # type: ignore[arg-type]
+    app = new_app(None, None, public_url=None)
     add_menu(app)
     with pytest.raises(ConfigurationError, match="IVRHOOKS_PUBLIC_URL"):
         desired_state(app.manifest())
@@ -168,7 +168,7 @@ def test_undeclared_managed_entries_are_deleted_and_hand_made_left_alone() -> No
     desired = state_of()["8000"]
     sales = desired["ivrhooks:sales"]
     stale = as_existing(sales, "old", name="ivrhooks:gone")
-    hand = ActionUrl(id="hand", name="crm", enabled=True, type="DTMF", dtmf_mask="7")  # type: ignore[arg-type]
+    hand = ActionUrl(id="hand", name="crm", enabled=True, type="DTMF", dtmf_mask="7")
     plan = plan_receptionist("8000", "ivr1", {"ivrhooks:sales": sales}, [stale, hand])
     assert [(d.id, d.name) for d in plan.deletes] == [("old", "ivrhooks:gone")]
     assert plan.warnings == ()
@@ -177,11 +177,11 @@ def test_undeclared_managed_entries_are_deleted_and_hand_made_left_alone() -> No
 
 def test_hand_made_overlap_warns_naming_it() -> None:
     desired = state_of()["8000"]
-    hand_dtmf = ActionUrl(id="h1", name="crm", enabled=True, type="DTMF", dtmf_mask="2;9")  # type: ignore[arg-type]
+    hand_dtmf = ActionUrl(id="h1", name="crm", enabled=True, type="DTMF", dtmf_mask="2;9")
     hand_caller = ActionUrl(
         id="h2", name="vips", enabled=True, type="CALLER", caller_mask="5550100"
-    )  # type: ignore[arg-type]
-    disabled = ActionUrl(id="h3", name="off", enabled=False, type="DTMF", dtmf_mask="1")  # type: ignore[arg-type]
+    )
+    disabled = ActionUrl(id="h3", name="off", enabled=False, type="DTMF", dtmf_mask="1")
     plan = plan_receptionist("8000", "ivr1", desired, [hand_dtmf, hand_caller, disabled])
     assert len(plan.warnings) == 2
     dtmf_warning, caller_warning = plan.warnings

@@ -23,7 +23,7 @@ def registered(fake: FakePBX, ext: str = "8000") -> dict[str, list[dict[str, obj
     return found
 
 
-def menu_app(pbx_base: str, fake: FakePBX, service: Registration, **options: object):  # type: ignore[no-untyped-def]
+def menu_app(pbx_base: str, fake: FakePBX, service: Registration, **options: object):
     def build(base: str) -> IVRHooks:
         app = new_app(pbx_base, fake, public_url=base, **options)  # type: ignore[arg-type]
         add_menu(app)

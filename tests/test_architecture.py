@@ -1,0 +1,274 @@
+"""The package's shape, checked from its source: no import circles, HTTP libraries only at the
+edges, and the public surface of every public package pinned.
+
+Every ``import`` statement counts, including those under ``if TYPE_CHECKING:`` and inside
+functions: a circle that only the type checker sees is still a circle a reader has to untangle.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ivrhooks"
+
+# The edges: the server wing (ASGI), the PBX edge (the REST client), the fake PBX (a PBX of its
+# own, with both HTTP edges) and the test helpers shipped for users. Nothing else may import an
+# HTTP library; the CLI talks HTTP only through these.
+HTTP_LIBRARIES = ("starlette", "httpx")
+EDGES = ("ivrhooks.server", "ivrhooks.pbx", "ivrhooks.fakepbx", "ivrhooks.testing")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every module ``name`` imports (ivrhooks modules resolved to the module, others as given)."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if candidate in MODULES else base)
+    return found
+
+
+GRAPH = {name: {i for i in _imports(name, path) if i in MODULES} for name, path in MODULES.items()}
+
+
+def _cycle() -> list[str] | None:
+    """One import circle among ivrhooks modules, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(GRAPH[node]):
+            if nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if state.get(nxt) is None and (found := visit(nxt)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(GRAPH):
+        if start not in state and (found := visit(start)) is not None:
+            return found
+    return None
+
+
+def test_the_package_has_no_import_circle() -> None:
+    assert len(GRAPH) > 50, "the walk found the package's modules"
+    assert _cycle() is None, " -> ".join(_cycle() or [])
+
+
+def test_the_walk_sees_a_circle_when_there_is_one() -> None:
+    # The check itself can fail: a circle added to a copy of the graph is found.
+    GRAPH["ivrhooks.types"].add("ivrhooks.app")
+    try:
+        assert _cycle() is not None
+    finally:
+        GRAPH["ivrhooks.types"].discard("ivrhooks.app")
+
+
+def _is_edge(name: str) -> bool:
+    return any(name == edge or name.startswith(edge + ".") for edge in EDGES)
+
+
+@pytest.mark.parametrize("library", HTTP_LIBRARIES)
+def test_only_the_edges_import_http_libraries(library: str) -> None:
+    users = sorted(
+        name
+        for name, path in MODULES.items()
+        if any(i == library or i.startswith(library + ".") for i in _imports(name, path))
+    )
+    assert users, f"some edge module imports {library}"
+    assert [name for name in users if not _is_edge(name)] == []
+
+
+PURE_CORE = (
+    "ivrhooks.masks",
+    "ivrhooks.routes",
+    "ivrhooks.types",
+    "ivrhooks.request",
+    "ivrhooks.decisions",
+    "ivrhooks.runner",
+    "ivrhooks.auth",
+    "ivrhooks.manifest",
+    "ivrhooks.config",
+    "ivrhooks.settings",
+)
+
+
+def test_the_pure_core_imports_no_edge() -> None:
+    offenders = []
+    for name in MODULES:
+        if not any(name == core or name.startswith(core + ".") for core in PURE_CORE):
+            continue
+        for target in GRAPH[name]:
+            if _is_edge(target) or target in ("ivrhooks.app", "ivrhooks.cli"):
+                offenders.append(f"{name} -> {target}")
+    assert offenders == []
+
+
+def test_nothing_below_the_app_imports_it() -> None:
+    importers = sorted(name for name, targets in GRAPH.items() if "ivrhooks.app" in targets)
+    # Above app.py: the package root (re-export), the CLI and the test helpers.
+    allowed = ("ivrhooks", "ivrhooks.cli", "ivrhooks.testing")
+    assert [
+        n for n in importers if not any(n == a or n.startswith(a + ".") for a in allowed[1:])
+    ] == ["ivrhooks"]
+
+
+PUBLIC = {
+    "ivrhooks": [
+        "ActionRequest",
+        "AuthConfig",
+        "ConfigurationError",
+        "Decision",
+        "IVRHooks",
+        "IVRHooksError",
+        "InboundError",
+        "InvalidDecisionError",
+        "MaskError",
+        "PBXConfig",
+        "PBXError",
+        "RegistrationConfig",
+        "RouteConflictError",
+        "ServingConfig",
+        "SettingError",
+        "StaticCredentials",
+        "__version__",
+        "call",
+        "hangup",
+        "repeat",
+    ],
+    "ivrhooks.auth": [
+        "AuthGuard",
+        "Authenticator",
+        "Credentials",
+        "MemoryReplayStore",
+        "ReplayOutcome",
+        "ReplayStore",
+        "Secrets",
+        "StaticCredentials",
+        "Verdict",
+        "build_authenticator",
+        "derive_credentials",
+        "generate_secret",
+    ],
+    "ivrhooks.registration": [
+        "MANAGED_PREFIX",
+        "ApplyError",
+        "Plan",
+        "Registration",
+        "RegistrationError",
+        "Report",
+        "UnknownReceptionistError",
+        "desired_state",
+        "fetch_plans",
+        "reconcile",
+    ],
+    "ivrhooks.pbx": [
+        "PBXAPIError",
+        "PBXClient",
+        "PBXConnectionError",
+        "PBXError",
+        "PBXLoginError",
+        "PBXNotFoundError",
+        "PBXUnauthorizedError",
+        "PBXValidationError",
+        "TwoFactorRequiredError",
+    ],
+    "ivrhooks.testing": [
+        "DialResult",
+        "FakePBX",
+        "RunningApp",
+        "bind_socket",
+        "free_port",
+        "running",
+        "serve",
+    ],
+    "ivrhooks.fakepbx": [
+        "DEFAULT_PASSWORD",
+        "DEFAULT_USERNAME",
+        "Counters",
+        "DialResult",
+        "FakePBX",
+        "Faults",
+    ],
+    "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_public_surface_is_pinned(package: str) -> None:
+    module = importlib.import_module(package)
+    exported = list(module.__all__)
+    if PUBLIC[package] is not None:
+        assert sorted(exported) == sorted(PUBLIC[package] or [])
+    for name in exported:
+        assert hasattr(module, name), f"{package}.__all__ names {name}, which it lacks"
+
+
+def test_every_exception_is_defined_in_the_errors_module() -> None:
+    import ivrhooks.errors as errors
+
+    defined_elsewhere = []
+    for name, path in MODULES.items():
+        if name == "ivrhooks.errors":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [ast.unparse(b) for b in node.bases]
+            if any(b.endswith(("Error", "Exception")) for b in bases):
+                defined_elsewhere.append(f"{name}.{node.name}")
+    # The fake PBX's own wire errors and the dev prompt's parse error are not ivrhooks errors
+    # users catch; everything else lives in ivrhooks.errors.
+    assert sorted(defined_elsewhere) == [
+        "ivrhooks.cli.dev_prompt.PromptError",
+        "ivrhooks.fakepbx.query.QueryError",
+        "ivrhooks.fakepbx.resources.APIError",
+    ]
+    documented = errors.__doc__ or ""
+    for name in errors.__all__:
+        if name.endswith("Error"):
+            assert name in documented, f"the tree in ivrhooks.errors does not draw {name}"
+
+
+def test_the_version_is_written_once() -> None:
+    import ivrhooks
+
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'path = "ivrhooks/_version.py"' in pyproject
+    hits = [p for p in PACKAGE.rglob("*.py") if "__version__ = " in p.read_text()]
+    assert [p.name for p in hits] == ["_version.py"]
+    assert ivrhooks.__version__.count(".") >= 2
