@@ -184,8 +184,13 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         raise ConfigurationError("; ".join(problems))
     spelled: dict[tuple[str, str], str] = {}
 
-    def spell(group: str, field: str) -> str:
-        return spelled.get((group, field), f"{_CLASSES[group]}({field}=...)")
+    def spell(group: str, field: str, value: Any = ...) -> str:
+        """How the user wrote it: ``IVRHOOKS_DEADLINE=3`` or ``ServingConfig(deadline=3)``."""
+        if (group, field) in spelled:
+            name = spelled[(group, field)]
+            return name if value is ... else f"{name}={value!r}"
+        shown = "..." if value is ... else repr(value)
+        return f"{_CLASSES[group]}({field}={shown})"
 
     for variable in VARIABLES:
         if (variable.group, variable.field) in values:
@@ -233,8 +238,8 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     timeout = registration.request_timeout
     if not serving.deadline < timeout:
         problems.append(
-            f"{spell('serving', 'deadline')}={serving.deadline:g}: the answer budget must be below "
-            f"the PBX's request_timeout ({spell('registration', 'request_timeout')}={timeout}), "
+            f"{spell('serving', 'deadline', serving.deadline)}: the answer budget must be below "
+            f"the PBX's request_timeout ({spell('registration', 'request_timeout', timeout)}), "
             "or the PBX gives up before the fallback answers"
         )
     if auth.scheme == "none" and not auth.allow_no_auth and ("auth", "scheme") not in values:

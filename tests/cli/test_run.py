@@ -13,7 +13,7 @@ import httpx
 
 from ivrhooks.fakepbx.dial import fire, request_fields
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import free_port
+from ivrhooks.testing import bind_socket, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +71,66 @@ async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -
         raw, _ = await asyncio.wait_for(proc.communicate(), 15)
     output = raw.decode()
     assert "ivrhooks call --to 8000 --caller 101 --digits 1" in output
+
+
+async def test_port_zero_serves_on_a_free_port_and_says_which(tmp_path: Path) -> None:
+    (tmp_path / "runapp.py").write_text(APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py"), "--port", "0"]
+    cmd += ["--pbx-port", str(free_port()), "--log-level", "warning"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        assert proc.stdout is not None
+        first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert first.startswith("serving on http://127.0.0.1:"), first
+        url = first.split()[-1]
+        assert not url.endswith(":0")
+        await wait_ready(url + "/readyz", proc)
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.communicate(), 15)
+
+
+def test_a_port_already_taken_is_one_line_before_any_hint(tmp_path: Path) -> None:
+    (tmp_path / "runapp.py").write_text(APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    taken = bind_socket()
+    try:
+        port = taken.getsockname()[1]
+        cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
+        done = subprocess.run(
+            [*cmd, "--port", str(port), "--pbx-port", str(free_port())],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 1
+    assert done.stdout == "", "nothing, not even 'serving on', before the error"
+    assert done.stderr.strip() == (
+        f"Error: --host/--port: cannot serve the app on 127.0.0.1:{port} (Address already in use)"
+    )
+
+
+def test_module_attr_resolves_from_the_current_directory(tmp_path: Path) -> None:
+    (tmp_path / "menu_here.py").write_text(APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IVRHOOKS_", "PYTHONPATH"))}
+    # The console script, not `python -m` (which puts the current directory on sys.path itself).
+    script = Path(sys.executable).parent / "ivrhooks"
+    done = subprocess.run(
+        [str(script), "routes", "menu_here:app"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/hooks/sales" in done.stdout

@@ -1,0 +1,114 @@
+"""Configuration: the code's objects, the variables laid over them at startup, and the one list
+of variables the README shows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ivrhooks import (
+    AuthConfig,
+    ConfigurationError,
+    IVRHooks,
+    PBXConfig,
+    RegistrationConfig,
+    ServingConfig,
+    SettingError,
+)
+from ivrhooks.settings import VARIABLES
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_creating_an_app_reads_no_variable() -> None:
+    app = IVRHooks(["8000"], env={"IVRHOOKS_DEADLINE": "abc", "IVRHOOKS_AUTH": "magic"})
+    assert app.declared.serving.deadline == 1.5
+    with pytest.raises(ConfigurationError) as caught:
+        app.configure()
+    # Every problem at once, each naming its variable and the value tried.
+    assert "IVRHOOKS_DEADLINE='abc': must be a number" in str(caught.value)
+    assert "IVRHOOKS_AUTH='magic'" in str(caught.value)
+
+
+def test_the_objects_check_their_fields_naming_the_argument() -> None:
+    with pytest.raises(SettingError, match=r"ServingConfig\(deadline=-1\): must be above 0"):
+        ServingConfig(deadline=-1)
+    with pytest.raises(SettingError, match=r"RegistrationConfig\(method='PUT'\)"):
+        RegistrationConfig(method="PUT")  # type: ignore[arg-type]
+    with pytest.raises(SettingError, match=r"AuthConfig\(allow='10.0.0.0/8'\): pass a list"):
+        AuthConfig(allow="10.0.0.0/8")  # type: ignore[arg-type]
+    with pytest.raises(SettingError, match=r"PBXConfig\(url='pbx'\): must start with http"):
+        PBXConfig("pbx")
+    secret = AuthConfig(secret="s" * 20)
+    assert "s" * 20 not in repr(secret), "a secret never shows in a repr"
+
+
+def test_variables_win_over_the_code() -> None:
+    app = IVRHooks(
+        ["8000"],
+        serving=ServingConfig(deadline=1.0),
+        registration=RegistrationConfig(method="GET"),
+        env={"IVRHOOKS_DEADLINE": "1.25", "IVRHOOKS_SECRET": "from-the-environment-0123"},
+    )
+    config = app.configure()
+    assert config.serving.deadline == 1.25
+    assert config.registration.method == "GET", "not set in the environment: the code's value"
+    assert config.secret == "from-the-environment-0123"
+    assert config.from_env == {"IVRHOOKS_DEADLINE", "IVRHOOKS_SECRET"}
+
+
+def test_a_cross_check_names_whichever_form_was_used() -> None:
+    from_code = IVRHooks(["8000"], serving=ServingConfig(deadline=2.0), env={})
+    with pytest.raises(ConfigurationError, match=r"ServingConfig\(deadline=2.0\): the answer"):
+        from_code.configure()
+    from_env = IVRHooks(["8000"], env={"IVRHOOKS_DEADLINE": "3", "IVRHOOKS_REQUEST_TIMEOUT": "2"})
+    with pytest.raises(
+        ConfigurationError, match=r"IVRHOOKS_DEADLINE=3.0: .*\(IVRHOOKS_REQUEST_TIMEOUT=2\)"
+    ):
+        from_env.configure()
+
+
+@pytest.mark.parametrize(
+    ("old", "value", "group", "field"),
+    [
+        ("deadline", 1.0, "serving", "deadline"),
+        ("freeze_gc", True, "serving", "freeze_gc"),
+        ("method", "GET", "registration", "method"),
+        ("reconcile_interval", 60.0, "registration", "interval"),
+        ("realm", "shop", "auth", "realm"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_the_flat_arguments_of_0_1_still_work_and_say_what_to_write(
+    old: str, value: object, group: str, field: str
+) -> None:
+    with pytest.warns(DeprecationWarning, match=rf"write IVRHooks\({group}=\w+Config\({field}="):
+        app = IVRHooks(["8000"], env=False, **{old: value})  # type: ignore[arg-type]
+    assert getattr(getattr(app.declared, group), field) == value
+
+
+def test_an_unknown_argument_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'deadlin'"):
+        IVRHooks(["8000"], deadlin=1.0)
+
+
+def test_the_shortcuts_are_the_same_fields() -> None:
+    app = IVRHooks(["8000"], secret="t" * 20, allow_no_auth=True, public_url="https://ivr.example")
+    assert app.declared.auth.secret == "t" * 20 and app.declared.auth.allow_no_auth
+    assert app.declared.registration.public_url == "https://ivr.example"
+
+
+def _readme_variables() -> list[str]:
+    text = README.read_text()
+    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names: list[str] = []
+    for line in table.splitlines():
+        if line.startswith("| `IVRHOOKS_"):
+            names += re.findall(r"`(IVRHOOKS_[A-Z_]+)`", line.split("|")[1])
+    return names
+
+
+def test_the_readme_table_is_the_list_of_variables() -> None:
+    assert sorted(_readme_variables()) == sorted(v.name for v in VARIABLES)
