@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ivrhooks.pbx import PBXClient
@@ -60,7 +62,7 @@ async def test_smaller_pages(pbx: PBXClient, many: FakePBX) -> None:
     ],
 )
 async def test_filter_and_search(
-    pbx: PBXClient, many: FakePBX, kwargs: dict[str, str], expected: list[str]
+    pbx: PBXClient, many: FakePBX, kwargs: dict[str, Any], expected: list[str]
 ) -> None:
     assert [s.extension_number async for s in pbx.ivrs.list(**kwargs)] == expected
 
