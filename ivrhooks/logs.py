@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from ivrhooks.errors import ConfigurationError
+from ivrhooks.errors import ConfigurationError, InvalidArgumentError
 
 __all__ = [
     "JSONFormatter",
@@ -218,7 +218,7 @@ def mask_number(number: str | None, *, keep: int = 2) -> str | None:
     length is kept, which helps tell extensions from external numbers.
     """
     if keep < 0:
-        raise ValueError(f"keep must be >= 0, got {keep}")
+        raise InvalidArgumentError(f"keep must be >= 0, got {keep}")
     if number is None or not _masking:
         return number
     shown = min(keep, max(0, (len(number) - 3) // 2))

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.types import FALLBACK_CAUSES
 
 __all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics"]
@@ -95,7 +96,9 @@ class Metrics:
         """Count one fallback answer; ``cause`` is one of :data:`FALLBACK_CAUSES`."""
         child = self._fallback_children.get(cause)
         if child is None:
-            raise ValueError(f"fallback cause {cause!r} is not one of {', '.join(FALLBACK_CAUSES)}")
+            raise InvalidArgumentError(
+                f"fallback cause {cause!r} is not one of {', '.join(FALLBACK_CAUSES)}"
+            )
         child.inc()
 
     def auth_failure(self, reason: str) -> None:
@@ -111,7 +114,7 @@ class Metrics:
         for name, value in counts.items():
             # Check everything before touching a counter: a bad call records nothing.
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+                raise InvalidArgumentError(f"{name} must be a non-negative int, got {value!r}")
         run = self._run_children.get(result)
         if run is None:
             run = self._run_children[result] = self._reconcile_runs.labels(result)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 from typing import Literal, Protocol
 
+from ivrhooks.errors import InvalidArgumentError
+
 __all__ = ["WINDOW", "MemoryReplayStore", "ReplayOutcome", "ReplayStore"]
 
 WINDOW = 128
@@ -43,7 +45,7 @@ class MemoryReplayStore:
 
     def __init__(self, *, max_entries: int = 10_000, lifetime: float = 300.0) -> None:
         if max_entries < 1:
-            raise ValueError("max_entries: must be at least 1")
+            raise InvalidArgumentError("max_entries: must be at least 1")
         self.max_entries = max_entries
         self.lifetime = lifetime
         self.watermark = float("-inf")

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ivrhooks.errors import PBXError
+from ivrhooks.errors import InvalidArgumentError, PBXError
 from ivrhooks.pbx import PBXClient, PBXNotFoundError
 from ivrhooks.registration.errors import ApplyError
 from ivrhooks.registration.plan import Plan
@@ -43,7 +43,7 @@ async def apply_plans(
 ) -> Applied:
     """Make every write of ``plans``; raises ``ApplyError`` listing the ones that failed."""
     if concurrency < 1:
-        raise ValueError(f"concurrency: must be at least 1, not {concurrency}")
+        raise InvalidArgumentError(f"concurrency: must be at least 1, not {concurrency}")
     limit = asyncio.Semaphore(concurrency)
     counts = {"create": 0, "update": 0, "delete": 0}
     failures: list[str] = []

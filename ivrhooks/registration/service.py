@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ivrhooks.config import Config, PBXConfig
-from ivrhooks.errors import ConfigurationError, IVRHooksError
+from ivrhooks.errors import ConfigurationError, InvalidArgumentError, IVRHooksError
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
@@ -74,7 +74,7 @@ class Registration:
         rng: Callable[[], float] = random.random,
     ) -> None:
         if backoff_base <= 0 or backoff_cap < backoff_base:
-            raise ValueError("backoff: need 0 < backoff_base <= backoff_cap")
+            raise InvalidArgumentError("backoff: need 0 < backoff_base <= backoff_cap")
         self.interval = interval
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
