@@ -21,6 +21,7 @@
     │       └── PBXValidationError      VALIDATE_FAILED: the PBX rejected a field
     ├── RegistrationError               a reconcile did not complete; the message says why
     │   ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
+    │   ├── RegistrationConflictError   another app's entries answer the same input; no write
     │   └── ApplyError                  some writes failed (the others were made)
     └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
@@ -51,6 +52,7 @@ __all__ = [
     "PBXNotFoundError",
     "PBXUnauthorizedError",
     "PBXValidationError",
+    "RegistrationConflictError",
     "RegistrationError",
     "RouteConflictError",
     "SettingError",
@@ -206,6 +208,16 @@ class UnknownReceptionistError(RegistrationError):
             f"receptionists: the PBX has no virtual receptionist with extension number {listed}; "
             "create it on the PBX or remove it from IVRHOOKS_RECEPTIONISTS / the app"
         )
+
+
+class RegistrationConflictError(RegistrationError):
+    """Another app's action URLs would answer the same input on the same receptionist as this
+    app's; registration writes nothing until that is resolved. ``conflicts`` name both apps."""
+
+    def __init__(self, conflicts: Sequence[str]) -> None:
+        self.conflicts = tuple(conflicts)
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        super().__init__(f"refusing to register: {conflicts[0]}{more}")
 
 
 class ApplyError(RegistrationError):

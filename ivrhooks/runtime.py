@@ -7,6 +7,8 @@ as registration receive a :class:`Runtime`, never the app: nothing below ``app.p
 
 from __future__ import annotations
 
+import asyncio
+import time
 import types
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -42,11 +44,27 @@ class Runtime:
     status: Status = field(default_factory=Status)
     state: types.SimpleNamespace = field(default_factory=types.SimpleNamespace)
     """Resources the app's lifespan set up (a CRM client, a database pool)."""
+    fatal: Callable[[str], None] | None = None
+    """Set by a server that should stop when a service finds the app cannot run as configured
+    (``ivrhooks run``): called with the reason. Without it the app stays not ready."""
+    recheck: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the PBX may no longer hold this app's credentials (:meth:`credentials_refused`)."""
+    recheck_every: float = 10.0
+    _last_recheck: float = field(default=float("-inf"), repr=False)
 
     @property
     def rotating(self) -> bool:
         """A previous secret is still accepted (a rotation is under way)."""
         return self.secrets.previous is not None
+
+    def credentials_refused(self) -> None:
+        """A request with credentials was refused: the PBX may hold another secret's (a rotation,
+        a sync from elsewhere, a hand edit). Ask registration to look now, at most once per
+        ``recheck_every`` seconds however many requests are refused."""
+        now = time.monotonic()
+        if now - self._last_recheck >= self.recheck_every:
+            self._last_recheck = now
+            self.recheck.set()
 
     def synced(self) -> None:
         """The PBX now holds credentials from the current secret only: stop accepting the

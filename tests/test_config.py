@@ -50,13 +50,17 @@ def test_variables_win_over_the_code() -> None:
         ["8000"],
         serving=ServingConfig(deadline=1.0),
         registration=RegistrationConfig(method="GET"),
-        env={"IVRHOOKS_DEADLINE": "1.25", "IVRHOOKS_SECRET": "from-the-environment-0123"},
+        env={
+            "IVRHOOKS_DEADLINE": "1.25",
+            "IVRHOOKS_SECRET": "from-the-environment-0123",
+            "IVRHOOKS_REGISTER": "false",
+        },
     )
     config = app.configure()
     assert config.serving.deadline == 1.25
     assert config.registration.method == "GET", "not set in the environment: the code's value"
     assert config.secret == "from-the-environment-0123"
-    assert config.from_env == {"IVRHOOKS_DEADLINE", "IVRHOOKS_SECRET"}
+    assert config.from_env == {"IVRHOOKS_DEADLINE", "IVRHOOKS_SECRET", "IVRHOOKS_REGISTER"}
 
 
 def test_a_cross_check_names_whichever_form_was_used() -> None:

@@ -13,6 +13,7 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
+from ivrhooks.registration.owner import parse_name
 
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
 
@@ -36,7 +37,8 @@ def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tu
     shown = decision.get("action", "?")
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
-    handler = name.removeprefix("ivrhooks:") if name else "?"
+    parsed = parse_name(name)
+    handler = parsed.route if parsed is not None else (name or "?")
     line = f"decision: {shown}  (handler: {handler}, HTTP {result['status']}, {latency_ms:.1f} ms)"
     return line, True
 

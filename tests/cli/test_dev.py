@@ -83,13 +83,20 @@ def test_child_env_drops_the_pbx_and_public_url_and_keeps_the_rest() -> None:
         "IVRHOOKS_PUBLIC_URL": "https://hooks.example",
         "IVRHOOKS_SECRET": "the-users-own-secret",
         "IVRHOOKS_DEADLINE": "2",
+        "IVRHOOKS_PORT": "9999",
     }
     env, dropped = child_env(environ)
-    assert dropped == ["IVRHOOKS_PBX_PASSWORD", "IVRHOOKS_PBX_URL", "IVRHOOKS_PUBLIC_URL"]
+    assert dropped == [
+        "IVRHOOKS_PBX_PASSWORD",
+        "IVRHOOKS_PBX_URL",
+        "IVRHOOKS_PORT",
+        "IVRHOOKS_PUBLIC_URL",
+    ]
     assert env == {
         "PATH": "/bin",
         "IVRHOOKS_SECRET": "the-users-own-secret",
         "IVRHOOKS_DEADLINE": "2",
+        "IVRHOOKS_EMBEDDED_PBX": "true",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 

@@ -58,7 +58,7 @@ async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -
         async with PBXClient(pbx_api, username="admin", password="fakepbx") as pbx:
             ids = {i.extension_number: i.id async for i in pbx.ivrs.list()}
             urls = await pbx.action_urls.list(ids["8000"])
-        assert [u.name for u in urls] == ["ivrhooks:sales"]
+        assert [str(u.name).partition("@")[0] for u in urls] == ["ivrhooks:sales"]
         assert urls[0].url == f"http://127.0.0.1:{port}/hooks/sales"
         # Fire it as the PBX would (digest auth with the registered credentials).
         fields = request_fields(
