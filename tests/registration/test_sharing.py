@@ -227,7 +227,7 @@ async def test_refused_credentials_make_the_app_re_register_at_once(
         app.services.append(service)
         return app
 
-    async with served_app(build=build) as (app, base):
+    async with served_app(build=build) as (_, base):
         await service.wait_for(successes=1)
         other = derive_credentials("another-secret-0123456789", "sales")
         (entry,) = fake.action_urls("8000")
