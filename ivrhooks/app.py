@@ -27,6 +27,7 @@ from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.static import StaticCredentials
 from ivrhooks.config import AuthConfig, Config, PBXConfig, RegistrationConfig, ServingConfig
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.journal import CallJournal
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
@@ -333,6 +334,8 @@ class IVRHooks:
         manifest = build_manifest(self.table, config, app_name=self.name)
         secrets = Secrets(config.secret, config.auth.previous_secret)
         runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
+        if config.embedded_pbx:
+            runtime.journal = CallJournal()  # for the development tools; never with a real PBX
         chosen = list(self.services if services is None else services)
         registering = config.pbx is not None and config.registration.enabled
         if registering and not any(isinstance(s, Registration) for s in chosen):
@@ -347,6 +350,7 @@ class IVRHooks:
             max_body=serving.max_body,
             guard=AuthGuard(allow=config.auth.allow, trusted_proxies=config.auth.trusted_proxies),
             observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
+            journal=runtime.journal,
         )
         if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
             # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.

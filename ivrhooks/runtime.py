@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ivrhooks.auth.credentials import Secrets
 from ivrhooks.config import Config
+from ivrhooks.journal import CallJournal
 from ivrhooks.manifest import Manifest
 from ivrhooks.metrics import Metrics
 
@@ -44,6 +45,8 @@ class Runtime:
     status: Status = field(default_factory=Status)
     state: types.SimpleNamespace = field(default_factory=types.SimpleNamespace)
     """Resources the app's lifespan set up (a CRM client, a database pool)."""
+    journal: CallJournal | None = None
+    """What was decided for each recent call: kept with the embedded fake PBX only (dev tools)."""
     fatal: Callable[[str], None] | None = None
     """Set by a server that should stop when a service finds the app cannot run as configured
     (``ivrhooks run``): called with the reason. Without it the app stays not ready."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from typing import Any
 
 import click
 import uvicorn
@@ -61,6 +62,7 @@ async def _serve(
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
     async with contextlib.AsyncExitStack() as stack:
         embedded = config.embedded_pbx
+        pbx = None
         if embedded:
             pbx_sock = _bind("embedded PBX", "--pbx-port", "127.0.0.1", pbx_port)
             manifest = app.manifest(config)
@@ -71,6 +73,14 @@ async def _serve(
                 registration = registration.replace(public_url=_url(host, port, root_path))
             config = config.replace(pbx=pbx_config(pbx), registration=registration)
         server = app.build(config)
+        if pbx is not None and server.runtime.journal is not None:
+            journal = server.runtime.journal
+
+            def outcome_of(session_id: str) -> dict[str, Any] | None:
+                record = journal.latest(session_id)
+                return record.as_json() if record is not None else None
+
+            pbx.outcome_of = outcome_of
         # Fail now, with the reason, not inside uvicorn's startup.
         desired_state(server.runtime.manifest)
         uvicorn_config = uvicorn.Config(

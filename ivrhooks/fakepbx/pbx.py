@@ -17,9 +17,11 @@ State lives in memory, or in a SQLite file with ``db=path``. Tests read it direc
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -56,6 +58,9 @@ class FakePBX:
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
         self.url: str | None = None
         self.password = password
+        #: Embedded in the app's process: how to ask the app what it decided for a call
+        #: (session id -> its call record as JSON), so test calls can say why.
+        self.outcome_of: Callable[[str], dict[str, Any] | None] | None = None
         #: False emulates a PBX older than v22.2: /auth/sign_in answers 404.
         self.sign_in_supported = sign_in_supported
         self.tokens = TokenIssuer(
@@ -142,4 +147,7 @@ class FakePBX:
         if picked is None:
             return DialResult(action_url=None, fields=fields)
         url, value = picked
-        return await fire(url, {**fields, "input": value})
+        result = await fire(url, {**fields, "input": value})
+        if self.outcome_of is not None and result.status == 200:
+            result = dataclasses.replace(result, outcome=self.outcome_of(fields["session_id"]))
+        return result

@@ -202,7 +202,7 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
         assert line.rstrip().endswith(" ms)")
 
         await session.type("101 7")
-        assert "no enabled action URL of receptionist 8000" in await session.expect("error:")
+        assert "the receptionist's own menu" in await session.expect("no route matches")
         await session.type("to 9999")
         await session.expect("calls now go to receptionist 9999")
         await session.type("101 1")
