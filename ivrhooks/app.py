@@ -28,6 +28,7 @@ from ivrhooks.auth.static import StaticCredentials
 from ivrhooks.config import AuthConfig, Config, PBXConfig, RegistrationConfig, ServingConfig
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.journal import CallJournal
+from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
@@ -375,6 +376,8 @@ class IVRHooks:
 
         @contextlib.asynccontextmanager
         async def running() -> AsyncIterator[None]:
+            # Under any server: JSON request lines and no query strings in access logs.
+            ensure_request_logging()
             if not config.registration.enabled:
                 logger.info("IVRHOOKS_REGISTER=false: serving only, registering on no PBX")
             elif config.pbx is None:
