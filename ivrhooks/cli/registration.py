@@ -17,13 +17,14 @@ import click
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import Config
+from ivrhooks.errors import PBXConnectionError, PBXLoginError
 from ivrhooks.manifest import Manifest
 from ivrhooks.models import ActionUrlCreate, ActionUrlUpdate
 from ivrhooks.registration.apply import apply_plans
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.reconcile import fetch_plans, reconcile, unregister_plans
-from ivrhooks.registration.service import client_for, require_pbx
+from ivrhooks.registration.service import client_for, describe_failure, require_pbx
 
 __all__ = ["plan", "sync", "unregister"]
 
@@ -93,7 +94,11 @@ def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T
     # Everything the app would start with is checked first (credential files included), so a
     # plan is also a check of the deployment before anything reaches the PBX.
     server = app.build(config, services=())
-    return asyncio.run(work(config, server.runtime.manifest))
+    try:
+        return asyncio.run(work(config, server.runtime.manifest))
+    except (PBXConnectionError, PBXLoginError) as exc:
+        # Say where the PBX was sought and which setting to change, not only what httpx said.
+        raise click.ClickException(describe_failure(exc, config)) from None
 
 
 @main.command()
