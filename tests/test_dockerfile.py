@@ -284,7 +284,9 @@ def _entrypoint(extra_env: dict[str, str], port: int) -> subprocess.Popen[str]:
     # (there is no Docker engine here: the same command, in the source tree).
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     env.update(_image_env(), IVRHOOKS_HOST="127.0.0.1", IVRHOOKS_PORT=str(port), **extra_env)
-    argv = [*FINAL.last("ENTRYPOINT").exec_form(), *FINAL.last("CMD").exec_form()]
+    entrypoint, cmd = FINAL.last("ENTRYPOINT").exec_form(), FINAL.last("CMD").exec_form()
+    assert entrypoint is not None and cmd is not None
+    argv = [*entrypoint, *cmd]
     argv[0] = str(Path(sys.executable).parent / argv[0])
     return subprocess.Popen(
         [*argv, "--pbx-port", str(free_port())],
