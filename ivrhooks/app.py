@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 from ivrhooks.auth.credentials import Credentials, Secrets
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.config import AuthConfig, Config, PBXConfig, RegistrationConfig, ServingConfig
+from ivrhooks.config import (
+    AuthConfig,
+    Config,
+    PBXConfig,
+    RegistrationConfig,
+    ServingConfig,
+    StoreConfig,
+)
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.journal import CallJournal
 from ivrhooks.logs import ensure_request_logging
@@ -42,6 +49,7 @@ from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.settings import Declared, resolve
+from ivrhooks.store import open_store
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
 
 __all__ = ["IVRHooks", "Lifespan"]
@@ -114,6 +122,7 @@ class IVRHooks:
         pbx: PBXConfig | None = None,
         registration: RegistrationConfig | None = None,
         serving: ServingConfig | None = None,
+        store: StoreConfig | None = None,
         secret: str | None = None,
         allow_no_auth: bool | None = None,
         public_url: str | None = None,
@@ -171,6 +180,7 @@ class IVRHooks:
             pbx=groups["pbx"],
             registration=groups["registration"],
             serving=groups["serving"],
+            store=store or StoreConfig(),
         )
         """The code's configuration, before the environment is consulted."""
         self.table = RouteTable(self.declared.receptionists)
@@ -335,6 +345,14 @@ class IVRHooks:
         manifest = build_manifest(self.table, config, app_name=self.name)
         secrets = Secrets(config.secret, config.auth.previous_secret)
         runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
+        runtime.store = open_store(
+            config.store.redis_url,
+            connect_timeout=config.store.connect_timeout,
+            timeout=config.store.timeout,
+            max_connections=config.store.max_connections,
+            on_fallback=runtime.metrics.store_fallback,
+            on_error=runtime.metrics.store_error,
+        )
         if config.embedded_pbx:
             runtime.journal = CallJournal()  # for the development tools; never with a real PBX
         chosen = list(self.services if services is None else services)
@@ -393,6 +411,7 @@ class IVRHooks:
                     "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
                 )
             async with contextlib.AsyncExitStack() as stack:
+                stack.push_async_callback(runtime.store.close)
                 if self._user_lifespan is not None:
                     state = await stack.enter_async_context(self._user_lifespan(self))
                     for key, value in (state or {}).items():

@@ -9,6 +9,7 @@
         pbx=PBXConfig("https://pbx.example.com:8887/api", username=..., password=...),
         registration=RegistrationConfig(public_url="https://ivr.example.com", method="GET"),
         serving=ServingConfig(deadline=1.2),
+        store=StoreConfig(redis_url="redis://redis:6379/0"),
     )
 
 These are the code's defaults. When the app starts, :func:`ivrhooks.settings.resolve` lays the
@@ -37,6 +38,7 @@ __all__ = [
     "PBXConfig",
     "RegistrationConfig",
     "ServingConfig",
+    "StoreConfig",
     "check_field",
     "setting_error",
 ]
@@ -202,6 +204,25 @@ class ServingConfig(_Group):
         _validate(self, "serving")
 
 
+@dataclass(frozen=True, kw_only=True)
+class StoreConfig(_Group):
+    """Where state shared across requests lives (docs/deployment.md).
+
+    Unset ``redis_url``: this process's memory, correct for one process only. Set: Redis, shared
+    by every replica; the timeouts stay well inside the answer budget, and a failing Redis never
+    stops calls being answered (see :mod:`ivrhooks.store`)."""
+
+    redis_url: str | None = field(default=None, repr=False)
+    """``redis://``, ``rediss://`` (TLS) or ``unix://``; may carry a password, so never shown."""
+    connect_timeout: float = 0.25
+    timeout: float = 0.25
+    """Seconds for one Redis command (and for a free pooled connection)."""
+    max_connections: int = 32
+
+    def __post_init__(self) -> None:
+        _validate(self, "store")
+
+
 @dataclass(frozen=True)
 class Config:
     """The resolved configuration an app starts with: code defaults, then the environment."""
@@ -211,6 +232,7 @@ class Config:
     pbx: PBXConfig | None
     registration: RegistrationConfig
     serving: ServingConfig
+    store: StoreConfig = field(default_factory=StoreConfig)
     secret_generated: bool = False
     """No secret was configured and there is no PBX: one was generated for this process."""
     from_env: frozenset[str] = frozenset()
@@ -333,6 +355,14 @@ def _realm(value: Any) -> str | None:
     return None if ok else "must be 1 to 64 printable ASCII characters, no quotes"
 
 
+def _redis_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        return "must start with redis://, rediss:// or unix://"
+    return None
+
+
 def _app_id(value: Any) -> str | None:
     if value is None:
         return None
@@ -382,4 +412,8 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("serving", "max_threads"): _integer(1, 1024),
     ("serving", "freeze_gc"): _boolean,
     ("app", "receptionists"): _receptionists,
+    ("store", "redis_url"): _redis_url,
+    ("store", "connect_timeout"): _number(0.01, 5),
+    ("store", "timeout"): _number(0.01, 5),
+    ("store", "max_connections"): _integer(1, 1024),
 }

@@ -23,6 +23,7 @@
     │   ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
     │   ├── RegistrationConflictError   another app's entries answer the same input; no write
     │   └── ApplyError                  some writes failed (the others were made)
+    ├── StoreError                      the shared store (Redis) failed or did not answer in time
     └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
 Foreign exceptions (pydantic's ``ValidationError``, httpx's transport errors) never leave a public
@@ -56,6 +57,7 @@ __all__ = [
     "RegistrationError",
     "RouteConflictError",
     "SettingError",
+    "StoreError",
     "TwoFactorRequiredError",
     "UnknownReceptionistError",
 ]
@@ -228,6 +230,14 @@ class ApplyError(RegistrationError):
         super().__init__(
             f"{len(self.failures)} of {attempted} action URL writes failed; first: {failures[0]}"
         )
+
+
+# -- shared state ------------------------------------------------------------------------
+
+
+class StoreError(IVRHooksError):
+    """The shared store could not be reached or did not answer in time (never raised by the
+    in-memory store). Request-path callers fall back to this process's memory."""
 
 
 # -- development tools -------------------------------------------------------------------

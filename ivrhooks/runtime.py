@@ -19,6 +19,7 @@ from ivrhooks.config import Config
 from ivrhooks.journal import CallJournal
 from ivrhooks.manifest import Manifest
 from ivrhooks.metrics import Metrics
+from ivrhooks.store import MemoryStore, Store
 
 __all__ = ["Runtime", "Service", "Status"]
 
@@ -42,6 +43,8 @@ class Runtime:
     manifest: Manifest
     secrets: Secrets
     metrics: Metrics = field(default_factory=Metrics)
+    store: Store = field(default_factory=MemoryStore)
+    """State shared across requests (and replicas, with Redis): see :mod:`ivrhooks.store`."""
     status: Status = field(default_factory=Status)
     state: types.SimpleNamespace = field(default_factory=types.SimpleNamespace)
     """Resources the app's lifespan set up (a CRM client, a database pool)."""

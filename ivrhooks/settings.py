@@ -21,6 +21,7 @@ from ivrhooks.config import (
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
+    StoreConfig,
     check_field,
     setting_error,
 )
@@ -111,6 +112,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
     Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),
     Variable("IVRHOOKS_EMBEDDED_PBX", "app", "embedded_pbx", _boolean),
+    Variable("IVRHOOKS_REDIS_URL", "store", "redis_url", _text, secret=True),
     # Read by `ivrhooks run` (its --host/--port), not by the app: a container sets them once and
     # its health check reads the same port.
     Variable("IVRHOOKS_HOST", "run", "host", _text),
@@ -136,6 +138,7 @@ _CLASSES = {
     "pbx": "PBXConfig",
     "registration": "RegistrationConfig",
     "serving": "ServingConfig",
+    "store": "StoreConfig",
     "app": "IVRHooks",
     "run": "ivrhooks run",
 }
@@ -158,6 +161,7 @@ class Declared:
     pbx: PBXConfig | None = None
     registration: RegistrationConfig = dataclasses.field(default_factory=RegistrationConfig)
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
+    store: StoreConfig = dataclasses.field(default_factory=StoreConfig)
     embedded_pbx: bool | None = None
     """``True``: embed the fake PBX; ``False``: never; ``None``: only when nothing says
     "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
@@ -231,6 +235,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     auth: AuthConfig = overlay("auth", declared.auth)
     registration: RegistrationConfig = overlay("registration", declared.registration)
     serving: ServingConfig = overlay("serving", declared.serving)
+    store: StoreConfig = overlay("store", declared.store)
     receptionists = values.get(("app", "receptionists"), declared.receptionists)
     pbx = declared.pbx
     pbx_values = {f: v for (g, f), v in values.items() if g == "pbx"}
@@ -310,6 +315,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         pbx=pbx,
         registration=registration,
         serving=serving,
+        store=store,
         secret_generated=secret_generated,
         from_env=frozenset(spelled.values()),
         embedded_pbx=pbx is None and embedded is not False and registration.enabled,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
+from ivrhooks.errors import StoreError
+
 __all__ = ["Mark", "Store", "StoreError"]
 
 Mark = Literal["new", "seen", "old"]
 """What :meth:`Store.mark` found: a number not seen yet (now recorded), one seen before, or one
 older than the window (treated as seen: it can no longer be told apart)."""
-
-
-class StoreError(Exception):
-    """The store could not be reached or did not answer in time (never raised by memory)."""
 
 
 class Store(Protocol):
