@@ -106,7 +106,7 @@ def test_the_shortcuts_are_the_same_fields() -> None:
 
 def _readme_variables() -> list[str]:
     text = README.read_text()
-    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     names: list[str] = []
     for line in table.splitlines():
         if line.startswith("| `IVRHOOKS_"):
