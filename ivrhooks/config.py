@@ -167,6 +167,10 @@ class RegistrationConfig(_Group):
     """Seconds registered as ``request_timeout`` and ``connection_timeout``."""
     interval: float = 300.0
     """Seconds between reconciles; ``0`` reconciles at startup only."""
+    generation: int | None = None
+    """The order of this version among the versions registering at once (a rolling deploy):
+    the highest writes. Unset: the order in which their desired states first appeared, newest
+    highest. Set it (e.g. to a release number) to roll back to code that ran before."""
     enabled: bool = True
     """``False``: serve only, never register (the action URLs are configured by hand, or by
     another deployment); no PBX is needed then, and none is embedded."""
@@ -306,6 +310,11 @@ def _integer(low: int, high: int) -> Any:
     return check
 
 
+def _optional_integer(low: int, high: int) -> Any:
+    check = _integer(low, high)
+    return lambda value: None if value is None else check(value)
+
+
 def _url(required: bool) -> Any:
     def check(value: Any) -> str | None:
         if value is None:
@@ -403,6 +412,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("registration", "interval"): _number(0),
     ("registration", "app_id"): _app_id,
     ("registration", "enabled"): _boolean,
+    ("registration", "generation"): _optional_integer(1, 2**62),
     ("app", "embedded_pbx"): _optional_boolean,
     ("run", "host"): _text,
     ("run", "port"): _integer(0, 65535),

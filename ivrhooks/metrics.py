@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -83,6 +83,11 @@ class Metrics:
             ("op",),
             registry=r,
         )
+        self._registrar = Gauge(
+            "ivrhooks_registrar",
+            "1 while this replica holds the registrar lease (it alone writes the registration).",
+            registry=r,
+        )
         self._auth_children: dict[str, Counter] = {}
         self._run_children: dict[str, Counter] = {}
         # Fixed label sets are created up front so they are exported as 0 before the first
@@ -119,6 +124,10 @@ class Metrics:
         if child is None:
             child = self._auth_children[reason] = self._auth_failures.labels(reason)
         child.inc()
+
+    def registrar(self, holding: bool) -> None:
+        """Whether this replica holds the registrar lease."""
+        self._registrar.set(1 if holding else 0)
 
     def store_error(self, op: str) -> None:
         """Count one failed shared-store operation."""

@@ -29,11 +29,13 @@ from ivrhooks.errors import (
     PBXConnectionError,
     PBXLoginError,
     RegistrationConflictError,
+    StoreError,
 )
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, apply_plans
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
 from ivrhooks.registration.reconcile import Report, fetch_plans
+from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
 
 __all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
@@ -84,7 +86,8 @@ class Registration:
     """The registration service; ``app.services.append(Registration(...))`` to tune it.
 
     ``interval`` overrides ``RegistrationConfig.interval``; ``backoff_base``/``backoff_cap``
-    bound the retry delays (seconds); ``client_options`` go to ``PBXClient``.
+    bound the retry delays (seconds); ``client_options`` go to ``PBXClient``. With a shared
+    store, only one replica registers at a time (:mod:`.registrar`).
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class Registration:
         backoff_cap: float = 60.0,
         concurrency: int = DEFAULT_CONCURRENCY,
         client_options: Mapping[str, Any] | None = None,
+        lease_ttl: float = 15.0,
         rng: Callable[[], float] = random.random,
     ) -> None:
         if backoff_base <= 0 or backoff_cap < backoff_base:
@@ -104,6 +108,12 @@ class Registration:
         self.backoff_cap = backoff_cap
         self.concurrency = concurrency
         self.client_options = dict(client_options or {})
+        self.lease_ttl = lease_ttl
+        """Seconds the registrar lease lasts without renewal: the longest a dead registrar
+        keeps the others waiting (with a shared store)."""
+        self.registrar: Registrar | None = None
+        self.task: asyncio.Task[None] | None = None
+        """The background loop, while the app runs."""
         self._rng = rng
         self.successes = 0
         self.failures = 0
@@ -133,7 +143,7 @@ class Registration:
         interval = runtime.config.registration.interval if self.interval is None else self.interval
         runtime.status.set(False, f"registering {summary(state)} with the PBX")
         client = client_for(config, **self.client_options)
-        task = asyncio.create_task(self._loop(runtime, client, state, interval))
+        task = self.task = asyncio.create_task(self._loop(runtime, client, state, interval))
         try:
             yield
         finally:
@@ -149,78 +159,140 @@ class Registration:
         state: Mapping[str, Mapping[str, DesiredUrl]],
         interval: float,
     ) -> None:
+        registrar = Registrar(
+            runtime.store,
+            runtime.manifest.app_id,
+            state,
+            lease_ttl=self.lease_ttl,
+            generation=runtime.config.registration.generation,
+        )
+        self.registrar = registrar
+        # With a shared store the lease must be renewed (and followers look at what is in
+        # place) every third of its lifetime; alone, nothing happens between passes.
+        tick = registrar.lease_ttl / 3 if registrar.shared else None
+        loop = asyncio.get_running_loop()
         attempt = 0
-        app_id = runtime.manifest.app_id
-        while True:
-            # After refused credentials, also rewrite secrets the PBX does not show us: they may
-            # be exactly what changed.
-            rechecking = runtime.recheck.is_set()
-            runtime.recheck.clear()
-            try:
-                report = await self._pass(runtime, client, state, app_id, rechecking)
-            except RegistrationConflictError as exc:
-                # Another app answers the same input: write nothing, say so, and (under
-                # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
-                self.last_error = str(exc)
-                log.error("%s", exc)
-                runtime.status.set(False, str(exc))
-                runtime.metrics.reconcile("conflict", 0, 0, 0, 0)
-                await self._bump(failed=True)
-                if runtime.fatal is not None:
-                    runtime.fatal(str(exc))
-                await self._wait(runtime, interval if interval > 0 else self.backoff_cap)
-                continue
-            except (IVRHooksError, OSError) as exc:
-                attempt += 1
-                delay = self.backoff(attempt)
-                reason = describe_failure(exc, runtime.config)
-                self.last_error = reason
-                log.warning(
-                    "registration failed (attempt %d): %s; retrying in %.1fs",
-                    attempt,
-                    reason,
-                    delay,
-                )
-                if not runtime.status.ready:
-                    runtime.status.set(
-                        False, f"registration failed: {reason}; retrying in {delay:.1f}s"
+        due = loop.time()  # the first pass: now
+        try:
+            while True:
+                if runtime.recheck.is_set():
+                    due = loop.time()
+                rechecking = runtime.recheck.is_set()
+                runtime.recheck.clear()
+                try:
+                    role = await registrar.role()
+                except StoreError as exc:
+                    # Without the store nobody can tell who registers: pause, never race.
+                    runtime.metrics.registrar(False)
+                    if not runtime.status.ready:
+                        runtime.status.set(False, f"registration paused: {exc}")
+                    log.warning("registration paused: %s", exc)
+                    await self._wait(runtime, tick or self.backoff_cap)
+                    continue
+                runtime.metrics.registrar(registrar.holding)
+                if role != "registrar":
+                    await self._not_registering(runtime, registrar, role)
+                    await self._wait(runtime, tick)
+                    continue
+                now = loop.time()
+                if now < due:
+                    await self._wait(runtime, min(due - now, tick) if tick else due - now)
+                    continue
+                try:
+                    report = await self._pass(runtime, client, state, registrar, rechecking)
+                except RegistrationConflictError as exc:
+                    # Another app answers the same input: write nothing, say so, and (under
+                    # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
+                    self.last_error = str(exc)
+                    log.error("%s", exc)
+                    runtime.status.set(False, str(exc))
+                    runtime.metrics.reconcile("conflict", 0, 0, 0, 0)
+                    await self._bump(failed=True)
+                    if runtime.fatal is not None:
+                        runtime.fatal(str(exc))
+                    due = loop.time() + (interval if interval > 0 else self.backoff_cap)
+                    continue
+                except (IVRHooksError, OSError) as exc:
+                    attempt += 1
+                    delay = self.backoff(attempt)
+                    reason = describe_failure(exc, runtime.config)
+                    self.last_error = reason
+                    log.warning(
+                        "registration failed (attempt %d): %s; retrying in %.1fs",
+                        attempt,
+                        reason,
+                        delay,
                     )
-                runtime.metrics.reconcile("error", 0, 0, 0, 0)
-                await self._bump(failed=True)
-                await asyncio.sleep(delay)
-                continue
-            attempt = 0
-            applied = report.applied
-            runtime.metrics.reconcile(
-                "ok",
-                applied.created,
-                applied.updated,
-                applied.deleted,
-                # After the first sync, every write repairs drift (portal edits, a restarted PBX).
-                report.drift if self.successes else 0,
+                    if not runtime.status.ready:
+                        runtime.status.set(
+                            False, f"registration failed: {reason}; retrying in {delay:.1f}s"
+                        )
+                    runtime.metrics.reconcile("error", 0, 0, 0, 0)
+                    await self._bump(failed=True)
+                    due = loop.time() + delay
+                    continue
+                attempt = 0
+                self._synced(runtime, report, state)
+                with contextlib.suppress(StoreError):
+                    await registrar.publish_synced()
+                await self._bump(failed=False)
+                due = loop.time() + interval if interval > 0 else float("inf")
+        finally:
+            # Shutdown: give the lease up so another replica takes over at once.
+            with contextlib.suppress(StoreError):
+                await registrar.release()
+
+    async def _not_registering(self, runtime: Runtime, registrar: Registrar, role: str) -> None:
+        if role == "superseded":
+            runtime.status.set(
+                False,
+                "superseded: a newer version of this app registers its own action URLs; this "
+                "replica's are no longer the ones on the PBX",
             )
-            # The PBX now holds credentials from the current secret only: stop accepting the old.
-            runtime.synced()
+            return
+        try:
+            in_place = await registrar.in_place()
+        except StoreError:
+            in_place = False
+        if in_place:
             runtime.status.set(True, "ok")
-            self.last_report, self.last_error = report, None
-            log.info(
-                "registration in sync on %s: %d created, %d updated, %d deleted (%s) in %.2fs",
-                runtime.config.registers_on,
-                report.applied.created,
-                report.applied.updated,
-                report.applied.deleted,
-                summary(state),
-                report.seconds,
+        else:
+            runtime.status.set(
+                False, "waiting for the replica that holds the registrar lease to register"
             )
-            await self._bump(failed=False)
-            await self._wait(runtime, interval)
+
+    def _synced(
+        self, runtime: Runtime, report: Report, state: Mapping[str, Mapping[str, DesiredUrl]]
+    ) -> None:
+        applied = report.applied
+        runtime.metrics.reconcile(
+            "ok",
+            applied.created,
+            applied.updated,
+            applied.deleted,
+            # After the first sync, every write repairs drift (portal edits, a restarted PBX).
+            report.drift if self.successes else 0,
+        )
+        # The PBX now holds credentials from the current secret only: stop accepting the old.
+        runtime.synced()
+        runtime.status.set(True, "ok")
+        self.last_report, self.last_error = report, None
+        log.info(
+            "registration in sync on %s: %d created, %d updated, %d deleted (%s) in %.2fs",
+            runtime.config.registers_on,
+            applied.created,
+            applied.updated,
+            applied.deleted,
+            summary(state),
+            report.seconds,
+        )
 
     async def _pass(
         self,
         runtime: Runtime,
         client: PBXClient,
         state: Mapping[str, Mapping[str, DesiredUrl]],
-        app_id: str,
+        registrar: Registrar,
         rechecking: bool,
     ) -> Report:
         """One reconcile; while it repairs drift after the first sync, the app is not ready."""
@@ -228,7 +300,7 @@ class Registration:
         plans = await fetch_plans(
             client,
             state,
-            app_id=app_id,
+            app_id=runtime.manifest.app_id,
             # During a rotation, rewrite secrets the PBX does not show us (plan.py).
             rewrite_hidden_secrets=runtime.rotating or rechecking,
             concurrency=self.concurrency,
@@ -248,10 +320,10 @@ class Registration:
         applied = await apply_plans(client, plans, concurrency=self.concurrency)
         return Report(tuple(plans), applied, time.monotonic() - started)
 
-    async def _wait(self, runtime: Runtime, seconds: float) -> None:
-        """Until the next periodic pass (``seconds``; 0: none), or a re-check is asked for
+    async def _wait(self, runtime: Runtime, seconds: float | None) -> None:
+        """``seconds`` (``None`` or infinite: no limit), or until a re-check is asked for
         because credentials were refused."""
-        timeout = seconds if seconds > 0 else None
+        timeout = seconds if seconds is not None and seconds != float("inf") else None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(runtime.recheck.wait(), timeout)
         if runtime.recheck.is_set():
