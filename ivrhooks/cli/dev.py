@@ -136,7 +136,8 @@ class Child:
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()  # uvicorn shuts down gracefully on SIGTERM
         try:
-            await asyncio.wait_for(proc.wait(), 10.0)
+            async with asyncio.timeout(10.0):
+                await proc.wait()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
@@ -166,7 +167,8 @@ class Child:
                     self.ready.set()
                     break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), _POLL)
+                    async with asyncio.timeout(_POLL):
+                        await proc.wait()
         code = await proc.wait()
         self.going_down()
         self.down.set()

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from ivrhooks.config import Config, PBXConfig
@@ -82,6 +82,10 @@ def client_for(config: PBXConfig, **options: Any) -> PBXClient:
     )
 
 
+class LeaseLost(Exception):
+    """This replica stopped holding the registrar lease in the middle of a pass."""
+
+
 class Registration:
     """The registration service; ``app.services.append(Registration(...))`` to tune it.
 
@@ -114,6 +118,8 @@ class Registration:
         self.registrar: Registrar | None = None
         self.task: asyncio.Task[None] | None = None
         """The background loop, while the app runs."""
+        self._stopping = False
+        self._runtime: Runtime | None = None
         self._rng = rng
         self.successes = 0
         self.failures = 0
@@ -143,14 +149,29 @@ class Registration:
         interval = runtime.config.registration.interval if self.interval is None else self.interval
         runtime.status.set(False, f"registering {summary(state)} with the PBX")
         client = client_for(config, **self.client_options)
-        task = self.task = asyncio.create_task(self._loop(runtime, client, state, interval))
+        self._stopping = False
+        self.task = asyncio.create_task(self._loop(runtime, client, state, interval))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await self.halt()
             await client.aclose()
+
+    async def halt(self) -> None:
+        """Stop the background loop (at shutdown). A flag as well as a cancellation: a
+        cancellation that lands inside an HTTP library's shielded cleanup can be lost, and the
+        loop must not outlive the app; the wait for it is bounded too."""
+        self._stopping = True
+        task = self.task
+        if task is None or task.done():
+            return
+        task.cancel()
+        runtime = self._runtime
+        if runtime is not None:
+            runtime.recheck.set()  # wake it if it waits
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            async with asyncio.timeout(10.0):
+                await asyncio.shield(task)
 
     async def _loop(
         self,
@@ -173,8 +194,9 @@ class Registration:
         loop = asyncio.get_running_loop()
         attempt = 0
         due = loop.time()  # the first pass: now
+        self._runtime = runtime
         try:
-            while True:
+            while not self._stopping:
                 if runtime.recheck.is_set():
                     due = loop.time()
                 rechecking = runtime.recheck.is_set()
@@ -199,7 +221,14 @@ class Registration:
                     await self._wait(runtime, min(due - now, tick) if tick else due - now)
                     continue
                 try:
-                    report = await self._pass(runtime, client, state, registrar, rechecking)
+                    report = await self._holding(
+                        registrar,
+                        tick,
+                        self._pass(runtime, client, state, registrar, rechecking),
+                    )
+                except LeaseLost:
+                    log.warning("lost the registrar lease during a pass: another replica registers")
+                    continue
                 except RegistrationConflictError as exc:
                     # Another app answers the same input: write nothing, say so, and (under
                     # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
@@ -241,6 +270,32 @@ class Registration:
             # Shutdown: give the lease up so another replica takes over at once.
             with contextlib.suppress(StoreError):
                 await registrar.release()
+
+    async def _holding(
+        self, registrar: Registrar, tick: float | None, work: Coroutine[Any, Any, Report]
+    ) -> Report:
+        """Run a pass while renewing the lease every ``tick``; a pass outlasting a lost lease is
+        stopped (another replica is the registrar by then), raising :class:`LeaseLost`."""
+        if tick is None:
+            return await work
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=tick)
+                if done:
+                    return task.result()
+                try:
+                    still = await registrar.role() == "registrar"
+                except StoreError:
+                    still = False
+                if not still:
+                    raise LeaseLost
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    async with asyncio.timeout(5.0):
+                        await asyncio.shield(task)
 
     async def _not_registering(self, runtime: Runtime, registrar: Registrar, role: str) -> None:
         if role == "superseded":
@@ -324,8 +379,11 @@ class Registration:
         """``seconds`` (``None`` or infinite: no limit), or until a re-check is asked for
         because credentials were refused."""
         timeout = seconds if seconds is not None and seconds != float("inf") else None
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # arrives as its timeout fires, and this loop would then outlive the app's shutdown.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(runtime.recheck.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await runtime.recheck.wait()
         if runtime.recheck.is_set():
             log.info("credentials were refused: checking the registration on the PBX now")
 

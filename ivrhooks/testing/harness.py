@@ -64,7 +64,8 @@ async def running(
         server = app.build(config, services=services)
         async with serve(server, sock=sock) as url:
             try:
-                await asyncio.wait_for(registration.wait_for(successes=1), ready_within)
+                async with asyncio.timeout(ready_within):
+                    await registration.wait_for(successes=1)
             except TimeoutError:
                 raise RuntimeError(
                     f"the app did not register within {ready_within} s: {registration.last_error}"
