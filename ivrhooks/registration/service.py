@@ -43,6 +43,10 @@ __all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
 log = logging.getLogger("ivrhooks.registration")
 
 
+class _LeaseLostError(Exception):
+    """This replica stopped holding the registrar lease in the middle of a pass."""
+
+
 def require_pbx(config: Config) -> PBXConfig:
     """The configured PBX; :class:`ConfigurationError` says what to set when there is none."""
     if config.pbx is None:
@@ -80,10 +84,6 @@ def client_for(config: PBXConfig, **options: Any) -> PBXClient:
         verify=config.verify_tls,
         **options,
     )
-
-
-class LeaseLost(Exception):
-    """This replica stopped holding the registrar lease in the middle of a pass."""
 
 
 class Registration:
@@ -226,7 +226,7 @@ class Registration:
                         tick,
                         self._pass(runtime, client, state, registrar, rechecking),
                     )
-                except LeaseLost:
+                except _LeaseLostError:
                     log.warning("lost the registrar lease during a pass: another replica registers")
                     continue
                 except RegistrationConflictError as exc:
@@ -275,7 +275,7 @@ class Registration:
         self, registrar: Registrar, tick: float | None, work: Coroutine[Any, Any, Report]
     ) -> Report:
         """Run a pass while renewing the lease every ``tick``; a pass outlasting a lost lease is
-        stopped (another replica is the registrar by then), raising :class:`LeaseLost`."""
+        stopped (another replica is the registrar by then), raising ``_LeaseLostError``."""
         if tick is None:
             return await work
         task = asyncio.ensure_future(work)
@@ -289,7 +289,7 @@ class Registration:
                 except StoreError:
                     still = False
                 if not still:
-                    raise LeaseLost
+                    raise _LeaseLostError
         finally:
             if not task.done():
                 task.cancel()
