@@ -201,6 +201,7 @@ PUBLIC = {
         "PBXError",
         "PBXLoginError",
         "PBXNotFoundError",
+        "PBXResponseError",
         "PBXUnauthorizedError",
         "PBXValidationError",
         "TwoFactorRequiredError",
@@ -215,7 +216,10 @@ PUBLIC = {
         "serve",
     ],
     "ivrhooks.fakepbx": [
+        "DEFAULT_CAPABILITIES",
         "DEFAULT_PASSWORD",
+        "DEFAULT_PIN",
+        "DEFAULT_ROLE",
         "DEFAULT_USERNAME",
         "Counters",
         "DialResult",

@@ -118,7 +118,7 @@ async def test_expired_tokens_are_refused(http: httpx.AsyncClient, fake: FakePBX
 async def test_statuses_and_counters(http: httpx.AsyncClient, fake: FakePBX) -> None:
     h = await _auth(http)
     created = await http.post(
-        "ivrs", json={"name": "M", "extension_number": "800", "pin": "1"}, headers=h
+        "ivrs", json={"name": "M", "extension_number": "800", "pin": "582046"}, headers=h
     )
     ivr_id = created.json()["id"]
     updated = await http.post(f"ivrs/{ivr_id}", json={"name": "N"}, headers=h)
@@ -135,7 +135,7 @@ async def test_statuses_and_counters(http: httpx.AsyncClient, fake: FakePBX) -> 
 async def test_injected_failures_change_nothing(http: httpx.AsyncClient, fake: FakePBX) -> None:
     h = await _auth(http)
     fake.fail_next(2, 500, retry_after="1")
-    body = {"name": "M", "extension_number": "800", "pin": "1"}
+    body = {"name": "M", "extension_number": "800", "pin": "582046"}
     first = await http.post("ivrs", json=body, headers=h)
     second = await http.post("ivrs", json=body, headers=h)
     third = await http.post("ivrs", json=body, headers=h)
