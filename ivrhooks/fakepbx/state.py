@@ -55,9 +55,6 @@ class PBXState(Protocol):
     role: str
     capabilities: tuple[str, ...] | None
 
-    @property
-    def sign_in_supported(self) -> bool: ...
-
     async def dial(
         self,
         to: str,

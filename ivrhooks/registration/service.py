@@ -164,6 +164,11 @@ class Registration:
             runtime.synced()
             runtime.status.set(True, "ok")
             self.last_report, self.last_error = report, None
+            if not self.successes and client.tokens.generation is not None:
+                # Which login endpoint answered tells the operator which PortSIP build this is.
+                lifetime = client.tokens.expires_in
+                shown = f"{lifetime} s" if lifetime is not None else "not given"
+                log.info("PBX login: %s, token lifetime %s", client.tokens.generation.label, shown)
             log.info(
                 "registration in sync: %d created, %d updated, %d deleted (%s) in %.2fs",
                 report.applied.created,
