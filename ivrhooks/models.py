@@ -240,8 +240,14 @@ class _ActionUrlFields(WriteModel):
                 raise ValueError(f"duplicate entries are not allowed: {', '.join(dupes)}")
         return value
 
+
+class ActionUrlCreate(_ActionUrlFields):
+    """Body of ``POST /ivrs/{id}/action_urls``. ``enabled`` defaults to false on the PBX."""
+
     @model_validator(mode="after")
     def _credentials_for_auth(self) -> Self:
+        # A whole object only (a create, or the fake's stored one after an update): a partial
+        # update may switch auth on credentials the PBX already holds.
         if self.auth in (AuthMode.BASIC, AuthMode.DIGEST):
             missing = [f for f in ("username", "password") if getattr(self, f) is None]
             if missing:
@@ -251,12 +257,9 @@ class _ActionUrlFields(WriteModel):
         return self
 
 
-class ActionUrlCreate(_ActionUrlFields):
-    """Body of ``POST /ivrs/{id}/action_urls``. ``enabled`` defaults to false on the PBX."""
-
-
 class ActionUrlUpdate(_ActionUrlFields):
-    """Body of ``POST /ivrs/{id}/action_urls/{url_id}``: send the full object."""
+    """Body of ``POST /ivrs/{id}/action_urls/{url_id}``: any subset of the fields (registration
+    sends the full object: whether the PBX merges or replaces is not documented)."""
 
 
 class ActionUrl(ReadModel):
