@@ -293,7 +293,7 @@ async def test_a_pbx_with_no_login_endpoint_says_to_check_the_url() -> None:
     ],
 )
 def test_a_login_the_schema_refuses_is_refused_before_sending(
-    login: dict[str, str], field: str
+    login: dict[str, Any], field: str
 ) -> None:
     # OpenAPI /auth/sign_in and /login: username 1..64, domain 1..280.
     with pytest.raises(InvalidArgumentError, match=field) as info:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ivrhooks.errors import IVRHooksError, PBXResponseError
 from ivrhooks.masks import parse_mask
-from ivrhooks.models import ActionUrlCreate, AuthMode
+from ivrhooks.models import ActionUrlCreate, ActionUrlType, AuthMode
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration.desired import MANAGED_PREFIX, DesiredUrl
 from ivrhooks.registration.plan import plan_receptionist
@@ -88,10 +88,10 @@ async def test_registration_plans_over_null_reads(pbx: PBXClient, fake: FakePBX)
     body = ActionUrlCreate(
         name=MANAGED_PREFIX + "sales",
         enabled=True,
-        type="DTMF",  # type: ignore[arg-type]
+        type=ActionUrlType.DTMF,
         dtmf_mask="1",
         url="https://ivr.example.com/hooks/sales",
-        auth="DISABLE",  # type: ignore[arg-type]
+        auth=AuthMode.DISABLE,
     )
     desired = {body.name or "": DesiredUrl("sales", parse_mask("1", "DTMF"), body)}
     plan = plan_receptionist("8000", ivr_id, desired, existing)
