@@ -333,3 +333,16 @@ async def test_what_the_schema_allows_is_sent_and_stored(
         url = await pbx.action_urls.get(fake.ivr("8000").id, created)
         assert url.url == fields["url"]
         assert url.connection_timeout == fields.get("connection_timeout", 2)
+
+
+async def test_an_update_may_switch_auth_on_stored_credentials(
+    pbx: PBXClient, fake: FakePBX
+) -> None:
+    # The credentials are on the PBX already; the update sends only what changes.
+    ivr_id = fake.add_ivr("8000", "Main")
+    stored = {**GOOD_URL, "username": "pbxhook1", "password": "s3cretpass"}
+    url_id = fake.resources.create_action_url(ivr_id, stored)
+    await pbx.action_urls.update(ivr_id, url_id, auth="BASIC")
+    assert fake.action_urls("8000")[0].auth.value == "BASIC"
+    with pytest.raises(InvalidArgumentError, match="username and password"):
+        await pbx.action_urls.create(ivr_id, **GOOD_URL, auth="DIGEST")  # a create is whole
