@@ -5,7 +5,13 @@ from __future__ import annotations
 from ivrhooks._version import __version__
 from ivrhooks.app import IVRHooks
 from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.config import AuthConfig, PBXConfig, RegistrationConfig, ServingConfig
+from ivrhooks.config import (
+    AuthConfig,
+    PBXConfig,
+    RegistrationConfig,
+    ServingConfig,
+    StoreConfig,
+)
 from ivrhooks.decisions import Decision, call, hangup, repeat
 from ivrhooks.errors import (
     ConfigurationError,
@@ -36,6 +42,7 @@ __all__ = [
     "ServingConfig",
     "SettingError",
     "StaticCredentials",
+    "StoreConfig",
     "__version__",
     "call",
     "hangup",

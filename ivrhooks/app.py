@@ -11,8 +11,10 @@ serves them. See docs/architecture.md.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import sys
 import types
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -23,8 +25,17 @@ from typing import Any, TypeVar
 from ivrhooks.auth.credentials import Credentials, Secrets
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.config import AuthConfig, Config, PBXConfig, RegistrationConfig, ServingConfig
+from ivrhooks.config import (
+    AuthConfig,
+    Config,
+    PBXConfig,
+    RegistrationConfig,
+    ServingConfig,
+    StoreConfig,
+)
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.journal import CallJournal
+from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
@@ -38,6 +49,7 @@ from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.settings import Declared, resolve
+from ivrhooks.store import open_store
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
 
 __all__ = ["IVRHooks", "Lifespan"]
@@ -78,6 +90,13 @@ _CLASSES = {
 }
 
 
+def _module_name(scope: Mapping[str, Any]) -> str:
+    name = str(scope.get("__name__") or "app")
+    if name == "__main__":  # `python app.py`: the file's name, as an import would call it
+        name = os.path.splitext(os.path.basename(str(scope.get("__file__") or "app")))[0]
+    return name.rpartition(".")[2]
+
+
 class IVRHooks:
     """A PortSIP action-URL receiver: decorate handlers, then serve it as an ASGI app.
 
@@ -103,6 +122,7 @@ class IVRHooks:
         pbx: PBXConfig | None = None,
         registration: RegistrationConfig | None = None,
         serving: ServingConfig | None = None,
+        store: StoreConfig | None = None,
         secret: str | None = None,
         allow_no_auth: bool | None = None,
         public_url: str | None = None,
@@ -160,6 +180,7 @@ class IVRHooks:
             pbx=groups["pbx"],
             registration=groups["registration"],
             serving=groups["serving"],
+            store=store or StoreConfig(),
         )
         """The code's configuration, before the environment is consulted."""
         self.table = RouteTable(self.declared.receptionists)
@@ -169,6 +190,9 @@ class IVRHooks:
         self.services: list[Service] = []
         """Background services run for the app's lifetime (registration is added when a PBX is
         configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
+        self.name = _module_name(sys._getframe(1).f_globals)
+        """The module that created the app (its last name): part of the app's identity in the
+        names of the action URLs it registers, so that two apps sharing a PBX differ."""
         self._env = env
         self._fallback: Handler | None = None
         self._user_lifespan = lifespan
@@ -280,10 +304,13 @@ class IVRHooks:
 
     # -- the composition root -----------------------------------------------------------
 
-    def configure(self, environ: Mapping[str, str] | None = None) -> Config:
+    def configure(
+        self, environ: Mapping[str, str] | None = None, *, embedded_pbx: bool | None = None
+    ) -> Config:
         """The configuration the app starts with: the code's, with the ``IVRHOOKS_*`` variables
         of ``environ`` laid over it (by default the process environment, or what ``env=`` said).
-        Raises :class:`ConfigurationError` naming every variable or argument to change."""
+        ``embedded_pbx=True`` asks for the embedded fake PBX (as ``IVRHOOKS_EMBEDDED_PBX=true``
+        does). Raises :class:`ConfigurationError` naming every variable or argument to change."""
         if environ is None:
             if self._env is True:
                 environ = os.environ
@@ -291,11 +318,15 @@ class IVRHooks:
                 environ = {}
             else:
                 environ = self._env
-        return resolve(self.declared, environ)
+        declared = self.declared
+        if embedded_pbx is not None:
+            declared = dataclasses.replace(declared, embedded_pbx=embedded_pbx)
+        return resolve(declared, environ)
 
     def manifest(self, config: Config | None = None) -> Manifest:
         """Every route as it is served and registered under ``config``."""
-        return build_manifest(self.table, config if config is not None else self.configure())
+        config = config if config is not None else self.configure()
+        return build_manifest(self.table, config, app_name=self.name)
 
     def build(
         self, config: Config | None = None, *, services: Sequence[Service] | None = None
@@ -306,11 +337,27 @@ class IVRHooks:
         ``services``) already has one. Raises :class:`ConfigurationError`.
         """
         config = config if config is not None else self.configure()
-        manifest = build_manifest(self.table, config)
+        if config.pbx is None and config.embedded_explicit:
+            raise ConfigurationError(
+                "IVRHOOKS_EMBEDDED_PBX=true: only `ivrhooks run` and `ivrhooks dev` embed the fake "
+                "PBX; to serve with another server, set IVRHOOKS_PBX_URL to a PBX"
+            )
+        manifest = build_manifest(self.table, config, app_name=self.name)
         secrets = Secrets(config.secret, config.auth.previous_secret)
         runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
+        runtime.store = open_store(
+            config.store.redis_url,
+            connect_timeout=config.store.connect_timeout,
+            timeout=config.store.timeout,
+            max_connections=config.store.max_connections,
+            on_fallback=runtime.metrics.store_fallback,
+            on_error=runtime.metrics.store_error,
+        )
+        if config.embedded_pbx:
+            runtime.journal = CallJournal()  # for the development tools; never with a real PBX
         chosen = list(self.services if services is None else services)
-        if config.pbx is not None and not any(isinstance(s, Registration) for s in chosen):
+        registering = config.pbx is not None and config.registration.enabled
+        if registering and not any(isinstance(s, Registration) for s in chosen):
             chosen.insert(0, Registration())
         serving = config.serving
         endpoint = ActionEndpoint(
@@ -321,7 +368,8 @@ class IVRHooks:
             ),
             max_body=serving.max_body,
             guard=AuthGuard(allow=config.auth.allow, trusted_proxies=config.auth.trusted_proxies),
-            observer=RequestObserver(runtime.metrics),
+            observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
+            journal=runtime.journal,
         )
         if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
             # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
@@ -334,7 +382,7 @@ class IVRHooks:
         def compile_routes() -> dict[str, ServedRoute]:
             # Again when a route was added after the build: every route gets its verifier.
             if built["version"] != self.table.version:
-                runtime.manifest = build_manifest(self.table, config)
+                runtime.manifest = build_manifest(self.table, config, app_name=self.name)
                 built["version"] = self.table.version
             verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
             return {
@@ -346,12 +394,24 @@ class IVRHooks:
 
         @contextlib.asynccontextmanager
         async def running() -> AsyncIterator[None]:
+            # Under any server: JSON request lines and no query strings in access logs.
+            ensure_request_logging()
+            if not config.registration.enabled:
+                logger.info("IVRHOOKS_REGISTER=false: serving only, registering on no PBX")
+            elif config.pbx is None:
+                logger.info(
+                    "no PBX configured (IVRHOOKS_PBX_URL is unset): action URLs are not "
+                    "registered anywhere; `ivrhooks run` embeds a fake PBX in this case"
+                )
+            else:
+                logger.info("registering on the PBX: %s", config.registers_on)
             if config.secret_generated:
                 logger.warning(
                     "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
                     "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
                 )
             async with contextlib.AsyncExitStack() as stack:
+                stack.push_async_callback(runtime.store.close)
                 if self._user_lifespan is not None:
                     state = await stack.enter_async_context(self._user_lifespan(self))
                     for key, value in (state or {}).items():

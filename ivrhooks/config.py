@@ -9,6 +9,7 @@
         pbx=PBXConfig("https://pbx.example.com:8887/api", username=..., password=...),
         registration=RegistrationConfig(public_url="https://ivr.example.com", method="GET"),
         serving=ServingConfig(deadline=1.2),
+        store=StoreConfig(redis_url="redis://redis:6379/0"),
     )
 
 These are the code's defaults. When the app starts, :func:`ivrhooks.settings.resolve` lays the
@@ -21,9 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from ivrhooks.auth.replay import ReplayStore
 from ivrhooks.errors import SettingError
@@ -35,6 +38,7 @@ __all__ = [
     "PBXConfig",
     "RegistrationConfig",
     "ServingConfig",
+    "StoreConfig",
     "check_field",
     "setting_error",
 ]
@@ -163,6 +167,13 @@ class RegistrationConfig(_Group):
     """Seconds registered as ``request_timeout`` and ``connection_timeout``."""
     interval: float = 300.0
     """Seconds between reconciles; ``0`` reconciles at startup only."""
+    enabled: bool = True
+    """``False``: serve only, never register (the action URLs are configured by hand, or by
+    another deployment); no PBX is needed then, and none is embedded."""
+    app_id: str | None = None
+    """This app's identity in the names of the action URLs it owns. By default derived from the
+    app's module and public URL, so two different apps sharing a PBX never touch each other's
+    entries; set it to keep the identity across a move to another public URL."""
 
     def __post_init__(self) -> None:
         if isinstance(self.public_url, str):
@@ -193,6 +204,25 @@ class ServingConfig(_Group):
         _validate(self, "serving")
 
 
+@dataclass(frozen=True, kw_only=True)
+class StoreConfig(_Group):
+    """Where state shared across requests lives (docs/deployment.md).
+
+    Unset ``redis_url``: this process's memory, correct for one process only. Set: Redis, shared
+    by every replica; the timeouts stay well inside the answer budget, and a failing Redis never
+    stops calls being answered (see :mod:`ivrhooks.store`)."""
+
+    redis_url: str | None = field(default=None, repr=False)
+    """``redis://``, ``rediss://`` (TLS) or ``unix://``; may carry a password, so never shown."""
+    connect_timeout: float = 0.25
+    timeout: float = 0.25
+    """Seconds for one Redis command (and for a free pooled connection)."""
+    max_connections: int = 32
+
+    def __post_init__(self) -> None:
+        _validate(self, "store")
+
+
 @dataclass(frozen=True)
 class Config:
     """The resolved configuration an app starts with: code defaults, then the environment."""
@@ -202,10 +232,26 @@ class Config:
     pbx: PBXConfig | None
     registration: RegistrationConfig
     serving: ServingConfig
+    store: StoreConfig = field(default_factory=StoreConfig)
     secret_generated: bool = False
     """No secret was configured and there is no PBX: one was generated for this process."""
     from_env: frozenset[str] = frozenset()
     """The ``IVRHOOKS_*`` variables that were set (for messages and logs)."""
+    embedded_pbx: bool = False
+    """No real PBX is configured and nothing says "production": ``ivrhooks run`` embeds the fake
+    PBX (and then sets ``pbx`` to it). Under plain uvicorn the app then registers nowhere."""
+    embedded_explicit: bool = False
+    """The embedded fake PBX was asked for (``IVRHOOKS_EMBEDDED_PBX=true``)."""
+
+    @property
+    def registers_on(self) -> str:
+        """Which PBX the app registers on, for the startup log and ``/readyz``: the PBX's host
+        and port (never a login), ``"embedded"``, or ``"none"``."""
+        if self.pbx is None or not self.registration.enabled:
+            return "none"
+        if self.embedded_pbx:
+            return "embedded"
+        return urlsplit(self.pbx.url).netloc or self.pbx.url
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -309,6 +355,26 @@ def _realm(value: Any) -> str | None:
     return None if ok else "must be 1 to 64 printable ASCII characters, no quotes"
 
 
+def _redis_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        return "must start with redis://, rediss:// or unix://"
+    return None
+
+
+def _app_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]{1,8}", value):
+        return "must be 1 to 8 characters of a-z and 0-9 (it goes into action URL names)"
+    return None
+
+
+def _optional_boolean(value: Any) -> str | None:
+    return None if value is None else _boolean(value)
+
+
 def _receptionists(value: Any) -> str | None:
     for item in value:
         if not is_extension(item):
@@ -335,10 +401,19 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("registration", "method"): _one_of(METHODS),
     ("registration", "request_timeout"): _integer(1, 60),
     ("registration", "interval"): _number(0),
+    ("registration", "app_id"): _app_id,
+    ("registration", "enabled"): _boolean,
+    ("app", "embedded_pbx"): _optional_boolean,
+    ("run", "host"): _text,
+    ("run", "port"): _integer(0, 65535),
     ("serving", "deadline"): _number(0, above=True),
     ("serving", "path_prefix"): _path_prefix,
     ("serving", "max_body"): _integer(64, 1 << 20),
     ("serving", "max_threads"): _integer(1, 1024),
     ("serving", "freeze_gc"): _boolean,
     ("app", "receptionists"): _receptionists,
+    ("store", "redis_url"): _redis_url,
+    ("store", "connect_timeout"): _number(0.01, 5),
+    ("store", "timeout"): _number(0.01, 5),
+    ("store", "max_connections"): _integer(1, 1024),
 }

@@ -22,7 +22,9 @@
     │       └── PBXValidationError      VALIDATE_FAILED: the PBX rejected a field
     ├── RegistrationError               a reconcile did not complete; the message says why
     │   ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
+    │   ├── RegistrationConflictError   another app's entries answer the same input; no write
     │   └── ApplyError                  some writes failed (the others were made)
+    ├── StoreError                      the shared store (Redis) failed or did not answer in time
     └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
 Foreign exceptions (pydantic's ``ValidationError``, httpx's transport errors) never leave a public
@@ -53,9 +55,11 @@ __all__ = [
     "PBXResponseError",
     "PBXUnauthorizedError",
     "PBXValidationError",
+    "RegistrationConflictError",
     "RegistrationError",
     "RouteConflictError",
     "SettingError",
+    "StoreError",
     "TwoFactorRequiredError",
     "UnknownReceptionistError",
 ]
@@ -219,6 +223,16 @@ class UnknownReceptionistError(RegistrationError):
         )
 
 
+class RegistrationConflictError(RegistrationError):
+    """Another app's action URLs would answer the same input on the same receptionist as this
+    app's; registration writes nothing until that is resolved. ``conflicts`` name both apps."""
+
+    def __init__(self, conflicts: Sequence[str]) -> None:
+        self.conflicts = tuple(conflicts)
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        super().__init__(f"refusing to register: {conflicts[0]}{more}")
+
+
 class ApplyError(RegistrationError):
     """Some writes of a reconcile failed; the others were made."""
 
@@ -227,6 +241,14 @@ class ApplyError(RegistrationError):
         super().__init__(
             f"{len(self.failures)} of {attempted} action URL writes failed; first: {failures[0]}"
         )
+
+
+# -- shared state ------------------------------------------------------------------------
+
+
+class StoreError(IVRHooksError):
+    """The shared store could not be reached or did not answer in time (never raised by the
+    in-memory store). Request-path callers fall back to this process's memory."""
 
 
 # -- development tools -------------------------------------------------------------------

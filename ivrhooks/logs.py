@@ -25,6 +25,7 @@ __all__ = [
     "JSONFormatter",
     "TextFormatter",
     "configure_logging",
+    "ensure_request_logging",
     "log_request",
     "mask_number",
     "number_masking_enabled",
@@ -159,6 +160,27 @@ class _StripQueryString(logging.Filter):
                 for arg in record.args
             )
         return True
+
+
+def ensure_request_logging(stream: TextIO | None = None) -> bool:
+    """Keep the logging promises under any server (``uvicorn module:app`` included): strip query
+    strings from uvicorn's access log, and, when nothing handles ivrhooks' log records (no
+    handler on them or on the root logger), write them as JSON lines to ``stream`` (stderr).
+    Returns whether a handler was installed. An operator's own logging setup is left alone."""
+    access = logging.getLogger(_ACCESS_LOGGER)
+    if not any(isinstance(f, _StripQueryString) for f in access.filters):
+        access.addFilter(_StripQueryString())
+    ours = logging.getLogger("ivrhooks")
+    if ours.hasHandlers():
+        return False
+    handler = _Handler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JSONFormatter())
+    ours.addHandler(handler)
+    if ours.level == logging.NOTSET:
+        ours.setLevel(logging.INFO)
+    for logger_name in _CHATTY_URL_LOGGERS:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)
+    return True
 
 
 def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | None = None) -> None:

@@ -9,6 +9,7 @@ builds the action URLs from it, so the two can never disagree. Every route gets 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ivrhooks.auth.credentials import Credentials, derive_credentials
@@ -18,7 +19,9 @@ from ivrhooks.errors import ConfigurationError
 from ivrhooks.routes import Route, RouteTable
 from ivrhooks.types import Method, Scheme
 
-__all__ = ["Manifest", "ManifestRoute", "build_manifest"]
+__all__ = ["Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class Manifest:
     public_url: str | None
     method: Method
     request_timeout: int
+    app_id: str
+    """This app's identity in the names of the action URLs it owns (``registration.owner``)."""
 
     @property
     def receptionists(self) -> tuple[str, ...]:
@@ -71,9 +76,9 @@ class Manifest:
         return None
 
 
-def build_manifest(table: RouteTable, config: Config) -> Manifest:
+def build_manifest(table: RouteTable, config: Config, *, app_name: str = "app") -> Manifest:
     """The manifest of ``table`` under ``config``; raises :class:`ConfigurationError` naming the
-    route and what to change."""
+    route and what to change. ``app_name`` (the app's module) goes into its derived identity."""
     if config.receptionists != table.receptionists:
         table = table.with_receptionists(config.receptionists)
     prefix = config.serving.path_prefix
@@ -112,4 +117,17 @@ def build_manifest(table: RouteTable, config: Config) -> Manifest:
         public_url=config.registration.public_url,
         method=config.registration.method,
         request_timeout=config.registration.request_timeout,
+        app_id=config.registration.app_id
+        or derive_app_id(app_name, config.registration.public_url),
     )
+
+
+def derive_app_id(app_name: str, public_url: str | None) -> str:
+    """Six base-36 characters from the app's module name and its public URL."""
+    digest = hashlib.sha256(f"{app_name}\x00{public_url or ''}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    out = []
+    for _ in range(6):
+        number, digit = divmod(number, 36)
+        out.append(_DIGITS[digit])
+    return "".join(out)

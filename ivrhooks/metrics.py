@@ -71,6 +71,18 @@ class Metrics:
             "Registered action URLs found changed on the PBX by hand.",
             registry=r,
         )
+        self._store_errors = Counter(
+            "ivrhooks_store_errors",
+            "Operations the shared store (Redis) failed or did not answer in time, by operation.",
+            ("op",),
+            registry=r,
+        )
+        self._store_fallbacks = Counter(
+            "ivrhooks_store_fallbacks",
+            "Operations answered from this process's memory because the shared store failed.",
+            ("op",),
+            registry=r,
+        )
         self._auth_children: dict[str, Counter] = {}
         self._run_children: dict[str, Counter] = {}
         # Fixed label sets are created up front so they are exported as 0 before the first
@@ -107,6 +119,14 @@ class Metrics:
         if child is None:
             child = self._auth_children[reason] = self._auth_failures.labels(reason)
         child.inc()
+
+    def store_error(self, op: str) -> None:
+        """Count one failed shared-store operation."""
+        self._store_errors.labels(op).inc()
+
+    def store_fallback(self, op: str) -> None:
+        """Count one operation answered from memory while the shared store failed."""
+        self._store_fallbacks.labels(op).inc()
 
     def reconcile(self, result: str, creates: int, updates: int, deletes: int, drift: int) -> None:
         """Record one reconcile run: its result and the writes and drift it found."""

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Coroutine, Generator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from ivrhooks.blame import handler_location, user_location
 from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
 from ivrhooks.types import ActionRequest, FallbackCause, Handler
 
@@ -28,10 +29,21 @@ class Outcome:
     """What answered a request and why."""
 
     decision: Decision
-    handler: str
+    handler: Literal["route", "fallback", "default"]
     """``"route"``, ``"fallback"`` or ``"default"`` (the built-in ``repeat()``)."""
     cause: FallbackCause | None = None
     deadline_hit: bool = False
+    error: str | None = None
+    """What went wrong with the route's handler (``ZeroDivisionError: division by zero``)."""
+    where: str | None = None
+    """Where, in the user's code: ``app.py:14``."""
+
+
+@dataclass(slots=True)
+class _Failure:
+    cause: FallbackCause
+    error: str
+    where: str | None
 
 
 async def _invoke(
@@ -100,35 +112,38 @@ async def _attempt(
     deadline: float,
     executor: Executor | None,
     what: str,
-) -> tuple[Decision | None, FallbackCause | None]:
-    """Run one handler; on failure log why (with the traceback) and say which cause it was."""
+) -> tuple[Decision | None, _Failure | None]:
+    """Run one handler; on failure log why (with the traceback and the user's line) and say
+    which cause it was."""
     loop = asyncio.get_running_loop()
+    extra = {"route": request.route, "session_id": request.session_id}
     try:
         return await _invoke(handler, is_async, request, deadline, executor), None
-    except TimeoutError:
+    except TimeoutError as exc:
         if loop.time() >= deadline:
-            logger.error(
-                "%s overran its deadline",
-                what,
-                extra={"route": request.route, "session_id": request.session_id},
-            )
-            return None, "timeout"
-        logger.exception(
-            "%s raised", what, extra={"route": request.route, "session_id": request.session_id}
-        )
-        return None, "error"
-    except InvalidDecisionError:
-        logger.exception(
-            "%s returned an invalid decision",
+            where = handler_location(handler)
+            logger.error("%s overran its deadline", what, extra={**extra, "where": where})
+            return None, _Failure("timeout", "overran the deadline", where)
+        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__))
+    except InvalidDecisionError as exc:
+        failure = _Failure("invalid", str(exc), handler_location(handler))
+        logger.error(
+            "%s returned an invalid decision: %s",
             what,
-            extra={"route": request.route, "session_id": request.session_id},
+            exc,
+            extra={**extra, "where": failure.where},
         )
-        return None, "invalid"
-    except Exception:
-        logger.exception(
-            "%s raised", what, extra={"route": request.route, "session_id": request.session_id}
-        )
-        return None, "error"
+        return None, failure
+    except Exception as exc:
+        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__))
+    failure.where = failure.where or handler_location(handler)
+    logger.exception("%s raised", what, extra={**extra, "where": failure.where})
+    return None, failure
+
+
+def _summary(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 async def decide(
@@ -148,18 +163,26 @@ async def decide(
     ``handler=None`` (with a ``cause``) goes straight to the fallback. The handler must finish by
     ``handler_deadline``; the fallback by ``deadline``, which leaves it a reserved slice.
     """
+    failure: _Failure | None = None
     if handler is not None:
-        decision, cause = await _attempt(
+        decision, failure = await _attempt(
             handler, is_async, request, handler_deadline, executor, "handler"
         )
         if decision is not None:
             return Outcome(decision, "route")
+        assert failure is not None
+        cause = failure.cause
     deadline_hit = cause == "timeout"
+    error = failure.error if failure is not None else None
+    where = failure.where if failure is not None else None
     if fallback is not None:
-        decision, failure = await _attempt(
+        decision, fallback_failure = await _attempt(
             fallback, fallback_is_async, request, deadline, executor, "fallback"
         )
         if decision is not None:
-            return Outcome(decision, "fallback", cause, deadline_hit)
-        deadline_hit = deadline_hit or failure == "timeout"
-    return Outcome(repeat(), "default", cause, deadline_hit)
+            return Outcome(decision, "fallback", cause, deadline_hit, error, where)
+        assert fallback_failure is not None
+        deadline_hit = deadline_hit or fallback_failure.cause == "timeout"
+        if error is None:
+            error, where = f"the fallback failed: {fallback_failure.error}", fallback_failure.where
+    return Outcome(repeat(), "default", cause, deadline_hit, error, where)

@@ -7,6 +7,8 @@ as registration receive a :class:`Runtime`, never the app: nothing below ``app.p
 
 from __future__ import annotations
 
+import asyncio
+import time
 import types
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -14,8 +16,10 @@ from dataclasses import dataclass, field
 
 from ivrhooks.auth.credentials import Secrets
 from ivrhooks.config import Config
+from ivrhooks.journal import CallJournal
 from ivrhooks.manifest import Manifest
 from ivrhooks.metrics import Metrics
+from ivrhooks.store import MemoryStore, Store
 
 __all__ = ["Runtime", "Service", "Status"]
 
@@ -39,14 +43,34 @@ class Runtime:
     manifest: Manifest
     secrets: Secrets
     metrics: Metrics = field(default_factory=Metrics)
+    store: Store = field(default_factory=MemoryStore)
+    """State shared across requests (and replicas, with Redis): see :mod:`ivrhooks.store`."""
     status: Status = field(default_factory=Status)
     state: types.SimpleNamespace = field(default_factory=types.SimpleNamespace)
     """Resources the app's lifespan set up (a CRM client, a database pool)."""
+    journal: CallJournal | None = None
+    """What was decided for each recent call: kept with the embedded fake PBX only (dev tools)."""
+    fatal: Callable[[str], None] | None = None
+    """Set by a server that should stop when a service finds the app cannot run as configured
+    (``ivrhooks run``): called with the reason. Without it the app stays not ready."""
+    recheck: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the PBX may no longer hold this app's credentials (:meth:`credentials_refused`)."""
+    recheck_every: float = 10.0
+    _last_recheck: float = field(default=float("-inf"), repr=False)
 
     @property
     def rotating(self) -> bool:
         """A previous secret is still accepted (a rotation is under way)."""
         return self.secrets.previous is not None
+
+    def credentials_refused(self) -> None:
+        """A request with credentials was refused: the PBX may hold another secret's (a rotation,
+        a sync from elsewhere, a hand edit). Ask registration to look now, at most once per
+        ``recheck_every`` seconds however many requests are refused."""
+        now = time.monotonic()
+        if now - self._last_recheck >= self.recheck_every:
+            self._last_recheck = now
+            self.recheck.set()
 
     def synced(self) -> None:
         """The PBX now holds credentials from the current secret only: stop accepting the

@@ -21,6 +21,7 @@ from ivrhooks.config import (
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
+    StoreConfig,
     check_field,
     setting_error,
 )
@@ -108,6 +109,27 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
     Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
     Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
+    Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
+    Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),
+    Variable("IVRHOOKS_EMBEDDED_PBX", "app", "embedded_pbx", _boolean),
+    Variable("IVRHOOKS_REDIS_URL", "store", "redis_url", _text, secret=True),
+    # Read by `ivrhooks run` (its --host/--port), not by the app: a container sets them once and
+    # its health check reads the same port.
+    Variable("IVRHOOKS_HOST", "run", "host", _text),
+    Variable("IVRHOOKS_PORT", "run", "port", _integer),
+)
+
+#: Variables that say "a real PBX is meant": set without IVRHOOKS_PBX_URL, they stop startup
+#: instead of silently starting the embedded fake PBX.
+PRODUCTION_SIGNALS = (
+    "IVRHOOKS_PBX_USERNAME",
+    "IVRHOOKS_PBX_PASSWORD",
+    "IVRHOOKS_PBX_TOKEN",
+    "IVRHOOKS_PBX_DOMAIN",
+    "IVRHOOKS_SECRET",
+    "IVRHOOKS_PREVIOUS_SECRET",
+    "IVRHOOKS_PUBLIC_URL",
+    "IVRHOOKS_APP_ID",
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}
@@ -116,7 +138,9 @@ _CLASSES = {
     "pbx": "PBXConfig",
     "registration": "RegistrationConfig",
     "serving": "ServingConfig",
+    "store": "StoreConfig",
     "app": "IVRHooks",
+    "run": "ivrhooks run",
 }
 
 
@@ -137,6 +161,10 @@ class Declared:
     pbx: PBXConfig | None = None
     registration: RegistrationConfig = dataclasses.field(default_factory=RegistrationConfig)
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
+    store: StoreConfig = dataclasses.field(default_factory=StoreConfig)
+    embedded_pbx: bool | None = None
+    """``True``: embed the fake PBX; ``False``: never; ``None``: only when nothing says
+    "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
 
 
 def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[str]]:
@@ -180,6 +208,9 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     laid over it. Raises :class:`ConfigurationError` listing every problem, each naming the
     variable or argument to change."""
     values, problems = _read(environ)
+    for name, close in unknown_variables(environ):
+        hint = f"; did you mean {close}?" if close else "; the settings are listed in the README"
+        problems.append(f"{name} is not an ivrhooks setting{hint}")
     if problems:
         raise ConfigurationError("; ".join(problems))
     spelled: dict[tuple[str, str], str] = {}
@@ -197,12 +228,14 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
             spelled[(variable.group, variable.field)] = variable.name
 
     def overlay(group: str, current: Any) -> Any:
+        # IVRHOOKS_HOST / IVRHOOKS_PORT ("run") are the CLI's; they were checked above.
         changes = {f: v for (g, f), v in values.items() if g == group}
         return current.replace(**changes) if changes else current
 
     auth: AuthConfig = overlay("auth", declared.auth)
     registration: RegistrationConfig = overlay("registration", declared.registration)
     serving: ServingConfig = overlay("serving", declared.serving)
+    store: StoreConfig = overlay("store", declared.store)
     receptionists = values.get(("app", "receptionists"), declared.receptionists)
     pbx = declared.pbx
     pbx_values = {f: v for (g, f), v in values.items() if g == "pbx"}
@@ -211,6 +244,33 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     elif pbx is not None:
         pbx = overlay("pbx", pbx)
 
+    embedded = values.get(("app", "embedded_pbx"), declared.embedded_pbx)
+    signals = [name for name in PRODUCTION_SIGNALS if environ.get(name, "").strip()]
+    if not registration.enabled:
+        if embedded:  # serving only: there is nothing to embed a PBX for
+            problems.append(
+                f"{spell('app', 'embedded_pbx', True)} and "
+                f"{spell('registration', 'enabled', False)}: the embedded PBX exists to be "
+                "registered on; choose one"
+            )
+    elif pbx is not None and embedded:
+        problems.append(
+            f"{spell('app', 'embedded_pbx', True)} and a PBX at {pbx.url}: choose one (unset "
+            "IVRHOOKS_PBX_URL for the embedded fake PBX, or IVRHOOKS_EMBEDDED_PBX for the real one)"
+        )
+    elif pbx is None and embedded is False:
+        problems.append(
+            f"no PBX: set IVRHOOKS_PBX_URL to the PBX's REST API (e.g. "
+            f"https://pbx.example.com:8887/api); {spell('app', 'embedded_pbx', False)} says not to "
+            "start the embedded fake PBX"
+        )
+    elif pbx is None and embedded is None and signals:
+        problems.append(
+            f"{', '.join(signals)} {'is' if len(signals) == 1 else 'are'} set but IVRHOOKS_PBX_URL "
+            "is not: set IVRHOOKS_PBX_URL to the PBX's REST API (e.g. "
+            "https://pbx.example.com:8887/api), IVRHOOKS_EMBEDDED_PBX=true to run against the "
+            "embedded fake PBX, or IVRHOOKS_REGISTER=false to serve without registering"
+        )
     if pbx is not None and not pbx.token and not (pbx.username and pbx.password):
         problems.append(
             f"the PBX at {pbx.url} needs a login: set IVRHOOKS_PBX_USERNAME and "
@@ -255,6 +315,9 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         pbx=pbx,
         registration=registration,
         serving=serving,
+        store=store,
         secret_generated=secret_generated,
         from_env=frozenset(spelled.values()),
+        embedded_pbx=pbx is None and embedded is not False and registration.enabled,
+        embedded_explicit=bool(embedded),
     )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from ivrhooks import IVRHooks, ServingConfig
+from tests.redis_server import RedisServer, running_redis
 
 _SERVING = ("deadline", "freeze_gc", "max_body", "max_threads", "path_prefix")
 
@@ -33,3 +34,19 @@ def client_for() -> Callable[[IVRHooks], httpx.AsyncClient]:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pbx")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_session() -> Iterator[RedisServer]:
+    """One redis-server for the whole run (tests flush it before use)."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(redis_session: RedisServer) -> RedisServer:
+    """The session's redis-server, empty and running (a test may stop it)."""
+    if redis_session.proc is None or redis_session.proc.poll() is not None:
+        redis_session.start()
+    redis_session.flush()
+    return redis_session

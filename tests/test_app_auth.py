@@ -152,6 +152,7 @@ def test_environment_overrides_the_code() -> None:
             "IVRHOOKS_AUTH": "Digest",
             "IVRHOOKS_METHOD": "get",
             "IVRHOOKS_SECRET": "from-env-secret-0123",
+            "IVRHOOKS_REGISTER": "false",
         },
     )
     config = app.configure()
@@ -185,6 +186,7 @@ async def test_allow_list_and_trusted_proxies_from_the_environment() -> None:
         receptionists=["8000"],
         env={
             "IVRHOOKS_SECRET": "allow-list-secret-0123",
+            "IVRHOOKS_REGISTER": "false",
             "IVRHOOKS_ALLOW": "10.0.0.0/8, 192.0.2.7",
             "IVRHOOKS_TRUSTED_PROXIES": "127.0.0.1",
         },

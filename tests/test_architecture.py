@@ -163,6 +163,7 @@ PUBLIC = {
         "ServingConfig",
         "SettingError",
         "StaticCredentials",
+        "StoreConfig",
         "__version__",
         "call",
         "hangup",

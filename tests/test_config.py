@@ -50,13 +50,17 @@ def test_variables_win_over_the_code() -> None:
         ["8000"],
         serving=ServingConfig(deadline=1.0),
         registration=RegistrationConfig(method="GET"),
-        env={"IVRHOOKS_DEADLINE": "1.25", "IVRHOOKS_SECRET": "from-the-environment-0123"},
+        env={
+            "IVRHOOKS_DEADLINE": "1.25",
+            "IVRHOOKS_SECRET": "from-the-environment-0123",
+            "IVRHOOKS_REGISTER": "false",
+        },
     )
     config = app.configure()
     assert config.serving.deadline == 1.25
     assert config.registration.method == "GET", "not set in the environment: the code's value"
     assert config.secret == "from-the-environment-0123"
-    assert config.from_env == {"IVRHOOKS_DEADLINE", "IVRHOOKS_SECRET"}
+    assert config.from_env == {"IVRHOOKS_DEADLINE", "IVRHOOKS_SECRET", "IVRHOOKS_REGISTER"}
 
 
 def test_a_cross_check_names_whichever_form_was_used() -> None:
@@ -102,7 +106,7 @@ def test_the_shortcuts_are_the_same_fields() -> None:
 
 def _readme_variables() -> list[str]:
     text = README.read_text()
-    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     names: list[str] = []
     for line in table.splitlines():
         if line.startswith("| `IVRHOOKS_"):

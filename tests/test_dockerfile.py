@@ -8,13 +8,19 @@ runs as non-root, the healthcheck, port and command agree, no secret is baked in
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from ivrhooks.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -237,13 +243,26 @@ def test_the_entrypoint_is_exec_form_and_its_script_is_declared() -> None:
     assert scripts[entrypoint[0]] == "ivrhooks.cli:main"
 
 
+def _image_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for ins in FINAL.all("ENV"):
+        env.update(dict(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", ins.args)))
+    return env
+
+
 def test_cmd_runs_a_copied_app_on_the_exposed_port() -> None:
     cmd = FINAL.last("CMD").exec_form()
-    # S104: inside a container the app must listen on every interface to be reachable.
-    assert cmd == ["examples/quickstart.py", "--host", "0.0.0.0", "--port", "8080"]  # noqa: S104
+    assert cmd == ["examples/quickstart.py"]
     assert cmd[0] in REQUIRED_PATHS
     assert any(cmd[0].startswith(s.rstrip("/") + "/") for s in _copy_sources())
-    assert FINAL.last("EXPOSE").args.split() == [cmd[cmd.index("--port") + 1]]
+    env = _image_env()
+    # S104: inside a container the app must listen on every interface to be reachable.
+    assert env["IVRHOOKS_HOST"] == "0.0.0.0"  # noqa: S104
+    assert FINAL.last("EXPOSE").args.split() == [env["IVRHOOKS_PORT"]]
+
+
+def test_the_image_never_embeds_the_fake_pbx_unless_asked() -> None:
+    assert _image_env()["IVRHOOKS_EMBEDDED_PBX"] == "false"
 
 
 def test_the_healthcheck_asks_healthz_with_python_on_the_served_port() -> None:
@@ -255,11 +274,68 @@ def test_the_healthcheck_asks_healthz_with_python_on_the_served_port() -> None:
     assert argv[:2] == ["python", "-c"]
     script = argv[2]
     assert "urllib.request.urlopen(" in script
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/healthz", script)
-    assert match, script
-    assert match.group(1) == FINAL.last("EXPOSE").args
+    assert "http://127.0.0.1:%s/healthz" in script and "IVRHOOKS_PORT" in script
     assert not re.search(r"\b(curl|wget)\b", healthcheck.args)
     compile(script, "<healthcheck>", "exec")
+
+
+def _entrypoint(extra_env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    # The image's entrypoint and CMD with the image's environment, as a container would run them
+    # (there is no Docker engine here: the same command, in the source tree).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    env.update(_image_env(), IVRHOOKS_HOST="127.0.0.1", IVRHOOKS_PORT=str(port), **extra_env)
+    entrypoint, cmd = FINAL.last("ENTRYPOINT").exec_form(), FINAL.last("CMD").exec_form()
+    assert entrypoint is not None and cmd is not None
+    argv = [*entrypoint, *cmd]
+    argv[0] = str(Path(sys.executable).parent / argv[0])
+    return subprocess.Popen(
+        [*argv, "--pbx-port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_the_image_without_a_pbx_stops_at_once_saying_what_to_set() -> None:
+    proc = _entrypoint({}, free_port())
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1, output
+    assert output.startswith("Error: no PBX: set IVRHOOKS_PBX_URL"), output
+    assert "Traceback" not in output
+
+
+def test_the_healthcheck_passes_against_the_entrypoint_asked_to_embed(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _entrypoint({"IVRHOOKS_EMBEDDED_PBX": "true"}, port)
+    script = json.loads(FINAL.last("HEALTHCHECK").args.partition(" ")[2])[2]
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # a bounded poll: the server starts in another process
+            check = subprocess.run(
+                [sys.executable, "-c", script],
+                env={**os.environ, "IVRHOOKS_PORT": str(port)},
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+            if check.returncode == 0:
+                break
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, check.stderr
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    stopped = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "IVRHOOKS_PORT": str(port)},
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
+    assert stopped.returncode == 1, "nothing listening: unhealthy"
 
 
 def test_no_secret_is_baked_into_the_image() -> None:

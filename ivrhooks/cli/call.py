@@ -13,21 +13,28 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
+from ivrhooks.registration.owner import parse_name
 
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
 
 
 def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tuple[str, bool]:
-    """The line to show for a call's result, and whether the app made a decision.
+    """The line to show for a call's result, and whether the app was asked and answered.
 
-    No matching action URL raises ``click.ClickException`` (nothing was asked of the app).
+    * ``decision: call 2001  (handler: sales, HTTP 200, 3.1 ms)``: the route's handler decided;
+    * ``fallback: call 0  (route: crm; cause: error, ZeroDivisionError: ... at app.py:14; ...)``:
+      the app answered with its fallback (or the built-in ``repeat()``), and why;
+    * ``no route matches ...``: no action URL fired; that is normal (the receptionist's own menu
+      handles the input), so it counts as answered;
+    * ``...: no decision (timeout) ...``: the app did not answer properly (False).
     """
     if not result["matched"]:
-        what = f"digits {digits!r}" if digits else "this caller"
-        raise click.ClickException(
-            f"no enabled action URL of receptionist {to} matches caller {caller!r} or {what}; "
-            "is the app running and registered? (`ivrhooks routes APP --explain ...`)"
-        )
+        what = f"digits {digits!r}" if digits else "the caller's number"
+        return (
+            f"no route matches caller {caller!r} / {what} on receptionist {to}: no action URL "
+            "fires, the receptionist's own menu handles the call (`ivrhooks routes APP "
+            "--explain ...` says why)"
+        ), True
     name = result["action_url"]["name"]
     latency_ms = result["latency"] * 1000
     if result["error"]:
@@ -36,9 +43,19 @@ def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tu
     shown = decision.get("action", "?")
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
-    handler = name.removeprefix("ivrhooks:") if name else "?"
-    line = f"decision: {shown}  (handler: {handler}, HTTP {result['status']}, {latency_ms:.1f} ms)"
-    return line, True
+    parsed = parse_name(name)
+    route = parsed.route if parsed is not None else (name or "?")
+    tail = f"HTTP {result['status']}, {latency_ms:.1f} ms"
+    outcome = result.get("outcome") or {}
+    if outcome.get("answered_by") in ("fallback", "default"):
+        who = "the fallback" if outcome["answered_by"] == "fallback" else "the built-in default"
+        why = f"cause: {outcome.get('cause') or '?'}"
+        if outcome.get("error"):
+            why += f", {outcome['error']}"
+        if outcome.get("where"):
+            why += f" at {outcome['where']}"
+        return f"fallback: {shown}  (route: {route}, {why}; answered by {who}; {tail})", True
+    return f"decision: {shown}  (handler: {route}, {tail})", True
 
 
 @main.command("call")

@@ -70,6 +70,10 @@ def watch_paths(app_spec: str) -> list[Path]:
     return [Path(spec.origin).resolve().parent]
 
 
+# Variables the dev loop sets itself for its child (the embedded PBX calls it on loopback).
+_DEV_OWNS = ("IVRHOOKS_PUBLIC_URL", "IVRHOOKS_EMBEDDED_PBX", "IVRHOOKS_PORT", "IVRHOOKS_HOST")
+
+
 def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The child's environment, and the names of the variables left out of it.
 
@@ -79,7 +83,9 @@ def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     dropped = sorted(
         name
         for name in environ
-        if name.startswith("IVRHOOKS_PBX_") or name == "IVRHOOKS_PUBLIC_URL"
+        if name.startswith("IVRHOOKS_PBX_")
+        or name
+        in ("IVRHOOKS_PUBLIC_URL", "IVRHOOKS_EMBEDDED_PBX", "IVRHOOKS_PORT", "IVRHOOKS_HOST")
     )
     env = {name: value for name, value in environ.items() if name not in dropped}
     # An edit that keeps a file's size within the same second would otherwise reuse the stale
@@ -88,6 +94,8 @@ def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     # One secret for the whole session: the embedded PBX is the only one that sees it, and the
     # app's "generated a random secret" warning on every reload says nothing useful here.
     env.setdefault("IVRHOOKS_SECRET", secrets.token_urlsafe(32))
+    # Asked for explicitly: a secret (ours or the shell's) alone would otherwise say "production".
+    env["IVRHOOKS_EMBEDDED_PBX"] = "true"
     return env, dropped
 
 

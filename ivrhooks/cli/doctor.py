@@ -24,7 +24,7 @@ _MARK = {"ok": "ok", "info": "info", "warn": "warn", "fail": "FAIL"}
 
 def plan_lines(plan: Plan) -> list[str]:
     """The plan of one receptionist, in ``ivrhooks plan``'s words; secrets never shown."""
-    state = "in sync" if plan.in_sync else f"{plan.writes} change(s) to make"
+    state = "in sync" if plan.in_sync else f"{plan.writes} change(s)"
     lines = [f"receptionist {plan.receptionist} (id {plan.ivr_id}): {state}"]
     for c in plan.creates:
         mask = c.dtmf_mask or c.caller_mask
@@ -32,6 +32,7 @@ def plan_lines(plan: Plan) -> list[str]:
     lines += [f"  ~ update {u.name} (id {u.id}): {', '.join(u.changed)}" for u in plan.updates]
     lines += [f"  - delete {d.name} (id {d.id}): {d.reason}" for d in plan.deletes]
     lines += [f"  ! {w}" for w in plan.warnings]
+    lines += [f"  ! conflict: {c}" for c in plan.conflicts]
     return lines
 
 

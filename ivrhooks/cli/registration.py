@@ -17,13 +17,14 @@ import click
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import Config
+from ivrhooks.errors import PBXConnectionError, PBXLoginError
 from ivrhooks.manifest import Manifest
 from ivrhooks.models import ActionUrlCreate, ActionUrlUpdate
 from ivrhooks.registration.apply import apply_plans
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.reconcile import fetch_plans, reconcile, unregister_plans
-from ivrhooks.registration.service import client_for, require_pbx
+from ivrhooks.registration.service import client_for, describe_failure, require_pbx
 
 __all__ = ["plan", "sync", "unregister"]
 
@@ -62,6 +63,7 @@ def plan_json(plans: list[Plan]) -> dict[str, Any]:
                 "deletes": [{"id": d.id, "name": d.name, "reason": d.reason} for d in p.deletes],
                 "unchanged": p.unchanged,
                 "warnings": list(p.warnings),
+                "conflicts": list(p.conflicts),
             }
             for p in plans
         ],
@@ -81,6 +83,8 @@ def _echo_plan(plans: list[Plan]) -> None:
             click.echo(f"  - delete {d.name} (id {d.id}): {d.reason}")
         for w in p.warnings:
             click.echo(f"  ! {w}")
+        for conflict in p.conflicts:
+            click.echo(f"  ! conflict: {conflict}")
 
 
 def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T]]) -> T:
@@ -90,7 +94,11 @@ def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T
     # Everything the app would start with is checked first (credential files included), so a
     # plan is also a check of the deployment before anything reaches the PBX.
     server = app.build(config, services=())
-    return asyncio.run(work(config, server.runtime.manifest))
+    try:
+        return asyncio.run(work(config, server.runtime.manifest))
+    except (PBXConnectionError, PBXLoginError) as exc:
+        # Say where the PBX was sought and which setting to change, not only what httpx said.
+        raise click.ClickException(describe_failure(exc, config)) from None
 
 
 @main.command()
@@ -103,7 +111,9 @@ def plan(app_spec: str, as_json: bool) -> None:
         pbx_config, state = require_pbx(config), desired_state(manifest)
         async with client_for(pbx_config) as pbx:
             rotating = config.auth.previous_secret is not None
-            return await fetch_plans(pbx, state, rewrite_hidden_secrets=rotating)
+            return await fetch_plans(
+                pbx, state, app_id=manifest.app_id, rewrite_hidden_secrets=rotating
+            )
 
     plans = _run(app_spec, work)
     if as_json:
@@ -123,7 +133,9 @@ def sync(app_spec: str) -> None:
         pbx_config, state = require_pbx(config), desired_state(manifest)
         async with client_for(pbx_config) as pbx:
             rotating = config.auth.previous_secret is not None
-            report = await reconcile(pbx, state, rewrite_hidden_secrets=rotating)
+            report = await reconcile(
+                pbx, state, app_id=manifest.app_id, rewrite_hidden_secrets=rotating
+            )
         _echo_plan([p for p in report.plans if not p.in_sync])
         done = report.applied
         click.echo(
@@ -137,13 +149,15 @@ def sync(app_spec: str) -> None:
 @main.command()
 @click.argument("app_spec", metavar="APP")
 def unregister(app_spec: str) -> None:
-    """Delete every action URL named ivrhooks:... from APP's receptionists."""
+    """Delete APP's own action URLs from its receptionists (other apps' are left alone)."""
 
     async def work(config: Config, manifest: Manifest) -> None:
         async with client_for(require_pbx(config)) as pbx:
-            plans = await unregister_plans(pbx, manifest.receptionists)
+            plans = await unregister_plans(pbx, desired_state(manifest), app_id=manifest.app_id)
             _echo_plan([p for p in plans if not p.in_sync])
             done = await apply_plans(pbx, plans)
-        click.echo(f"deleted {done.deleted} action URL(s) named ivrhooks:...")
+        click.echo(
+            f"deleted {done.deleted} action URL(s) of this app (ivrhooks:...@{manifest.app_id})"
+        )
 
     _run(app_spec, work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from typing import Any
 
 import click
 import uvicorn
@@ -60,7 +61,8 @@ async def _serve(
     # A long-running server: keep the startup objects out of every full GC (ServingConfig).
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
     async with contextlib.AsyncExitStack() as stack:
-        embedded = config.pbx is None
+        embedded = config.embedded_pbx
+        pbx = None
         if embedded:
             pbx_sock = _bind("embedded PBX", "--pbx-port", "127.0.0.1", pbx_port)
             manifest = app.manifest(config)
@@ -71,6 +73,14 @@ async def _serve(
                 registration = registration.replace(public_url=_url(host, port, root_path))
             config = config.replace(pbx=pbx_config(pbx), registration=registration)
         server = app.build(config)
+        if pbx is not None and server.runtime.journal is not None:
+            journal = server.runtime.journal
+
+            def outcome_of(session_id: str) -> dict[str, Any] | None:
+                record = journal.latest(session_id)
+                return record.as_json() if record is not None else None
+
+            pbx.outcome_of = outcome_of
         # Fail now, with the reason, not inside uvicorn's startup.
         desired_state(server.runtime.manifest)
         uvicorn_config = uvicorn.Config(
@@ -87,25 +97,43 @@ async def _serve(
             proxy_headers=False,
         )
         uvicorn_server = uvicorn.Server(uvicorn_config)
+        refused: list[str] = []
+
+        def stop(reason: str) -> None:
+            # A service found that the app cannot run as configured (another app's action URLs
+            # answer the same input): stop serving, and say why on the way out.
+            refused.append(reason)
+            uvicorn_server.should_exit = True
+
+        server.runtime.fatal = stop
         click.echo(f"serving on {_url(host, port, root_path)}")
         if embedded:
             assert config.pbx is not None
             click.echo(f"embedded fake PBX: {config.pbx.url} (login admin / fakepbx)")
             click.echo(_hint(server.runtime.manifest, pbx_port))
         await uvicorn_server.serve(sockets=[sock])
+        if refused:
+            raise click.ClickException(refused[0])
         if not uvicorn_server.started:
             raise click.ClickException("the app did not start; see the log above")
 
 
 @main.command()
 @click.argument("app_spec", metavar="APP")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="IVRHOOKS_HOST",
+    help="Address to serve on [env: IVRHOOKS_HOST].",
+)
 @click.option(
     "--port",
     default=8080,
     show_default=True,
     type=click.IntRange(0, 65535),
-    help="Port to serve on (0: any free port, printed at startup).",
+    envvar="IVRHOOKS_PORT",
+    help="Port to serve on (0: any free port, printed at startup) [env: IVRHOOKS_PORT].",
 )
 @click.option(
     "--pbx-port",
@@ -114,9 +142,23 @@ async def _serve(
     type=click.IntRange(1, 65535),
     help="Port of the embedded fake PBX (used when IVRHOOKS_PBX_URL is unset).",
 )
+@click.option(
+    "--embedded-pbx/--no-embedded-pbx",
+    default=None,
+    help="Embed the fake PBX, or never [default: only when no PBX setting is present; "
+    "env: IVRHOOKS_EMBEDDED_PBX].",
+)
 @click.option("--root-path", default="", help="Path prefix when served behind a proxy.")
 @click.option("--log-level", default="info", show_default=True)
-def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_level: str) -> None:
+def run(
+    app_spec: str,
+    host: str,
+    port: int,
+    pbx_port: int,
+    embedded_pbx: bool | None,
+    root_path: str,
+    log_level: str,
+) -> None:
     """Serve APP and register its action URLs on the PBX (an embedded fake one by default)."""
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise click.BadParameter(
@@ -124,7 +166,7 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
         )
     configure_logging(log_level.upper())
     app = load_app(app_spec)
-    config = app.configure()
+    config = app.configure(embedded_pbx=embedded_pbx)
     sock = _bind("app", "--host/--port", host, port)
     try:
         asyncio.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))

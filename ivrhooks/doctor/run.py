@@ -55,6 +55,8 @@ async def diagnose(config: Config, manifest: Manifest, **client_options: Any) ->
     pbx_config = require_pbx(config)
     report = Diagnosis()
     report.add("info", "PBX", pbx_config.url)
+    # Several apps may share the PBX; each touches only the entries named with its id.
+    report.add("info", "app", f"action URLs named ivrhooks:<route>@{manifest.app_id}")
     if not pbx_config.verify_tls:
         report.add("warn", "PBX", "TLS certificates are not verified (IVRHOOKS_PBX_VERIFY_TLS)")
     # Fail fast, never retry hard: failed logins block the source address (§5).
@@ -158,7 +160,15 @@ async def _plan(
     rotating = config.auth.previous_secret is not None
     try:
         report.plans = await fetch_plans(
-            pbx, {ext: state[ext] for ext in found}, rewrite_hidden_secrets=rotating
+            pbx,
+            {ext: state[ext] for ext in found},
+            app_id=manifest.app_id,
+            rewrite_hidden_secrets=rotating,
         )
     except PBXError as exc:
         report.add("fail", "plan", f"cannot read the action URLs: {exc}")
+        return
+    for plan in report.plans:
+        # Another app's entry would answer the same input: registration writes nothing there.
+        for conflict in plan.conflicts:
+            report.add("fail", "plan", conflict)

@@ -52,6 +52,7 @@ def call_routes(pbx: PBXState) -> list[Route]:
                 "decision": result.decision,
                 "latency": result.latency,
                 "error": result.error,
+                "outcome": result.outcome,
             }
         )
 

@@ -35,6 +35,9 @@ class DialResult:
     decision: dict[str, Any] | None = None
     latency: float = 0.0
     error: str | None = None
+    outcome: dict[str, Any] | None = None
+    """What the app says it decided and why (a ``CallRecord`` as JSON), when the fake PBX is
+    embedded in the app's process and can ask (``FakePBX.outcome_of``)."""
 
     @property
     def matched(self) -> bool:

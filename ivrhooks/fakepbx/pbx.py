@@ -18,9 +18,11 @@ State lives in memory, or in a SQLite file with ``db=path``. Tests read it direc
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -89,6 +91,9 @@ class FakePBX:
         #: ``capabilities=None`` emulates a PBX older than v22.3, which has none.
         self.role = role
         self.capabilities = None if capabilities is None else tuple(capabilities)
+        #: Embedded in the app's process: how to ask the app what it decided for a call
+        #: (session id -> its call record as JSON), so test calls can say why.
+        self.outcome_of: Callable[[str], dict[str, Any] | None] | None = None
         self.tokens = TokenIssuer(
             username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
@@ -182,4 +187,7 @@ class FakePBX:
         if picked is None:
             return DialResult(action_url=None, fields=fields)
         url, value = picked
-        return await fire(url, {**fields, "input": value})
+        result = await fire(url, {**fields, "input": value})
+        if self.outcome_of is not None and result.status == 200:
+            result = dataclasses.replace(result, outcome=self.outcome_of(fields["session_id"]))
+        return result

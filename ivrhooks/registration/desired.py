@@ -16,6 +16,7 @@ from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest
 from ivrhooks.masks import Mask
 from ivrhooks.models import ActionUrlCreate
+from ivrhooks.registration.owner import MANAGED_PREFIX, entry_name
 from ivrhooks.types import AUTH_MODES, MAX_ACTION_URL, MAX_MASK, MAX_NAME
 
 __all__ = [
@@ -26,12 +27,9 @@ __all__ = [
     "DesiredUrl",
     "desired_state",
     "entry_name",
-    "is_managed",
     "summary",
 ]
 
-#: Every action URL ivrhooks writes is named with this prefix; no other entry is ever touched.
-MANAGED_PREFIX = "ivrhooks:"
 MAX_URL = MAX_ACTION_URL
 
 
@@ -42,15 +40,6 @@ class DesiredUrl:
     route: str  # the route's name
     mask: Mask  # the route's whole mask (for overlap warnings)
     body: ActionUrlCreate  # the full object to create, or to send as an update
-
-
-def entry_name(route: str, chunk: int) -> str:
-    """``ivrhooks:<route>`` for the first chunk of a mask, ``ivrhooks:<route>#2`` onwards."""
-    return f"{MANAGED_PREFIX}{route}" + ("" if chunk == 1 else f"#{chunk}")
-
-
-def is_managed(name: str | None) -> bool:
-    return bool(name) and str(name).startswith(MANAGED_PREFIX)
 
 
 def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
@@ -96,7 +85,7 @@ def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
             fields["token"] = creds.token
         mask_field = "dtmf_mask" if route.kind == "DTMF" else "caller_mask"
         for number, chunk in enumerate(route.mask.chunks(MAX_MASK), start=1):
-            name = entry_name(route.name, number)
+            name = entry_name(route.name, number, manifest.app_id)
             if len(name) > MAX_NAME:
                 raise ConfigurationError(
                     f"route {route.name!r}: action URL name {name!r} exceeds {MAX_NAME} "

@@ -2,12 +2,16 @@
 
 Pure: (desired, existing) in, a :class:`Plan` out; nothing here talks to the PBX. Rules:
 
-- Only entries named ``ivrhooks:...`` are ever touched; entries made by people are left alone,
-  and a warning names any whose mask overlaps one of ours (the PBX's choice between two
-  matching action URLs is not documented, reference/portsip.md §3).
+- Only this app's entries (``ivrhooks:<route>@<app id>``, see :mod:`.owner`) are ever touched,
+  plus entries named by ivrhooks 0.1 that already point at this app's URL (adopted: renamed).
+  Entries made by people are left alone, and a warning names any whose mask overlaps one of
+  ours (the PBX's choice between two matching action URLs is not documented, portsip.md §3).
+- Another app's entries are never touched either; one that would route the same input on the
+  same receptionist as ours is a *conflict* naming both apps: ``plan`` reports it and
+  registration refuses to write anything while it lasts.
 - Several managed entries with one name (two replicas created it at once) are reduced to the
   one with the lowest id, so every replica, planning from the same list, keeps the same one.
-- Managed entries whose name the app no longer declares are deleted.
+- This app's entries whose name it no longer declares are deleted.
 - Existing and desired are compared field by field; an update sends the full object, since
   whether the PBX merges or replaces is not documented (§4).
 - Secrets the PBX does not return: whether ``GET`` answers the action URL's ``password`` and
@@ -24,9 +28,10 @@ from typing import Any, cast
 from ivrhooks.errors import MaskError
 from ivrhooks.masks import Kind, Mask, parse_mask
 from ivrhooks.models import ActionUrl, ActionUrlCreate, ActionUrlUpdate
-from ivrhooks.registration.desired import DesiredUrl, is_managed
+from ivrhooks.registration.desired import DesiredUrl
+from ivrhooks.registration.owner import entry_name, parse_name
 
-__all__ = ["Delete", "Plan", "Update", "changed_fields", "plan_receptionist"]
+__all__ = ["Delete", "Plan", "Update", "changed_fields", "owned", "plan_receptionist"]
 
 # PortSIP admin guide "Action URL": both timeouts default to 2 seconds when unset.
 _DEFAULT_TIMEOUT = 2
@@ -72,6 +77,8 @@ class Plan:
     deletes: tuple[Delete, ...] = ()
     unchanged: int = 0
     warnings: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    """Another app's entries that would answer the same input as ours: nothing is written."""
 
     @property
     def writes(self) -> int:
@@ -79,7 +86,7 @@ class Plan:
 
     @property
     def in_sync(self) -> bool:
-        return self.writes == 0
+        return self.writes == 0 and not self.conflicts
 
 
 def _norm(field: str, value: Any) -> Any:
@@ -108,40 +115,80 @@ def changed_fields(
     return tuple(changed)
 
 
+Owned = dict[str, list[ActionUrl]]
+
+
+def _classify(
+    desired: Mapping[str, DesiredUrl], existing: Sequence[ActionUrl], app_id: str
+) -> tuple[Owned, Owned, list[ActionUrl], list[ActionUrl]]:
+    """This app's entries and the 0.1-named ones it adopts (both by the name they should
+    have), then other apps' entries, then hand-made ones."""
+    ours: Owned = {}
+    adopted: Owned = {}
+    others: list[ActionUrl] = []
+    by_hand: list[ActionUrl] = []
+    for entry in existing:
+        parsed = parse_name(entry.name)
+        if parsed is None:
+            # Made by a person (or a managed-looking name we would not have written).
+            (others if str(entry.name or "").startswith("ivrhooks:") else by_hand).append(entry)
+        elif parsed.app == app_id:
+            ours.setdefault(str(entry.name), []).append(entry)
+        elif parsed.app is None:
+            # Named by ivrhooks 0.1: ours when it already points at the URL we register.
+            name = entry_name(parsed.route, parsed.chunk, app_id)
+            want = desired.get(name)
+            if want is not None and entry.url == want.body.url:
+                adopted.setdefault(name, []).append(entry)
+            else:
+                others.append(entry)
+        else:
+            others.append(entry)
+    return ours, adopted, others, by_hand
+
+
+def owned(
+    desired: Mapping[str, DesiredUrl], existing: Sequence[ActionUrl], *, app_id: str
+) -> list[ActionUrl]:
+    """Every entry of ``existing`` this app owns (its own, and the 0.1-named ones it adopts)."""
+    ours, adopted, _, _ = _classify(desired, existing, app_id)
+    return sorted(
+        (e for group in (ours, adopted) for entries in group.values() for e in entries),
+        key=lambda e: e.id,
+    )
+
+
 def plan_receptionist(
     receptionist: str,
     ivr_id: str,
     desired: Mapping[str, DesiredUrl],
     existing: Sequence[ActionUrl],
     *,
+    app_id: str,
     rewrite_hidden_secrets: bool = False,
 ) -> Plan:
     """Compare one receptionist's desired action URLs with what the PBX holds."""
-    managed: dict[str, list[ActionUrl]] = {}
-    by_hand: list[ActionUrl] = []
-    for entry in existing:
-        if is_managed(entry.name):
-            managed.setdefault(str(entry.name), []).append(entry)
-        else:
-            by_hand.append(entry)
+    ours, adopted, others, by_hand = _classify(desired, existing, app_id)
     creates: list[ActionUrlCreate] = []
     updates: list[Update] = []
     deletes: list[Delete] = []
     unchanged = 0
     for name, want in desired.items():
-        found = sorted(managed.pop(name, []), key=lambda e: e.id)
+        mine = sorted(ours.pop(name, []), key=lambda e: e.id)
+        legacy = sorted(adopted.pop(name, []), key=lambda e: e.id)
+        found = mine + legacy  # an entry with our name wins over one to adopt
         if not found:
             creates.append(want.body)
             continue
         keep, extra = found[0], found[1:]
-        deletes.extend(Delete(e.id, name, f"duplicate of {keep.id}") for e in extra)
+        deletes.extend(Delete(e.id, str(e.name), f"duplicate of {keep.id}") for e in extra)
         changed = changed_fields(want.body, keep, rewrite_hidden_secrets=rewrite_hidden_secrets)
         if changed:
             body = ActionUrlUpdate.model_validate(want.body.model_dump(exclude_unset=True))
             updates.append(Update(keep.id, name, body, changed))
         else:
             unchanged += 1
-    for name, stale in managed.items():
+    for name, stale in ours.items():
         for entry in sorted(stale, key=lambda e: e.id):
             deletes.append(Delete(entry.id, name, "the app no longer declares it"))
     return Plan(
@@ -151,18 +198,24 @@ def plan_receptionist(
         updates=tuple(updates),
         deletes=tuple(deletes),
         unchanged=unchanged,
-        warnings=tuple(_overlaps(receptionist, desired, by_hand)),
+        warnings=tuple(_overlaps(receptionist, desired, by_hand, theirs="hand")),
+        conflicts=tuple(_overlaps(receptionist, desired, others, theirs="app")),
     )
 
 
 def _overlaps(
-    receptionist: str, desired: Mapping[str, DesiredUrl], by_hand: Sequence[ActionUrl]
+    receptionist: str,
+    desired: Mapping[str, DesiredUrl],
+    entries: Sequence[ActionUrl],
+    *,
+    theirs: str,
 ) -> list[str]:
-    ours: dict[str, tuple[str, Mask]] = {}
+    """One line per entry of ``entries`` whose mask shares an input with one of our routes."""
+    ours: dict[str, tuple[str, Mask, str]] = {}
     for want in desired.values():
-        ours.setdefault(want.route, (str(want.body.type), want.mask))
-    warnings: list[str] = []
-    for entry in by_hand:
+        ours.setdefault(want.route, (str(want.body.type), want.mask, str(want.body.url)))
+    found: list[str] = []
+    for entry in entries:
         if not entry.enabled or entry.type is None:
             continue
         kind = entry.type.value
@@ -170,19 +223,29 @@ def _overlaps(
         if not text:
             continue
         try:
-            theirs = parse_mask(text, cast(Kind, kind))
+            other = parse_mask(text, cast(Kind, kind))
         except MaskError:
             continue  # a mask we cannot read cannot be compared; the PBX accepted it
-        for route, (our_kind, mask) in ours.items():
+        for route, (our_kind, mask, url) in ours.items():
             if our_kind != kind:
                 continue
-            sample = mask.overlap(theirs)
-            if sample is not None:
-                # A caller sample is a phone number: kept out of the message (and the logs).
-                what = f"DTMF input {sample!r}" if kind == "DTMF" else "some caller numbers"
-                warnings.append(
+            sample = mask.overlap(other)
+            if sample is None:
+                continue
+            # A caller sample is a phone number: kept out of the message (and the logs).
+            what = f"DTMF input {sample!r}" if kind == "DTMF" else "some caller numbers"
+            if theirs == "hand":
+                found.append(
                     f"receptionist {receptionist}: action URL {entry.name!r} (id {entry.id}, "
                     f"not managed by ivrhooks) overlaps route {route!r}: both match {what}, "
                     "and which one the PBX fires is undefined"
                 )
-    return warnings
+            else:
+                found.append(
+                    f"receptionist {receptionist}: action URL {entry.name!r} of another app "
+                    f"(id {entry.id}, calling {entry.url}) and route {route!r} of this app "
+                    f"(calling {url}) both match {what}; remove one (`ivrhooks unregister` "
+                    "on the other app) or narrow a mask"
+                )
+            break
+    return found

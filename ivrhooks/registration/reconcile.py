@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ivrhooks.errors import RegistrationConflictError
 from ivrhooks.models import ActionUrl
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
 from ivrhooks.registration.desired import DesiredUrl
-from ivrhooks.registration.plan import Delete, Plan, plan_receptionist
+from ivrhooks.registration.plan import Delete, Plan, owned, plan_receptionist
 from ivrhooks.registration.resolve import resolve_receptionists
 
 __all__ = ["Report", "fetch_plans", "reconcile", "unregister_plans"]
@@ -54,21 +55,29 @@ async def fetch_plans(
     pbx: PBXClient,
     state: State,
     *,
+    app_id: str,
     rewrite_hidden_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[Plan]:
-    """Read the PBX and plan each receptionist (no writes)."""
+    """Read the PBX and plan each receptionist for the app ``app_id`` (no writes)."""
     ids = await resolve_receptionists(pbx, list(state))
     existing = await _existing(pbx, ids, concurrency)
     plans = [
         plan_receptionist(
-            ext, ids[ext], state[ext], existing[ext], rewrite_hidden_secrets=rewrite_hidden_secrets
+            ext,
+            ids[ext],
+            state[ext],
+            existing[ext],
+            app_id=app_id,
+            rewrite_hidden_secrets=rewrite_hidden_secrets,
         )
         for ext in state
     ]
     for plan in plans:
         for warning in plan.warnings:
             log.warning("%s", warning)
+        for conflict in plan.conflicts:
+            log.error("%s", conflict)
     return plans
 
 
@@ -76,29 +85,44 @@ async def reconcile(
     pbx: PBXClient,
     state: State,
     *,
+    app_id: str,
     rewrite_hidden_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Report:
-    """Make the PBX match ``state``; an unchanged PBX costs reads only, zero writes."""
+    """Make the PBX match ``state``; an unchanged PBX costs reads only, zero writes.
+
+    Raises :class:`RegistrationConflictError`, writing nothing, when another app's entries
+    would answer the same input on the same receptionist."""
     started = time.monotonic()
     plans = await fetch_plans(
-        pbx, state, rewrite_hidden_secrets=rewrite_hidden_secrets, concurrency=concurrency
+        pbx,
+        state,
+        app_id=app_id,
+        rewrite_hidden_secrets=rewrite_hidden_secrets,
+        concurrency=concurrency,
     )
+    conflicts = [c for plan in plans for c in plan.conflicts]
+    if conflicts:
+        raise RegistrationConflictError(conflicts)
     applied = await apply_plans(pbx, plans, concurrency=concurrency)
     return Report(tuple(plans), applied, time.monotonic() - started)
 
 
 async def unregister_plans(
-    pbx: PBXClient, extensions: Sequence[str], *, concurrency: int = DEFAULT_CONCURRENCY
+    pbx: PBXClient, state: State, *, app_id: str, concurrency: int = DEFAULT_CONCURRENCY
 ) -> list[Plan]:
-    """Plans that delete every managed (``ivrhooks:``) entry of the receptionists."""
-    state: dict[str, dict[str, DesiredUrl]] = {ext: {} for ext in extensions}
-    plans = await fetch_plans(pbx, state, concurrency=concurrency)
+    """Plans that delete every entry of this app (and the 0.1-named ones it would adopt) from
+    the receptionists of ``state``; other apps' entries and hand-made ones are left alone."""
+    ids = await resolve_receptionists(pbx, list(state))
+    existing = await _existing(pbx, ids, concurrency)
     return [
         Plan(
-            p.receptionist,
-            p.ivr_id,
-            deletes=tuple(Delete(d.id, d.name, "unregister") for d in p.deletes),
+            ext,
+            ids[ext],
+            deletes=tuple(
+                Delete(e.id, str(e.name), "unregister")
+                for e in owned(state[ext], existing[ext], app_id=app_id)
+            ),
         )
-        for p in plans
+        for ext in state
     ]

@@ -17,18 +17,26 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ivrhooks.config import Config, PBXConfig
-from ivrhooks.errors import ConfigurationError, InvalidArgumentError, IVRHooksError
+from ivrhooks.errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    IVRHooksError,
+    PBXConnectionError,
+    PBXLoginError,
+    RegistrationConflictError,
+)
 from ivrhooks.pbx.client import PBXClient
-from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
+from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, apply_plans
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
-from ivrhooks.registration.reconcile import Report, reconcile
+from ivrhooks.registration.reconcile import Report, fetch_plans
 from ivrhooks.runtime import Runtime
 
-__all__ = ["Registration", "client_for", "require_pbx"]
+__all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
 
 log = logging.getLogger("ivrhooks.registration")
 
@@ -41,6 +49,22 @@ def require_pbx(config: Config) -> PBXConfig:
             "and its login (IVRHOOKS_PBX_USERNAME/IVRHOOKS_PBX_PASSWORD or IVRHOOKS_PBX_TOKEN)"
         )
     return config.pbx
+
+
+def describe_failure(exc: BaseException, config: Config) -> str:
+    """What went wrong talking to the PBX, naming where it was sought and what to change."""
+    url = config.pbx.url if config.pbx is not None else "?"
+    where = "IVRHOOKS_PBX_URL" if "IVRHOOKS_PBX_URL" in config.from_env else "PBXConfig(url=...)"
+    if isinstance(exc, PBXConnectionError):
+        return f"cannot reach the PBX at {url} ({where}): {exc}"
+    if isinstance(exc, PBXLoginError):
+        login = (
+            "IVRHOOKS_PBX_USERNAME / IVRHOOKS_PBX_PASSWORD"
+            if "IVRHOOKS_PBX_USERNAME" in config.from_env
+            else "the PBX login"
+        )
+        return f"the PBX at {url} refused the login ({login}): {exc}"
+    return str(exc)
 
 
 def client_for(config: PBXConfig, **options: Any) -> PBXClient:
@@ -126,25 +150,40 @@ class Registration:
         interval: float,
     ) -> None:
         attempt = 0
+        app_id = runtime.manifest.app_id
         while True:
+            # After refused credentials, also rewrite secrets the PBX does not show us: they may
+            # be exactly what changed.
+            rechecking = runtime.recheck.is_set()
+            runtime.recheck.clear()
             try:
-                report = await reconcile(
-                    client,
-                    state,
-                    # During a rotation, rewrite secrets the PBX does not show us (plan.py).
-                    rewrite_hidden_secrets=runtime.rotating,
-                    concurrency=self.concurrency,
-                )
+                report = await self._pass(runtime, client, state, app_id, rechecking)
+            except RegistrationConflictError as exc:
+                # Another app answers the same input: write nothing, say so, and (under
+                # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
+                self.last_error = str(exc)
+                log.error("%s", exc)
+                runtime.status.set(False, str(exc))
+                runtime.metrics.reconcile("conflict", 0, 0, 0, 0)
+                await self._bump(failed=True)
+                if runtime.fatal is not None:
+                    runtime.fatal(str(exc))
+                await self._wait(runtime, interval if interval > 0 else self.backoff_cap)
+                continue
             except (IVRHooksError, OSError) as exc:
                 attempt += 1
                 delay = self.backoff(attempt)
-                self.last_error = str(exc)
+                reason = describe_failure(exc, runtime.config)
+                self.last_error = reason
                 log.warning(
-                    "registration failed (attempt %d): %s; retrying in %.1fs", attempt, exc, delay
+                    "registration failed (attempt %d): %s; retrying in %.1fs",
+                    attempt,
+                    reason,
+                    delay,
                 )
                 if not runtime.status.ready:
                     runtime.status.set(
-                        False, f"registration failed: {exc}; retrying in {delay:.1f}s"
+                        False, f"registration failed: {reason}; retrying in {delay:.1f}s"
                     )
                 runtime.metrics.reconcile("error", 0, 0, 0, 0)
                 await self._bump(failed=True)
@@ -170,7 +209,8 @@ class Registration:
                 shown = f"{lifetime} s" if lifetime is not None else "not given"
                 log.info("PBX login: %s, token lifetime %s", client.tokens.generation.label, shown)
             log.info(
-                "registration in sync: %d created, %d updated, %d deleted (%s) in %.2fs",
+                "registration in sync on %s: %d created, %d updated, %d deleted (%s) in %.2fs",
+                runtime.config.registers_on,
                 report.applied.created,
                 report.applied.updated,
                 report.applied.deleted,
@@ -178,9 +218,49 @@ class Registration:
                 report.seconds,
             )
             await self._bump(failed=False)
-            if interval <= 0:
-                return
-            await asyncio.sleep(interval)
+            await self._wait(runtime, interval)
+
+    async def _pass(
+        self,
+        runtime: Runtime,
+        client: PBXClient,
+        state: Mapping[str, Mapping[str, DesiredUrl]],
+        app_id: str,
+        rechecking: bool,
+    ) -> Report:
+        """One reconcile; while it repairs drift after the first sync, the app is not ready."""
+        started = time.monotonic()
+        plans = await fetch_plans(
+            client,
+            state,
+            app_id=app_id,
+            # During a rotation, rewrite secrets the PBX does not show us (plan.py).
+            rewrite_hidden_secrets=runtime.rotating or rechecking,
+            concurrency=self.concurrency,
+        )
+        conflicts = [c for plan in plans for c in plan.conflicts]
+        if conflicts:
+            raise RegistrationConflictError(conflicts)
+        writes = sum(plan.writes for plan in plans)
+        if writes and self.successes:
+            # The PBX no longer holds what this app registered (credentials from another
+            # secret, an edit in the portal, a restarted PBX): calls may be refused until fixed.
+            runtime.status.set(
+                False,
+                f"re-registering: {writes} action URL(s) on the PBX differ from this app's "
+                "(credentials from another secret, or edited by hand)",
+            )
+        applied = await apply_plans(client, plans, concurrency=self.concurrency)
+        return Report(tuple(plans), applied, time.monotonic() - started)
+
+    async def _wait(self, runtime: Runtime, seconds: float) -> None:
+        """Until the next periodic pass (``seconds``; 0: none), or a re-check is asked for
+        because credentials were refused."""
+        timeout = seconds if seconds > 0 else None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.recheck.wait(), timeout)
+        if runtime.recheck.is_set():
+            log.info("credentials were refused: checking the registration on the PBX now")
 
     async def _bump(self, *, failed: bool) -> None:
         async with self._changed:

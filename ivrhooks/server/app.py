@@ -100,10 +100,11 @@ class Server:
             await send_json(send, 200, b'{"status":"ok"}')
         elif path == "/readyz":
             status = self.runtime.status
+            pbx = self.runtime.config.registers_on
             if status.ready:
-                await send_json(send, 200, b'{"status":"ready"}')
+                await send_json(send, 200, _json({"status": "ready", "pbx": pbx}))
             else:
-                body = {"status": "not ready", "reason": status.reason}
+                body = {"status": "not ready", "reason": status.reason, "pbx": pbx}
                 await send_json(send, 503, _json(body))
         else:
             await self._metrics(_metrics_scope(scope), receive, send)

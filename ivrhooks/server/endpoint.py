@@ -18,9 +18,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator
 from ivrhooks.errors import ConfigurationError, InboundError
+from ivrhooks.journal import CallJournal, CallRecord
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
-from ivrhooks.runner import decide
+from ivrhooks.runner import Outcome, decide
 from ivrhooks.server.auth import authenticate, reject
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
@@ -65,6 +66,7 @@ class ActionEndpoint:
         max_body: int,
         guard: AuthGuard,
         observer: RequestObserver,
+        journal: CallJournal | None = None,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -76,6 +78,7 @@ class ActionEndpoint:
         self.max_body = max_body
         self.guard = guard
         self.observer = observer
+        self.journal = journal
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -130,6 +133,9 @@ class ActionEndpoint:
             executor=self.executor,
             cause=cause,
         )
+        if self.journal is not None:
+            # Before the answer goes out: whoever reads the journal on receiving it finds it.
+            self.journal.record(_record(request, outcome))
         await send_json(send, 200, outcome.decision.body())
         self.observer.answered(
             request,
@@ -174,3 +180,20 @@ class ActionEndpoint:
                 raise InboundError(f"the body is larger than {self.max_body} bytes")
             if not message.get("more_body", False):
                 return body
+
+
+def _record(request: ActionRequest, outcome: Outcome) -> CallRecord:
+    return CallRecord(
+        session_id=request.session_id,
+        receptionist=request.to,
+        caller=request.caller,
+        digits=request.digits,
+        route=request.route,
+        kind=request.kind,
+        action=outcome.decision.action,
+        destination=outcome.decision.destination,
+        answered_by=outcome.handler,
+        cause=outcome.cause,
+        error=outcome.error,
+        where=outcome.where,
+    )

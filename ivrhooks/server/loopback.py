@@ -96,6 +96,9 @@ async def serve(
     sock = sock or bind_socket(host, port)
     config.setdefault("log_level", "warning")
     config.setdefault("access_log", False)
+    # Leave the process's logging as it is: uvicorn's own config would give its loggers text
+    # handlers of their own (the embedded PBX inside `ivrhooks run` mixed them into JSON logs).
+    config.setdefault("log_config", None)
     config.setdefault("lifespan", "auto")
     server = _Server(uvicorn.Config(app, **config))
     # _serve, not serve: serve() installs process signal handlers, which belong to the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from ivrhooks.auth.verdict import Verdict
 from ivrhooks.logs import log_request
@@ -14,12 +15,18 @@ __all__ = ["RequestObserver"]
 
 request_logger = logging.getLogger("ivrhooks.request")
 
+# Credentials that parse but do not open this route: what the PBX sends after its entries were
+# written with another secret.
+_REFUSED = frozenset({"bad_credentials", "unknown_user"})
+
 
 class RequestObserver:
     """Reports answered and rejected requests to the log and to ``metrics``."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, *, on_refused: Callable[[], None] | None = None) -> None:
         self.metrics = metrics
+        # Called when credentials were presented and refused: the PBX may hold stale ones.
+        self.on_refused = on_refused
 
     def answered(self, request: ActionRequest, outcome: Outcome, latency: float, auth: str) -> None:
         decision = outcome.decision
@@ -44,3 +51,5 @@ class RequestObserver:
 
     def rejected(self, verdict: Verdict) -> None:
         self.metrics.auth_failure(verdict.reason)
+        if self.on_refused is not None and verdict.reason in _REFUSED:
+            self.on_refused()

@@ -11,13 +11,15 @@ Give it your app with a fixture named ``ivrhooks_app``, then ask for ``pbx``::
         return app
 
     # test_routing.py
-    async def test_key_1_reaches_sales(pbx):
-        decision = await pbx.dial(to="8000", caller="101", digits="1")
+    async def test_key_1_reaches_sales(ivrhooks_pbx):
+        decision = await ivrhooks_pbx.dial(to="8000", caller="101", digits="1")
         assert decision.destination == "2001"
 
-``pbx`` is the :class:`~ivrhooks.testing.FakePBX` the app is registered on (the app runs on a
-loopback port for the test; ``ivrhooks_running`` gives both). The async fixtures need
-pytest-asyncio (``asyncio_mode = "auto"``, or mark the tests ``@pytest.mark.asyncio``).
+``ivrhooks_pbx`` is the :class:`~ivrhooks.testing.FakePBX` the app is registered on (the app runs
+on a loopback port for the test; ``ivrhooks_running`` gives both). Every fixture's name starts
+with ``ivrhooks_``, so none takes a name a project already uses. The async fixtures need
+pytest-asyncio, which ``pip install ivrhooks[testing]`` brings (``asyncio_mode = "auto"``, or
+mark the tests ``@pytest.mark.asyncio``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from ivrhooks.app import IVRHooks
 from ivrhooks.fakepbx import FakePBX
 from ivrhooks.testing.harness import RunningApp, running
 
-try:  # the async fixtures need pytest-asyncio; without it the plugin stays out of the way
+_NO_ASYNCIO = (
+    "the ivrhooks fixtures are async and need pytest-asyncio: pip install 'ivrhooks[testing]'"
+)
+
+try:  # the async fixtures need pytest-asyncio; without it they say how to get it
     import pytest_asyncio
 except ImportError:  # pragma: no cover - pytest-asyncio is part of the test extra
     pytest_asyncio = None  # type: ignore[assignment]  # the module or nothing: checked below
@@ -40,7 +46,8 @@ except ImportError:  # pragma: no cover - pytest-asyncio is part of the test ext
 def ivrhooks_app() -> IVRHooks:
     """Override this fixture to return the app under test."""
     raise pytest.UsageError(
-        "the `pbx` fixture needs your app: define a fixture named `ivrhooks_app` that returns it"
+        "the `ivrhooks_pbx` fixture needs your app: define a fixture named `ivrhooks_app` that "
+        "returns it"
     )
 
 
@@ -53,6 +60,16 @@ if pytest_asyncio is not None:
             yield harness
 
     @pytest_asyncio.fixture
-    async def pbx(ivrhooks_running: RunningApp) -> FakePBX:
-        """The fake PBX the app is registered on: ``await pbx.dial(to=, caller=, digits=)``."""
+    async def ivrhooks_pbx(ivrhooks_running: RunningApp) -> FakePBX:
+        """The fake PBX the app is registered on: ``await ivrhooks_pbx.dial(to=, caller=, ...)``."""
         return ivrhooks_running.pbx
+
+else:
+
+    @pytest.fixture
+    def ivrhooks_running() -> RunningApp:
+        raise pytest.UsageError(_NO_ASYNCIO)
+
+    @pytest.fixture
+    def ivrhooks_pbx() -> FakePBX:
+        raise pytest.UsageError(_NO_ASYNCIO)

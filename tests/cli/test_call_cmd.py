@@ -58,10 +58,11 @@ async def test_call_prints_the_decision_handler_and_latency(pbx_url: str) -> Non
     assert result.output.rstrip().endswith(" ms)")
 
 
-async def test_call_says_when_no_action_url_matches(pbx_url: str) -> None:
+async def test_no_matching_route_is_the_normal_outcome_it_is(pbx_url: str) -> None:
     result = await invoke("--to", "8000", "--digits", "7", "--pbx", pbx_url + "/api")
-    assert result.exit_code == 1
-    assert "no enabled action URL of receptionist 8000" in result.output
+    assert result.exit_code == 0, "the receptionist's own menu takes the call: not an error"
+    assert result.output.startswith("no route matches caller '101' / digits '7' on receptionist")
+    assert "own menu" in result.output
 
 
 async def test_call_to_an_unknown_receptionist(pbx_url: str) -> None:

@@ -83,13 +83,20 @@ def test_child_env_drops_the_pbx_and_public_url_and_keeps_the_rest() -> None:
         "IVRHOOKS_PUBLIC_URL": "https://hooks.example",
         "IVRHOOKS_SECRET": "the-users-own-secret",
         "IVRHOOKS_DEADLINE": "2",
+        "IVRHOOKS_PORT": "9999",
     }
     env, dropped = child_env(environ)
-    assert dropped == ["IVRHOOKS_PBX_PASSWORD", "IVRHOOKS_PBX_URL", "IVRHOOKS_PUBLIC_URL"]
+    assert dropped == [
+        "IVRHOOKS_PBX_PASSWORD",
+        "IVRHOOKS_PBX_URL",
+        "IVRHOOKS_PORT",
+        "IVRHOOKS_PUBLIC_URL",
+    ]
     assert env == {
         "PATH": "/bin",
         "IVRHOOKS_SECRET": "the-users-own-secret",
         "IVRHOOKS_DEADLINE": "2",
+        "IVRHOOKS_EMBEDDED_PBX": "true",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
@@ -195,7 +202,7 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
         assert line.rstrip().endswith(" ms)")
 
         await session.type("101 7")
-        assert "no enabled action URL of receptionist 8000" in await session.expect("error:")
+        assert "the receptionist's own menu" in await session.expect("no route matches")
         await session.type("to 9999")
         await session.expect("calls now go to receptionist 9999")
         await session.type("101 1")

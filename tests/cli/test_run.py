@@ -58,7 +58,7 @@ async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -
         async with PBXClient(pbx_api, username="admin", password="fakepbx") as pbx:
             ids = {i.extension_number: i.id async for i in pbx.ivrs.list()}
             urls = await pbx.action_urls.list(ids["8000"])
-        assert [u.name for u in urls] == ["ivrhooks:sales"]
+        assert [str(u.name).partition("@")[0] for u in urls] == ["ivrhooks:sales"]
         assert urls[0].url == f"http://127.0.0.1:{port}/hooks/sales"
         # Fire it as the PBX would (digest auth with the registered credentials).
         fields = request_fields(
@@ -134,3 +134,80 @@ def test_module_attr_resolves_from_the_current_directory(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "/hooks/sales" in done.stdout
+
+
+TRUTH_APP = """
+import asyncio
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000"])
+
+@app.dtmf("1")
+async def sales(req):
+    return call("2001")
+
+@app.dtmf("2")
+async def broken(req):
+    return 1 / 0  # the user's own line
+
+@app.dtmf("3")
+async def odd(req):
+    return {"action": "call"}
+
+@app.dtmf("4")
+async def slow(req):
+    await asyncio.sleep(30)
+
+@app.fallback
+def operator(req):
+    return call("0")
+"""
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+async def test_call_tells_a_fallback_from_an_answer_with_the_users_line(tmp_path: Path) -> None:
+    path = tmp_path / "truth.py"
+    path.write_text(TRUTH_APP)
+    port, pbx_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    cmd = [sys.executable, "-m", "ivrhooks", "run", str(path), "--port", str(port)]
+    cmd += ["--pbx-port", str(pbx_port), "--log-level", "warning"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        pbx = ["--pbx", f"http://127.0.0.1:{pbx_port}"]
+        return subprocess.run(
+            [sys.executable, "-m", "ivrhooks", "call", "--to", "8000", *args, *pbx],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        answers = await asyncio.gather(
+            *(asyncio.to_thread(call, "--digits", d) for d in ("1", "2", "3", "4", "7"))
+        )
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 15)
+    sales, broken, odd, slow, nothing = answers
+    assert sales.stdout.startswith("decision: call 2001  (handler: sales,"), sales.stdout
+    assert broken.stdout.startswith("fallback: call 0  (route: broken, cause: error,")
+    assert "ZeroDivisionError: division by zero" in broken.stdout
+    assert f"at truth.py:{_line_of(TRUTH_APP, '1 / 0')}" in broken.stdout
+    assert "answered by the fallback" in broken.stdout
+    assert odd.stdout.startswith("fallback: call 0  (route: odd, cause: invalid,")
+    assert f"at truth.py:{_line_of(TRUTH_APP, 'def odd')}" in odd.stdout
+    assert slow.stdout.startswith("fallback: call 0  (route: slow, cause: timeout,")
+    assert all(a.returncode == 0 for a in (sales, broken, odd, slow, nothing))
+    assert nothing.stdout.startswith("no route matches caller '101' / digits '7'")
+    gone = call("--digits", "1")
+    assert gone.returncode == 1 and gone.stderr.startswith("Error: no fake PBX answers at")

@@ -129,9 +129,10 @@ async def _scenario(pbx: PBXClient, fake: FakePBX, clock: Clock) -> None:
     # --- registration's own traffic: a fresh pass, then one that only reads ----------------
     app = new_app(None, None, public_url="https://ivr.example.com", receptionists=["8001"])
     add_menu(app)
-    state = desired_state(app.manifest())
-    assert (await reconcile(pbx, state)).applied.created == 3
-    assert (await reconcile(pbx, state)).applied.created == 0
+    manifest = app.manifest()
+    state = desired_state(manifest)
+    assert (await reconcile(pbx, state, app_id=manifest.app_id)).applied.created == 3
+    assert (await reconcile(pbx, state, app_id=manifest.app_id)).applied.created == 0
 
     # --- tokens: a refresh (or re-login) near expiry, and a re-login after a 401 ------------
     clock.now += 3600 - 30

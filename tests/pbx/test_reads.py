@@ -19,7 +19,8 @@ from ivrhooks.errors import IVRHooksError, PBXResponseError
 from ivrhooks.masks import parse_mask
 from ivrhooks.models import ActionUrlCreate, ActionUrlType, AuthMode
 from ivrhooks.pbx import PBXClient
-from ivrhooks.registration.desired import MANAGED_PREFIX, DesiredUrl
+from ivrhooks.registration.desired import DesiredUrl
+from ivrhooks.registration.owner import entry_name
 from ivrhooks.registration.plan import plan_receptionist
 from ivrhooks.testing import FakePBX, serve
 
@@ -83,10 +84,11 @@ async def test_a_receptionist_with_null_fields_reads(pbx: PBXClient, fake: FakeP
 async def test_registration_plans_over_null_reads(pbx: PBXClient, fake: FakePBX) -> None:
     # A managed entry the PBX returns with blanks as nulls: planned as an update, no crash.
     ivr_id = fake.add_ivr("8000", "Main")
-    _put_url(fake, ivr_id, "u1", name=MANAGED_PREFIX + "sales", dtmf_mask="1", type="DTMF")
+    name = entry_name("sales", 1, "app1")
+    _put_url(fake, ivr_id, "u1", name=name, dtmf_mask="1", type="DTMF")
     existing = await pbx.action_urls.list(ivr_id)
     body = ActionUrlCreate(
-        name=MANAGED_PREFIX + "sales",
+        name=name,
         enabled=True,
         type=ActionUrlType.DTMF,
         dtmf_mask="1",
@@ -94,7 +96,7 @@ async def test_registration_plans_over_null_reads(pbx: PBXClient, fake: FakePBX)
         auth=AuthMode.DISABLE,
     )
     desired = {body.name or "": DesiredUrl("sales", parse_mask("1", "DTMF"), body)}
-    plan = plan_receptionist("8000", ivr_id, desired, existing)
+    plan = plan_receptionist("8000", ivr_id, desired, existing, app_id="app1")
     [update] = plan.updates
     # A null auth is DISABLE (no drift); a null enabled is false, so it is switched on.
     assert set(update.changed) == {"enabled", "url"}

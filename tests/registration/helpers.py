@@ -11,6 +11,8 @@ from ivrhooks.testing import FakePBX, bind_socket, serve
 from ivrhooks.types import ActionRequest
 
 SECRET = "registration-tests-secret-0123456789"
+#: The identity the test apps register under: entries are named ``ivrhooks:<route>@test``.
+APP_ID = "test"
 
 
 def new_app(
@@ -23,6 +25,7 @@ def new_app(
     request_timeout: int = 2,
     auth: str = "basic",
     previous_secret: str | None = None,
+    app_id: str | None = APP_ID,
     **options: Any,
 ) -> IVRHooks:
     """An app registering on the fake PBX served at ``pbx_base`` (none when it is ``None``)."""
@@ -42,6 +45,7 @@ def new_app(
             public_url=public_url,
             method=method,  # type: ignore[arg-type]
             request_timeout=request_timeout,
+            app_id=app_id,
         ),
         **options,
     )

@@ -87,9 +87,9 @@ async def test_250_receptionists_registered_and_then_in_sync(big: FakePBX) -> No
 
     state = desired_state(app.manifest())
     async with client_for_fake(big.app) as pbx:
-        first = await reconcile(pbx, state)
+        first = await reconcile(pbx, state, app_id="test")
         big.reset_counters()
-        second = await reconcile(pbx, state)
+        second = await reconcile(pbx, state, app_id="test")
     assert first.applied.created == 250
     assert second.drift == 0 and big.counters.writes == 0
     assert len(big.action_urls("10249")) == 1

@@ -45,9 +45,13 @@ async def test_fresh_registration_writes_every_field_then_a_restart_writes_nothi
         expected = desired_state(app.manifest())
     for ext in ("8000", "8001"):
         urls = registered(fake, ext)
-        assert sorted(urls) == ["ivrhooks:accounts", "ivrhooks:sales", "ivrhooks:vip"]
-        sales = urls["ivrhooks:sales"][0]
-        want = expected[ext]["ivrhooks:sales"].body
+        assert sorted(urls) == [
+            "ivrhooks:accounts@test",
+            "ivrhooks:sales@test",
+            "ivrhooks:vip@test",
+        ]
+        sales = urls["ivrhooks:sales@test"][0]
+        want = expected[ext]["ivrhooks:sales@test"].body
         assert sales["enabled"] is True
         assert sales["type"] == "DTMF" and sales["dtmf_mask"] == "1;2"
         assert sales["method"] == "GET"
@@ -55,7 +59,7 @@ async def test_fresh_registration_writes_every_field_then_a_restart_writes_nothi
         assert sales["auth"] == "BASIC"
         assert (sales["username"], sales["password"]) == (want.username, want.password)
         assert sales["connection_timeout"] == sales["request_timeout"] == 2
-        assert urls["ivrhooks:vip"][0]["caller_mask"] == "5550100"
+        assert urls["ivrhooks:vip@test"][0]["caller_mask"] == "5550100"
     assert fake.counters.creates == 6
 
     fake.reset_counters()
@@ -86,16 +90,16 @@ async def test_hand_edit_is_put_back_and_hand_made_entries_survive(
     caplog.set_level(logging.WARNING, "ivrhooks.registration")
     async with served_app(build=menu_app(pbx_base, fake, service)) as (_, base):
         await service.wait_for(successes=1)
-        sales = registered(fake)["ivrhooks:sales"][0]
+        sales = registered(fake)["ivrhooks:sales@test"][0]
         fake.resources.update_action_url(
             ivr_id, str(sales["id"]), {"url": "http://elsewhere.example.com/x", "enabled": False}
         )
         seen = service.successes
         await service.wait_for(successes=seen + 2)
     urls = registered(fake)
-    assert urls["ivrhooks:sales"][0]["url"] == base + "/hooks/sales"
-    assert urls["ivrhooks:sales"][0]["enabled"] is True
-    assert urls["ivrhooks:sales"][0]["id"] == sales["id"]  # updated in place, not recreated
+    assert urls["ivrhooks:sales@test"][0]["url"] == base + "/hooks/sales"
+    assert urls["ivrhooks:sales@test"][0]["enabled"] is True
+    assert urls["ivrhooks:sales@test"][0]["id"] == sales["id"]  # updated in place, not recreated
     assert [u["id"] for u in urls["crm"]] == [hand_id]
     assert urls["crm"][0]["url"] == "http://crm/x"
     assert any("'crm'" in r.getMessage() and "'sales'" in r.getMessage() for r in caplog.records)
@@ -122,7 +126,11 @@ async def test_pbx_down_at_startup_then_up_flips_readyz(fake: FakePBX) -> None:
         async with serve(fake.app, sock=sock):
             await service.wait_for(successes=1)
             assert (await http.get("/readyz")).status_code == 200
-    assert sorted(registered(fake)) == ["ivrhooks:accounts", "ivrhooks:sales", "ivrhooks:vip"]
+    assert sorted(registered(fake)) == [
+        "ivrhooks:accounts@test",
+        "ivrhooks:sales@test",
+        "ivrhooks:vip@test",
+    ]
 
 
 async def test_expired_token_during_periodic_reconcile_is_refreshed(
@@ -163,7 +171,7 @@ async def test_two_instances_at_once_end_with_one_entry_per_route(
         await asyncio.gather(first.wait_for(successes=2), second.wait_for(successes=2))
     assert fake.counters.creates == 6  # both created every route: the race did happen
     urls = registered(fake)
-    assert sorted(urls) == ["ivrhooks:accounts", "ivrhooks:sales", "ivrhooks:vip"]
+    assert sorted(urls) == ["ivrhooks:accounts@test", "ivrhooks:sales@test", "ivrhooks:vip@test"]
     assert all(len(entries) == 1 for entries in urls.values())
 
 

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -178,8 +179,11 @@ def _failing_handlers() -> dict[str, Callable[..., Any]]:
     }
 
 
+SOURCE = Path(__file__).read_text().splitlines()
+
+
 @pytest.mark.parametrize("name", list(_failing_handlers()))
-async def test_failing_handler_answers_the_fallback_and_logs_the_traceback(
+async def test_failing_handler_answers_the_fallback_and_logs_the_users_line(
     client_for: Client, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = new_app()
@@ -194,7 +198,20 @@ async def test_failing_handler_answers_the_fallback_and_logs_the_traceback(
             r = await post(client, "/hooks/menu")
     assert r.status_code == 200
     assert r.json() == {"status_code": 200, "action": "call", "destination": "0"}
-    assert any(rec.exc_info for rec in caplog.records), "traceback must be logged"
+    (record,) = [rec for rec in caplog.records if rec.name == "ivrhooks.handler"]
+    where = getattr(record, "where", "")
+    assert where.startswith("tests/server/test_endpoint.py:"), where
+    line = int(where.rpartition(":")[2])
+    source = SOURCE[line - 1]
+    if name in ("raises", "sync_raises"):
+        assert record.exc_info, "an exception's traceback is logged"
+        assert "raise" in source, f"the line that raised: {source!r}"
+    else:
+        # A bad return value raised nothing in the user's code: no traceback through ivrhooks'
+        # internals, but the handler's own line and what it returned.
+        assert record.exc_info is None
+        assert source.lstrip().startswith("async def"), source
+        assert "decision" in record.getMessage()
 
 
 async def test_without_a_fallback_the_answer_is_repeat(client_for: Client) -> None:

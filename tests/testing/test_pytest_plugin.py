@@ -23,16 +23,23 @@ from routing import app
 @pytest.fixture
 def ivrhooks_app():
     return app
+
+@pytest.fixture
+def pbx():  # a name many projects use: the plugin takes none of theirs
+    return "the project's own"
 """
 
 TESTS = """
-async def test_sales(pbx):
-    decision = await pbx.dial(to="8000", caller="101", digits="1")
+async def test_sales(ivrhooks_pbx):
+    decision = await ivrhooks_pbx.dial(to="8000", caller="101", digits="1")
     assert decision.destination == "2001"
 
-async def test_twice_on_one_app(pbx):
-    decision = await pbx.dial(to="8000", caller="101", digits="1")
+async def test_twice_on_one_app(ivrhooks_pbx):
+    decision = await ivrhooks_pbx.dial(to="8000", caller="101", digits="1")
     assert decision.action == "call"
+
+def test_a_project_keeps_its_own_pbx_fixture(pbx):
+    assert pbx == "the project's own"
 
 async def test_running_gives_the_app_url(ivrhooks_running):
     assert ivrhooks_running.url.startswith("http://127.0.0.1:")
@@ -48,14 +55,27 @@ def test_a_user_project_dials_its_app(pytester: pytest.Pytester) -> None:
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
     )
     result = pytester.runpytest_subprocess("-p", "ivrhooks")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
 
 
 def test_without_an_app_the_fixture_says_what_to_define(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_missing="async def test_x(pbx):\n    pass\n")
+    pytester.makepyfile(test_missing="async def test_x(ivrhooks_pbx):\n    pass\n")
     pytester.makeini(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*define a fixture named `ivrhooks_app`*"])
+
+
+def test_without_pytest_asyncio_the_fixtures_say_how_to_get_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A project without pytest-asyncio: its import fails (a stand-in shadows the installed one).
+    blocked = pytester.mkdir("blocked")
+    (blocked / "pytest_asyncio.py").write_text("raise ImportError('not installed here')\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocked))
+    pytester.makepyfile(test_plain="def test_x(ivrhooks_pbx):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:asyncio")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*need pytest-asyncio: pip install 'ivrhooks[[]testing[]]'*"])
