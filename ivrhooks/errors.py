@@ -15,6 +15,7 @@
     │   ├── PBXConnectionError          no HTTP answer; ``.reached``: may the PBX have acted?
     │   ├── PBXLoginError               the token endpoints refused us or answered nonsense
     │   │   └── TwoFactorRequiredError  the account asks for a one-time code
+    │   ├── PBXResponseError            a 2xx answer ivrhooks cannot read (names the field)
     │   └── PBXAPIError                 the PBX answered 4xx/5xx (status, code, message, detail)
     │       ├── PBXUnauthorizedError    401, after one fresh login did not help
     │       ├── PBXNotFoundError        404: unknown id
@@ -51,6 +52,7 @@ __all__ = [
     "PBXError",
     "PBXLoginError",
     "PBXNotFoundError",
+    "PBXResponseError",
     "PBXUnauthorizedError",
     "PBXValidationError",
     "RegistrationConflictError",
@@ -157,6 +159,15 @@ class PBXLoginError(PBXError):
 
 class TwoFactorRequiredError(PBXLoginError):
     """The PBX account has two-factor login, which an unattended client cannot answer."""
+
+
+class PBXResponseError(PBXError):
+    """The PBX answered 2xx with a body that does not read as the published schema says."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
 
 
 class PBXAPIError(PBXError):

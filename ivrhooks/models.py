@@ -2,12 +2,11 @@
 
 One module serves both sides: ``ivrhooks.pbx.PBXClient`` validates what it sends with these
 models, and the fake PBX (``ivrhooks.testing``) validates what it receives with the same ones,
-so the wire format lives here only. Field constraints follow the seed API text
-(``/ivr_servers``, ``/ivrs``, ``/ivrs/{id}/action_urls``).
-
-- *Write* models (``...Create``, ``...Update``) forbid unknown fields and are serialised with
-  :func:`to_wire`, which sends only the fields that were set.
-- *Read* models ignore fields they do not know: newer PBX builds add fields.
+so the wire format lives here only. Field constraints follow PortSIP's published OpenAPI
+document (``tests/conformance/portsip-openapi-ivr.json``) and, where it is silent, the seed API
+text; the conventions (writes refuse unknown fields and nulls, reads ignore unknown fields and
+read nulls as blanks) are in :mod:`ivrhooks.wire`, the receptionists' forward rules in
+:mod:`ivrhooks.forwarding`.
 """
 
 from __future__ import annotations
@@ -15,16 +14,36 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from ivrhooks.accounts import AccountInfo, LoginBody, TokenResponse
+from ivrhooks.forwarding import (
+    CustomForwardRule,
+    CustomForwardRuleRead,
+    ForwardRule,
+    ForwardRuleRead,
+    OutboundCallerId,
+    OutboundCallerIdRead,
+    TimeoutForwardRule,
+    TimeoutForwardRuleRead,
+)
+from ivrhooks.wire import (
+    Credential,
+    ExtensionNumber,
+    Id,
+    Mask,
+    Name,
+    NonNegativeInt32,
+    Pin,
+    PositiveInt32,
+    ReadModel,
+    Url,
+    WriteModel,
+    to_wire,
 )
 
 __all__ = [
+    "AccountInfo",
     "ActionUrl",
     "ActionUrlCreate",
     "ActionUrlList",
@@ -46,6 +65,7 @@ __all__ = [
     "IvrSummary",
     "IvrUpdate",
     "ListQuery",
+    "LoginBody",
     "OnlineStatus",
     "Page",
     "TokenResponse",
@@ -80,31 +100,13 @@ class OnlineStatus(StrEnum):
     OFFLINE = "OFFLINE"
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-ExtensionNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,64}$")]
-Mask = Annotated[str, StringConstraints(max_length=255)]
-Credential = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{6,64}$")]
-Url = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-Id = str  # opaque; never built or parsed (PortSIP REST "About")
-
-
-class _Write(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
-
-
-class _Read(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-def to_wire(model: BaseModel) -> dict[str, Any]:
-    """The JSON body for a write: only the fields that were set, enums as strings."""
-    return model.model_dump(mode="json", exclude_unset=True)
-
-
 # --- IVR servers (media servers, not receptionists) -------------------------------------
 
 
-class IvrServerCreate(_Write):
+class IvrServerCreate(WriteModel):
+    """Body of ``POST /ivr_servers``. The seed text adds what the schema leaves out: at least
+    one of ``ipv4`` and ``ipv6`` must be given."""
+
     name: Name
     enabled: bool = True
     ipv4: str | None = None
@@ -117,11 +119,11 @@ class IvrServerCreate(_Write):
         return self
 
 
-class IvrServerUpdate(_Write):
+class IvrServerUpdate(WriteModel):
     enabled: bool | None = None
 
 
-class IvrServer(_Read):
+class IvrServer(ReadModel):
     id: Id
     name: str | None = None
     enabled: bool | None = None
@@ -130,7 +132,7 @@ class IvrServer(_Read):
     type: IvrServerType | None = None
 
 
-class IvrServerStatus(_Read):
+class IvrServerStatus(ReadModel):
     cpu_usage: int | None = None
     memory_usage: int | None = None
     status: OnlineStatus | None = None
@@ -139,32 +141,39 @@ class IvrServerStatus(_Read):
 # --- virtual receptionists -----------------------------------------------------------
 
 
-class IvrCreate(_Write):
+class _IvrFields(WriteModel):
+    language: str | None = None
+    dtmf_interval: PositiveInt32 | None = None
+    prompt_file_id: Id | None = None
+    transfer_prompt_file_id: Id | None = None
+    enable_pin: bool | None = None
+    timeout_forward_rule: TimeoutForwardRule | None = None
+    failure_forward_rule: ForwardRule | None = None
+    night_mode_forward_rule: ForwardRule | None = None
+    custom_forward_rules: list[CustomForwardRule] | None = None
+    outbound_caller_ids: list[OutboundCallerId] | None = None
+    # Newer than the published schema (release notes: "Block Direct Extension Dialing" in
+    # v22.3, night-mode changes in v22.5). Sent only when set, so older builds never see them.
+    enable_night_mode: bool | None = None
+    exclude_list: str | None = None
+
+
+class IvrCreate(_IvrFields):
+    """Body of ``POST /ivrs``: ``name``, ``extension_number`` and ``pin`` are required."""
+
     name: Name
     extension_number: ExtensionNumber
-    pin: str
-    language: str | None = None
-    dtmf_interval: Annotated[int, Field(ge=1)] | None = None
-    prompt_file_id: Id | None = None
-    transfer_prompt_file_id: Id | None = None
-    enable_pin: bool | None = None
-    enable_night_mode: bool | None = None
-    exclude_list: str | None = None
+    pin: Pin
 
 
-class IvrUpdate(_Write):
+class IvrUpdate(_IvrFields):
+    """Body of ``POST /ivrs/{id}``: any subset of the fields (the extension number is fixed)."""
+
     name: Name | None = None
-    language: str | None = None
-    dtmf_interval: Annotated[int, Field(ge=1)] | None = None
-    prompt_file_id: Id | None = None
-    transfer_prompt_file_id: Id | None = None
-    enable_pin: bool | None = None
-    pin: str | None = None
-    enable_night_mode: bool | None = None
-    exclude_list: str | None = None
+    pin: Pin | None = None
 
 
-class IvrSummary(_Read):
+class IvrSummary(ReadModel):
     """An item of ``GET /ivrs``: lists carry summaries only."""
 
     id: Id
@@ -172,7 +181,7 @@ class IvrSummary(_Read):
     extension_number: str | None = None
 
 
-class Ivr(_Read):
+class Ivr(ReadModel):
     id: Id
     name: str | None = None
     extension_number: str | None = None
@@ -186,18 +195,23 @@ class Ivr(_Read):
     transfer_prompt_file_url: str | None = None
     enable_pin: bool | None = None
     pin: str | None = None
+    timeout_forward_rule: TimeoutForwardRuleRead | None = None
+    failure_forward_rule: ForwardRuleRead | None = None
+    night_mode_forward_rule: ForwardRuleRead | None = None
+    custom_forward_rules: list[CustomForwardRuleRead] = Field(default_factory=list)
+    outbound_caller_ids: list[OutboundCallerIdRead] = Field(default_factory=list)
     enable_night_mode: bool | None = None
     exclude_list: str | None = None
 
 
-class IvrStatus(_Read):
+class IvrStatus(ReadModel):
     status: OnlineStatus | None = None
 
 
 # --- action URLs ---------------------------------------------------------------------
 
 
-class _ActionUrlFields(_Write):
+class _ActionUrlFields(WriteModel):
     name: Name | None = None
     enabled: bool | None = None
     type: ActionUrlType | None = None
@@ -205,13 +219,14 @@ class _ActionUrlFields(_Write):
     headers: str | None = None
     caller_mask: Mask | None = None
     dtmf_mask: Mask | None = None
-    connection_timeout: Annotated[int, Field(ge=1)] | None = None
-    request_timeout: Annotated[int, Field(ge=1)] | None = None
+    # OpenAPI: int32, minimum 0, default 2 (what 0 means to the PBX is not documented).
+    connection_timeout: NonNegativeInt32 | None = None
+    request_timeout: NonNegativeInt32 | None = None
     url: Url | None = None
     auth: AuthMode | None = None
     username: Credential | None = None
     password: Credential | None = None
-    token: Annotated[str, StringConstraints(min_length=1)] | None = None
+    token: str | None = None
 
     @field_validator("caller_mask", "dtmf_mask")
     @classmethod
@@ -225,26 +240,31 @@ class _ActionUrlFields(_Write):
                 raise ValueError(f"duplicate entries are not allowed: {', '.join(dupes)}")
         return value
 
-    @model_validator(mode="after")
-    def _credentials_for_auth(self) -> Self:
-        if self.auth in (AuthMode.BASIC, AuthMode.DIGEST):
-            missing = [f for f in ("username", "password") if getattr(self, f) is None]
-            if missing:
-                raise ValueError(f"{' and '.join(missing)}: required when auth is {self.auth}")
-        if self.auth is AuthMode.BEARER and self.token is None:
-            raise ValueError("token: required when auth is BEARER")
-        return self
-
 
 class ActionUrlCreate(_ActionUrlFields):
     """Body of ``POST /ivrs/{id}/action_urls``. ``enabled`` defaults to false on the PBX."""
 
+    @model_validator(mode="after")
+    def _credentials_for_auth(self) -> Self:
+        # A whole object only (a create, or the fake's stored one after an update): a partial
+        # update may switch auth on credentials the PBX already holds.
+        if self.auth in (AuthMode.BASIC, AuthMode.DIGEST):
+            missing = [f for f in ("username", "password") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)}: required when auth is {self.auth}")
+        if self.auth is AuthMode.BEARER and not self.token:
+            raise ValueError("token: required when auth is BEARER")
+        return self
+
 
 class ActionUrlUpdate(_ActionUrlFields):
-    """Body of ``POST /ivrs/{id}/action_urls/{url_id}``: send the full object."""
+    """Body of ``POST /ivrs/{id}/action_urls/{url_id}``: any subset of the fields (registration
+    sends the full object: whether the PBX merges or replaces is not documented)."""
 
 
-class ActionUrl(_Read):
+class ActionUrl(ReadModel):
+    """An action URL as read back; a null ``enabled``/``auth`` reads as the schema default."""
+
     id: Id
     name: str | None = None
     enabled: bool = False
@@ -267,44 +287,37 @@ class ActionUrl(_Read):
 T = TypeVar("T")
 
 
-class Page(_Read, Generic[T]):
+class Page(ReadModel, Generic[T]):
     """A list response: ``{"count": total, "items": [...]}``."""
 
     count: int | None = None
     items: list[T] = Field(default_factory=list)
 
 
-class ActionUrlList(_Read):
+class ActionUrlList(ReadModel):
     """``GET /ivrs/{id}/action_urls`` takes no parameters and has no ``count``."""
 
     items: list[ActionUrl] = Field(default_factory=list)
 
 
-class ListQuery(_Write):
+class ListQuery(WriteModel):
     filter: str | None = None
     search: str | None = None
     orderby: str | None = None
-    skip: Annotated[int, Field(ge=0)] | None = None
+    # 0-based, as the schema says (minimum 0, default 0); the About prose calls it 1-based.
+    skip: NonNegativeInt32 | None = None
     top: Annotated[int, Field(ge=1, le=100)] | None = None
 
 
-class Created(_Read):
+class Created(ReadModel):
     id: Id
 
 
-class ErrorItem(_Read):
+class ErrorItem(ReadModel):
     code: str = "UNKNOWN"
     message: str = ""
     detail: Any = None
 
 
-class ErrorBody(_Read):
+class ErrorBody(ReadModel):
     errors: list[ErrorItem] = Field(default_factory=list)
-
-
-class TokenResponse(_Read):
-    access_token: str | None = None
-    expires_in: int | None = None
-    refresh_token: str | None = None
-    token_type: str | None = None
-    two_factor_enabled: bool | None = None

@@ -202,6 +202,7 @@ PUBLIC = {
         "PBXError",
         "PBXLoginError",
         "PBXNotFoundError",
+        "PBXResponseError",
         "PBXUnauthorizedError",
         "PBXValidationError",
         "TwoFactorRequiredError",
@@ -216,7 +217,10 @@ PUBLIC = {
         "serve",
     ],
     "ivrhooks.fakepbx": [
+        "DEFAULT_CAPABILITIES",
         "DEFAULT_PASSWORD",
+        "DEFAULT_PIN",
+        "DEFAULT_ROLE",
         "DEFAULT_USERNAME",
         "Counters",
         "DialResult",

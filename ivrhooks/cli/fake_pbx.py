@@ -8,7 +8,8 @@ import click
 import uvicorn
 
 from ivrhooks.cli.group import main
-from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME, FakePBX
+from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_ROLE, DEFAULT_USERNAME, FakePBX
+from ivrhooks.pbx.generations import GENERATIONS, Generation
 from ivrhooks.server.loopback import bind_socket
 
 __all__ = ["build", "fake_pbx"]
@@ -32,10 +33,24 @@ def _ivr(
 
 
 def build(
-    ivrs: list[tuple[str, str]], *, username: str, password: str, db: str | None, token_ttl: float
+    ivrs: list[tuple[str, str]],
+    *,
+    username: str,
+    password: str,
+    db: str | None,
+    token_ttl: float,
+    login_generations: tuple[str, ...] = (),
+    role: str = DEFAULT_ROLE,
 ) -> FakePBX:
     """The fake PBX with the given receptionists (ones already in ``db`` are kept as they are)."""
-    pbx = FakePBX(username=username, password=password, db=db, token_ttl=token_ttl)
+    pbx = FakePBX(
+        username=username,
+        password=password,
+        db=db,
+        token_ttl=token_ttl,
+        login_generations=login_generations or GENERATIONS,
+        role=role,
+    )
     known = {i.extension_number for i in pbx.ivrs()}
     for ext, name in ivrs:
         if ext not in known:
@@ -64,6 +79,20 @@ def build(
     help="SQLite file that keeps the state across restarts (default: memory only).",
 )
 @click.option("--token-ttl", default=3600.0, show_default=True, type=click.FloatRange(min=1))
+@click.option(
+    "--login-generation",
+    "login_generations",
+    multiple=True,
+    type=click.Choice([g.key for g in Generation]),
+    help="A login endpoint to serve (repeatable; default all three): sign_in = POST "
+    "/auth/sign_in (v22.2+), oauth = POST /login/oauth/token (v22.0/22.1), login = POST /login.",
+)
+@click.option(
+    "--role",
+    default=DEFAULT_ROLE,
+    show_default=True,
+    help="The account's role, as GET /auth/user reports it (e.g. Admin, StandardUser).",
+)
 def fake_pbx(
     host: str,
     port: int,
@@ -72,9 +101,19 @@ def fake_pbx(
     password: str,
     db: str | None,
     token_ttl: float,
+    login_generations: tuple[str, ...],
+    role: str,
 ) -> None:
     """Serve a fake PortSIP PBX: the Virtual Receptionist REST API under /api."""
-    pbx = build(ivrs, username=username, password=password, db=db, token_ttl=token_ttl)
+    pbx = build(
+        ivrs,
+        username=username,
+        password=password,
+        db=db,
+        token_ttl=token_ttl,
+        login_generations=login_generations,
+        role=role,
+    )
     try:
         sock = bind_socket(host, port)
     except OSError as exc:
@@ -85,6 +124,8 @@ def fake_pbx(
     # The default password is a documented throwaway; a chosen one is not echoed back.
     secret = password if password == DEFAULT_PASSWORD else "(as given with --password)"
     click.echo(f"login: username={username} password={secret}")
+    served = [g for g in GENERATIONS if g in pbx.login_generations]
+    click.echo("login endpoints: " + ", ".join(g.label for g in served))
     for ivr in pbx.ivrs():
         click.echo(f"receptionist {ivr.extension_number} {ivr.name} id={ivr.id}")
     sys.stdout.flush()  # whoever started us waits for these lines (pipes buffer)

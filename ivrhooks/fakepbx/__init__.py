@@ -9,7 +9,24 @@ See :class:`~ivrhooks.fakepbx.pbx.FakePBX`.
 from __future__ import annotations
 
 from ivrhooks.fakepbx.dial import DialResult
-from ivrhooks.fakepbx.pbx import DEFAULT_PASSWORD, DEFAULT_USERNAME, FakePBX
+from ivrhooks.fakepbx.pbx import (
+    DEFAULT_CAPABILITIES,
+    DEFAULT_PASSWORD,
+    DEFAULT_PIN,
+    DEFAULT_ROLE,
+    DEFAULT_USERNAME,
+    FakePBX,
+)
 from ivrhooks.fakepbx.state import Counters, Faults
 
-__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "Counters", "DialResult", "FakePBX", "Faults"]
+__all__ = [
+    "DEFAULT_CAPABILITIES",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_PIN",
+    "DEFAULT_ROLE",
+    "DEFAULT_USERNAME",
+    "Counters",
+    "DialResult",
+    "FakePBX",
+    "Faults",
+]

@@ -23,6 +23,7 @@ from ivrhooks.fakepbx.query import QueryError, apply_query
 from ivrhooks.fakepbx.resources import APIError
 from ivrhooks.fakepbx.state import Counters, Faults, PBXState
 from ivrhooks.fakepbx.store import Row
+from ivrhooks.wire import INT32_MAX
 
 __all__ = ["Counters", "Faults", "build_app"]
 
@@ -71,13 +72,17 @@ def _api(kind: Write, handler: Handler, pbx: PBXState) -> Callable[[Request], Aw
     return endpoint
 
 
+def _int32(text: str, name: str, low: int, high: int) -> int:
+    # OpenAPI list parameters: integer, format int32, skip >= 0 (0-based), top 1..100.
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise APIError(400, "VALIDATE_FAILED", f"{name}: must be an integer from {low} to {high}")
+    return int(text)
+
+
 def _page(request: Request, rows: list[Row], search_fields: tuple[str, ...]) -> JSONResponse:
     q = request.query_params
-    skip_text, top_text = q.get("skip", "0"), q.get("top", "100")
-    if not skip_text.isdigit():
-        raise APIError(400, "VALIDATE_FAILED", "skip: must be an integer >= 0")
-    if not top_text.isdigit() or not 1 <= int(top_text) <= 100:
-        raise APIError(400, "VALIDATE_FAILED", "top: must be an integer from 1 to 100")
+    skip = _int32(q.get("skip", "0"), "skip", 0, INT32_MAX)
+    top = _int32(q.get("top", "100"), "top", 1, 100)
     found = apply_query(
         rows,
         filter=q.get("filter"),
@@ -85,7 +90,6 @@ def _page(request: Request, rows: list[Row], search_fields: tuple[str, ...]) -> 
         orderby=q.get("orderby"),
         search_fields=search_fields,
     )
-    skip, top = int(skip_text), int(top_text)
     return JSONResponse({"count": len(found), "items": found[skip : skip + top]})
 
 
@@ -138,7 +142,7 @@ async def create_ivr(pbx: PBXState, r: Request) -> Response:
 
 
 async def get_ivr(pbx: PBXState, r: Request) -> Response:
-    return JSONResponse(pbx.resources.ivr(_p(r)))
+    return JSONResponse(pbx.resources.render_ivr(pbx.resources.ivr(_p(r))))
 
 
 async def update_ivr(pbx: PBXState, r: Request) -> Response:

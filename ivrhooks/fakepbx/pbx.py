@@ -1,7 +1,8 @@
 """``FakePBX``: PortSIP's Virtual Receptionist REST API and its action-URL calls, in-process.
 
-``FakePBX(...).app`` is a Starlette app serving, under ``/api``, the 17 seed endpoints and
-both generations of token endpoints; serve it with ``ivrhooks.testing.serve``::
+``FakePBX(...).app`` is a Starlette app serving, under ``/api``, the 17 seed endpoints, the
+three generations of token endpoints (``login_generations``, all by default) and the account
+reads (``GET /auth/user``, ``GET /login``); serve it with ``ivrhooks.testing.serve``::
 
     pbx = FakePBX()
     ivr_id = pbx.add_ivr("8000", "Main")
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 
+from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.api import build_app
 from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
 from ivrhooks.fakepbx.resources import APIError, Resources
@@ -32,12 +34,29 @@ from ivrhooks.fakepbx.state import Counters, Faults
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
 from ivrhooks.models import ActionUrl, Ivr
+from ivrhooks.pbx.generations import GENERATIONS, Generation
 
-__all__ = ["DEFAULT_PASSWORD", "DEFAULT_USERNAME", "Counters", "DialResult", "FakePBX", "Faults"]
+__all__ = [
+    "DEFAULT_CAPABILITIES",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_PIN",
+    "DEFAULT_ROLE",
+    "DEFAULT_USERNAME",
+    "Counters",
+    "DialResult",
+    "FakePBX",
+    "Faults",
+]
 
 DEFAULT_USERNAME = "admin"
 # A throwaway login for the fake only; the CLI prints it.
 DEFAULT_PASSWORD = "fakepbx"  # noqa: S105 - not a secret: a fake's documented default
+#: A PIN a real PBX accepts: 6-10 digits (OpenAPI), no digit three times in a row and no
+#: three ascending digits (its PIN policy).
+DEFAULT_PIN = "582046"
+#: A tenant administrator: the account PortSIP advises for integrations (reference §5).
+DEFAULT_ROLE = "Admin"
+DEFAULT_CAPABILITIES = ("Phone System: Full Access",)
 
 
 class FakePBX:
@@ -49,8 +68,11 @@ class FakePBX:
         username: str = DEFAULT_USERNAME,
         password: str = DEFAULT_PASSWORD,
         token_ttl: float = 3600.0,
+        login_generations: Iterable[Generation | str] = GENERATIONS,
         sign_in_supported: bool = True,
         two_factor: bool = False,
+        role: str = DEFAULT_ROLE,
+        capabilities: Sequence[str] | None = DEFAULT_CAPABILITIES,
         db: str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -58,11 +80,20 @@ class FakePBX:
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
         self.url: str | None = None
         self.password = password
+        generations = frozenset(Generation.parse(g) for g in login_generations)
+        if not sign_in_supported:  # the older spelling of "a PBX older than v22.2"
+            generations -= {Generation.SIGN_IN}
+        if not generations:
+            raise InvalidArgumentError("login_generations: serve at least one login generation")
+        #: The login endpoints it answers; the others answer 404 (PortSIP REST §4).
+        self.login_generations = generations
+        #: What ``GET /auth/user`` (and ``GET /login``, role only) say about the account;
+        #: ``capabilities=None`` emulates a PBX older than v22.3, which has none.
+        self.role = role
+        self.capabilities = None if capabilities is None else tuple(capabilities)
         #: Embedded in the app's process: how to ask the app what it decided for a call
         #: (session id -> its call record as JSON), so test calls can say why.
         self.outcome_of: Callable[[str], dict[str, Any] | None] | None = None
-        #: False emulates a PBX older than v22.2: /auth/sign_in answers 404.
-        self.sign_in_supported = sign_in_supported
         self.tokens = TokenIssuer(
             username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
@@ -78,23 +109,32 @@ class FakePBX:
 
     # --- test conveniences (no HTTP, not counted) -------------------------------------
 
-    def add_ivr(self, extension_number: str, name: str, *, pin: str = "1234") -> str:
-        """Create a receptionist directly; returns its id. Bad values raise ``ValueError``."""
+    @property
+    def sign_in_supported(self) -> bool:
+        """Whether ``POST /auth/sign_in`` is served (PBX v22.2+)."""
+        return Generation.SIGN_IN in self.login_generations
+
+    def add_ivr(self, extension_number: str, name: str, *, pin: str = DEFAULT_PIN) -> str:
+        """Create a receptionist directly; returns its id.
+
+        Bad values raise :class:`~ivrhooks.errors.InvalidArgumentError` (a ``ValueError``)
+        with the message the REST API would answer.
+        """
         try:
             return self.resources.create_ivr(
                 {"extension_number": extension_number, "name": name, "pin": pin}
             )
         except APIError as exc:
-            raise ValueError(exc.message) from None
+            raise InvalidArgumentError(exc.message) from None
 
     def ivr(self, extension_number: str) -> Ivr:
         for row in self.store.ivrs.values():
             if row["extension_number"] == extension_number:
-                return Ivr.model_validate(row)
+                return Ivr.model_validate(self.resources.render_ivr(row))
         raise LookupError(f"extension_number: no virtual receptionist {extension_number!r}")
 
     def ivrs(self) -> list[Ivr]:
-        return [Ivr.model_validate(row) for row in self.store.ivrs.values()]
+        return [Ivr.model_validate(self.resources.render_ivr(r)) for r in self.store.ivrs.values()]
 
     def action_urls(self, extension_number: str) -> list[ActionUrl]:
         ivr_id = self.ivr(extension_number).id
@@ -111,7 +151,7 @@ class FakePBX:
     def fail_next(self, count: int, status: int = 503, *, retry_after: str | None = None) -> None:
         """The next ``count`` resource requests answer ``status`` without touching state."""
         if count < 0 or not 400 <= status <= 599:
-            raise ValueError("fail_next: count must be >= 0 and status 400..599")
+            raise InvalidArgumentError("fail_next: count must be >= 0 and status 400..599")
         self.faults.fail_count, self.faults.fail_status = count, status
         self.faults.retry_after = retry_after
 

@@ -1,13 +1,19 @@
 """List queries of the fake PBX: ``filter``, ``search``, ``orderby``, ``skip``/``top``.
 
-PortSIP REST "About" describes an OData-like filter (``extension_number eq '8000'``, ``and``,
-``or``, ``startswith(f,'x')``). This is a small recursive-descent subset of it:
+PortSIP REST "About" (Query Options, Filter) describes an OData-like filter with ``eq``, ``ne``,
+``gt``, ``ge``, ``lt``, ``le``, ``and``, ``or``, ``startswith``, ``endswith`` and ``contains``.
+This is a small recursive-descent reading of exactly that:
 
     expr  := conj ("or" conj)*
     conj  := atom ("and" atom)*
-    atom  := "(" expr ")" | field ("eq" | "ne") literal | fn "(" field "," literal ")"
+    atom  := "(" expr ")" | field op literal | fn "(" field "," literal ")"
+    op    := eq | ne | gt | ge | lt | le
     fn    := startswith | endswith | contains
     literal := 'text' ('' escapes a quote) | number | true | false | null
+
+Comparisons follow OData: text against text orders by code point (``caller gt '101'``), a
+number against a number by value; anything else (a null, mixed types) is false, and "items
+where the expression evaluates to false or null are omitted".
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?[0-9]+(?:\.[0-9]+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<punct>[(),]))"
 )
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+}
 _FUNCS: dict[str, Callable[[str, str], bool]] = {
     "startswith": str.startswith,
     "endswith": str.endswith,
@@ -122,7 +134,27 @@ class _Parser:
             return lambda row: row.get(name) == value
         if op == "ne":
             return lambda row: row.get(name) != value
-        raise QueryError("filter", f"unknown operator {op!r} (eq, ne, and, or, startswith)")
+        if op in _ORDER:
+            return _compare(name, _ORDER[op], value)
+        raise QueryError(
+            "filter", f"unknown operator {op!r} (eq, ne, gt, ge, lt, le, and, or, startswith)"
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _compare(name: str, op: Callable[[Any, Any], bool], value: Any) -> Predicate:
+    def predicate(row: Row) -> bool:
+        have = row.get(name)
+        if isinstance(have, str) and isinstance(value, str):
+            return op(have, value)
+        if _is_number(have) and _is_number(value):
+            return op(have, value)
+        return False
+
+    return predicate
 
 
 def parse_filter(text: str) -> Predicate:

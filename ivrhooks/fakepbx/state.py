@@ -13,6 +13,7 @@ from ivrhooks.fakepbx.dial import DialResult
 from ivrhooks.fakepbx.resources import Resources
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
+from ivrhooks.pbx.generations import Generation
 
 __all__ = ["Counters", "Faults", "PBXState"]
 
@@ -50,7 +51,9 @@ class PBXState(Protocol):
     tokens: TokenIssuer
     counters: Counters
     faults: Faults
-    sign_in_supported: bool
+    login_generations: frozenset[Generation]
+    role: str
+    capabilities: tuple[str, ...] | None
 
     async def dial(
         self,

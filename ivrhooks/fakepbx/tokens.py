@@ -38,19 +38,22 @@ class TokenIssuer:
         same_pass = hmac.compare_digest(password.encode(), self.password.encode())
         return same_user and same_pass
 
-    def issue(self) -> dict[str, Any]:
+    def issue(self, *, refreshable: bool = True) -> dict[str, Any]:
         if self.two_factor:
             # What a v22.2+ PBX answers when the account wants a one-time code.
             return {"two_factor_enabled": True}
-        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        access = secrets.token_urlsafe(24)
         self._access[access] = self._clock() + self.ttl
-        self._refresh.add(refresh)
-        return {
+        issued: dict[str, Any] = {
             "access_token": access,
             "expires_in": max(1, round(self.ttl)),
-            "refresh_token": refresh,
             "token_type": "Bearer",
         }
+        if refreshable:
+            refresh = secrets.token_urlsafe(24)
+            self._refresh.add(refresh)
+            issued["refresh_token"] = refresh
+        return issued
 
     def refresh(self, refresh_token: Any) -> dict[str, Any] | None:
         """Exchange a refresh token (single use) for new tokens, or None if unknown."""
@@ -60,14 +63,25 @@ class TokenIssuer:
         self.refreshes += 1
         return self.issue()
 
-    def check(self, authorization: str | None) -> bool:
+    @staticmethod
+    def bearer(authorization: str | None) -> str | None:
+        """The token of an ``Authorization: Bearer ...`` header, or None."""
         if not authorization:
-            return False
+            return None
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        expiry = self._access.get(token.strip())
-        return expiry is not None and self._clock() < expiry
+        return token.strip() if scheme.lower() == "bearer" else None
+
+    def seconds_left(self, token: str) -> float | None:
+        """How long ``token`` stays valid; None when it is unknown or expired."""
+        expiry = self._access.get(token)
+        if expiry is None:
+            return None
+        left = expiry - self._clock()
+        return left if left > 0 else None
+
+    def check(self, authorization: str | None) -> bool:
+        token = self.bearer(authorization)
+        return token is not None and self.seconds_left(token) is not None
 
     def revoke_refresh_tokens(self) -> None:
         self._refresh.clear()

@@ -23,6 +23,8 @@ from ivrhooks.errors import (
     PBXUnauthorizedError,
     PBXValidationError,
 )
+from ivrhooks.models import AccountInfo
+from ivrhooks.pbx.account import account_info
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
 from ivrhooks.pbx.tokens import TokenManager
@@ -105,6 +107,10 @@ class PBXClient:
 
     def __repr__(self) -> str:
         return f"PBXClient({self.base_url!r})"  # never the login or the token
+
+    async def account(self) -> AccountInfo | None:
+        """The logged-in account's role and capabilities (None: the PBX does not say)."""
+        return await account_info(self)
 
     async def _send_unauthenticated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # Token endpoints: a login repeated after a 503 is harmless, so retry like a GET.

@@ -7,6 +7,7 @@
     │                             have reached the PBX (False only for connect errors)
     ├── PBXLoginError             the token endpoints refused us or answered nonsense
     │   └── TwoFactorRequiredError  the account asks for a one-time code (PortSIP REST §4)
+    ├── PBXResponseError          a 2xx body that does not read as the schema says
     └── PBXAPIError               the PBX answered 4xx/5xx; carries status, code, message,
         │                         detail, method and path (never the token or the body we sent)
         ├── PBXUnauthorizedError  401 (UNAUTHORIZED), after one fresh login did not help
@@ -23,6 +24,7 @@ from ivrhooks.errors import (
     PBXError,
     PBXLoginError,
     PBXNotFoundError,
+    PBXResponseError,
     PBXUnauthorizedError,
     PBXValidationError,
     TwoFactorRequiredError,
@@ -35,6 +37,7 @@ __all__ = [
     "PBXError",
     "PBXLoginError",
     "PBXNotFoundError",
+    "PBXResponseError",
     "PBXUnauthorizedError",
     "PBXValidationError",
     "TwoFactorRequiredError",

@@ -1,8 +1,10 @@
 """The three resource groups of the Virtual Receptionist REST API.
 
 Writes are validated with ``ivrhooks.models`` before anything is sent, so a bad field raises
-``pydantic.ValidationError`` naming it and the PBX never sees the request. Lists page
-transparently (``skip``/``top``, ``top`` <= 100 per PortSIP REST "About").
+:class:`~ivrhooks.errors.InvalidArgumentError` naming it and the PBX never sees the request.
+A 2xx body that does not read as the schema says raises
+:class:`~ivrhooks.errors.PBXResponseError`. Lists page transparently (``skip``/``top``,
+``top`` <= 100 per PortSIP REST "About").
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from ivrhooks.errors import InvalidArgumentError, PBXResponseError
 from ivrhooks.models import (
     ActionUrl,
     ActionUrlCreate,
@@ -35,8 +38,9 @@ from ivrhooks.models import (
 )
 from ivrhooks.pbx.retry import Retry
 from ivrhooks.types import Method
+from ivrhooks.wire import describe_validation_error
 
-__all__ = ["ActionUrls", "IvrServers", "Ivrs", "Requester"]
+__all__ = ["ActionUrls", "IvrServers", "Ivrs", "Requester", "read_model"]
 
 
 class Requester(Protocol):
@@ -60,22 +64,44 @@ R = TypeVar("R", bound=BaseModel)
 def _seg(resource_id: str) -> str:
     # Ids are opaque (REST "About"): never parsed, but always escaped into the path.
     if not isinstance(resource_id, str) or not resource_id:
-        raise ValueError(f"id: must be a non-empty string, got {resource_id!r}")
+        raise InvalidArgumentError(f"id: must be a non-empty string, got {resource_id!r}")
     return quote(resource_id, safe="")
+
+
+def _checked(model: type[M], fields: Any) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        # pydantic's error stays the cause; the message names every bad field.
+        raise InvalidArgumentError(f"{model.__name__}: {describe_validation_error(exc)}") from exc
 
 
 def _body(model: type[M], data: BaseModel | None, fields: dict[str, Any]) -> dict[str, Any]:
     if data is not None and fields:
         raise TypeError("pass either a model instance or keyword fields, not both")
     if data is None:
-        data = model.model_validate(fields)
+        data = _checked(model, fields)
     elif not isinstance(data, BaseModel):
         raise TypeError(f"expected {model.__name__} or keyword fields, got {type(data).__name__}")
     elif not isinstance(data, model):
         # A sibling write model (e.g. an ActionUrlCreate passed to update): same fields,
         # checked against this endpoint's model.
-        data = model.model_validate(to_wire(data))
+        data = _checked(model, to_wire(data))
     return to_wire(data)
+
+
+def read_model(model: type[R], response: httpx.Response, method: str, path: str) -> R:
+    """The body as ``model``; anything unreadable is a :class:`PBXResponseError`."""
+    try:
+        return model.model_validate(response.json())
+    except ValueError as exc:  # pydantic's ValidationError and a body that is not JSON
+        detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else "not JSON"
+        raise PBXResponseError(
+            f"{method} {path}: the PBX answered {response.status_code} with a body ivrhooks "
+            f"cannot read as {model.__name__}: {detail}",
+            method=method,
+            path=path,
+        ) from exc
 
 
 class _Group:
@@ -84,12 +110,12 @@ class _Group:
 
     async def _get(self, path: str, model: type[R]) -> R:
         response = await self._client.request("GET", path)
-        return model.model_validate(response.json())
+        return read_model(model, response, "GET", path)
 
     async def _create(self, path: str, body: dict[str, Any]) -> str:
         # A create that may have reached the PBX is not repeated: it could make a duplicate.
         response = await self._client.request("POST", path, json=body, retry="connect")
-        return Created.model_validate(response.json()).id
+        return read_model(Created, response, "POST", path).id
 
     async def _post(self, path: str, body: dict[str, Any] | None = None) -> None:
         await self._client.request("POST", path, json=body)
@@ -104,14 +130,15 @@ class _Group:
         orderby: str | None,
         page_size: int,
     ) -> AsyncIterator[R]:
-        query = ListQuery(filter=filter, search=search, orderby=orderby, top=page_size)
+        given = {"filter": filter, "search": search, "orderby": orderby, "top": page_size}
         # Unset parameters are left out, not sent empty ("filter=&search="): a real PBX may
         # read an empty filter as an invalid one.
-        params = {key: value for key, value in to_wire(query).items() if value is not None}
+        query = _checked(ListQuery, {k: v for k, v in given.items() if v is not None})
+        params = to_wire(query)
         skip = 0
         while True:
             response = await self._client.request("GET", path, params={**params, "skip": skip})
-            page = Page[item].model_validate(response.json())  # type: ignore[valid-type]
+            page = read_model(Page[item], response, "GET", path)  # type: ignore[valid-type]
             for entry in page.items:
                 yield entry
             skip += len(page.items)

@@ -1,9 +1,11 @@
 """The PBX access token: log in, remember which generation works, refresh, re-login.
 
-PortSIP REST §4 (reference/portsip.md): v22.2+ signs in with ``POST /auth/sign_in`` (JSON) and
-refreshes with ``POST /auth/refresh_token``; v22.0/22.1 use the OAuth-style form endpoint
-``POST /login/oauth/token`` for both. We try the first and fall back on 404/405.
-One lock serialises every login and refresh so concurrent requests share one token.
+PortSIP REST §4 (reference/portsip.md) has three generations of login endpoints
+(:mod:`ivrhooks.pbx.generations`): ``POST /auth/sign_in`` (v22.2+), ``POST /login/oauth/token``
+(v22.0/22.1) and ``POST /login`` (every published OpenAPI document). The first login tries them
+in that order, falling back on 404/405, and remembers the one that answered; later logins and
+refreshes use it alone. One lock serialises every login and refresh so concurrent requests
+share one token.
 """
 
 from __future__ import annotations
@@ -12,29 +14,32 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from enum import Enum
-from typing import Any
+from datetime import UTC, datetime
 
 import httpx
 from pydantic import ValidationError
 
-from ivrhooks.models import TokenResponse
+from ivrhooks.errors import InvalidArgumentError
+from ivrhooks.models import LoginBody, TokenResponse
 from ivrhooks.pbx.errors import PBXLoginError, TwoFactorRequiredError
+from ivrhooks.pbx.generations import (
+    GENERATIONS,
+    OAUTH_CLIENT_ID,
+    Generation,
+    login_request,
+    refresh_request,
+)
+from ivrhooks.wire import describe_validation_error
 
 __all__ = ["OAUTH_CLIENT_ID", "Generation", "Send", "TokenManager"]
 
 log = logging.getLogger("ivrhooks.pbx")
 
-#: The client id PortSIP's own web client uses on the v22.0/22.1 token endpoint ([AUTH]).
-OAUTH_CLIENT_ID = "9d806019-75b2-4b3d-bb8b-f5a3a412cc0a"
-
 #: Sends an unauthenticated request to a path under the base URL (the client's chokepoint).
 Send = Callable[..., Awaitable[httpx.Response]]
 
-
-class Generation(Enum):
-    SIGN_IN = "auth/sign_in"
-    OAUTH = "login/oauth/token"
+#: The statuses that mean "this PBX has no such endpoint": try the next generation.
+_ABSENT = (404, 405)
 
 
 class TokenManager:
@@ -50,9 +55,14 @@ class TokenManager:
         token: str | None = None,
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if token is None and (not username or not password):
-            raise ValueError("username and password: required unless a static token is given")
+            raise InvalidArgumentError(
+                "username and password: required unless a static token is given"
+            )
+        if username and password:
+            _check_login(username, password, domain)
         self._send = send
         self._username = username
         self._password = password
@@ -62,8 +72,12 @@ class TokenManager:
         self._refresh_at: float | None = None
         self._margin = refresh_margin
         self._clock = clock
+        self._wall_clock = wall_clock
         self._lock = asyncio.Lock()
+        #: The login endpoint that answered (None until the first login).
         self.generation: Generation | None = None
+        #: The current token's lifetime in seconds as the PBX gave it (None: not said).
+        self.expires_in: int | None = None
         #: How many logins and refreshes went over the wire (tests and metrics read these).
         self.logins = 0
         self.refreshes = 0
@@ -103,7 +117,7 @@ class TokenManager:
     def _accept(self, response: httpx.Response, what: str) -> None:
         try:
             body = TokenResponse.model_validate(response.json())
-        except (ValueError, ValidationError):
+        except ValueError:  # not JSON, or pydantic's ValidationError
             raise PBXLoginError(
                 f"{what}: the PBX answered {response.status_code} without a token body",
                 status=response.status_code,
@@ -117,43 +131,57 @@ class TokenManager:
         if not body.access_token:
             raise PBXLoginError(f"{what}: the PBX reply has no access_token")
         self._access = body.access_token
-        self._refresh = body.refresh_token
+        # POST /login has no refresh endpoint: its tokens are renewed by logging in again.
+        self._refresh = body.refresh_token if self.generation is not Generation.LOGIN else None
         # expires_in varies between builds (1800 and 3600 seen): always read it (§4).
         # A token shorter-lived than twice the margin is refreshed at half its life.
-        ttl = body.expires_in
+        ttl = self._lifetime(body)
+        self.expires_in = None if ttl is None else round(ttl)
         margin = None if ttl is None else min(self._margin, ttl / 2)
         self._refresh_at = None if ttl is None else self._clock() + ttl - (margin or 0.0)
+
+    def _lifetime(self, body: TokenResponse) -> float | None:
+        """Seconds the token lives: ``expires_in``, else ``expires_at`` (RFC 3339) from now."""
+        if body.expires_in is not None and body.expires_in > 0:
+            return float(body.expires_in)
+        if body.expires_at:
+            try:
+                at = datetime.fromisoformat(body.expires_at)
+            except ValueError:
+                log.warning("the PBX's expires_at is not an RFC 3339 time; relying on 401s")
+                return None
+            # RFC 3339 times carry an offset; one without is read as UTC ("Z"), not local time.
+            ttl = at.replace(tzinfo=at.tzinfo or UTC).timestamp() - self._wall_clock()
+            if ttl > 0:
+                return ttl
+            # A time already past means the clocks disagree; a 401 will say when it expires.
+            log.warning("the PBX's expires_at is in the past (clock skew?); relying on 401s")
+        return None
 
     async def _login(self) -> None:
         if not self.can_login:
             raise PBXLoginError("the static token expired or was refused, and no login was given")
+        assert self._username is not None and self._password is not None
         self.logins += 1
-        if self.generation in (None, Generation.SIGN_IN):
-            body: dict[str, Any] = {"username": self._username, "password": self._password}
-            if self._domain:
-                body["domain"] = self._domain
-            response = await self._send("POST", Generation.SIGN_IN.value, json=body)
-            if response.status_code in (404, 405) and self.generation is None:
-                log.info("the PBX has no /auth/sign_in; using /login/oauth/token (PBX < 22.2)")
-                self.generation = Generation.OAUTH
-            else:
-                self._check_login_status(response)
-                self.generation = Generation.SIGN_IN
-                self._accept(response, "sign in")
-                return
-        form = {
-            "grant_type": "password",
-            "username": self._username or "",
-            "password": self._password or "",
-            "scope": "all",
-            "client_id": OAUTH_CLIENT_ID,
-        }
-        if self._domain:
-            form["domain"] = self._domain
-        response = await self._send("POST", Generation.OAUTH.value, data=form)
-        self._check_login_status(response)
-        self.generation = Generation.OAUTH
-        self._accept(response, "login")
+        candidates = (self.generation,) if self.generation else GENERATIONS
+        for generation in candidates:
+            kwargs = login_request(generation, self._username, self._password, self._domain)
+            response = await self._send("POST", generation.value, **kwargs)
+            if response.status_code in _ABSENT and self.generation is None:
+                log.info("the PBX has no %s (%d)", generation.label, response.status_code)
+                continue
+            self._check_login_status(response)
+            if self.generation is None:
+                log.info("logged in to the PBX with %s", generation.label)
+            self.generation = generation
+            self._accept(response, f"login ({generation.label})")
+            return
+        tried = ", ".join(g.label for g in GENERATIONS)
+        raise PBXLoginError(
+            f"the PBX answers none of PortSIP's login endpoints ({tried}): check that the PBX "
+            "URL is the REST API's base and ends in /api (e.g. https://pbx.example.com:8887/api)",
+            status=response.status_code,
+        )
 
     @staticmethod
     def _check_login_status(response: httpx.Response) -> None:
@@ -167,17 +195,11 @@ class TokenManager:
 
     async def _try_refresh(self) -> bool:
         assert self._refresh is not None
+        if self.generation is None or not self.generation.refreshes:
+            return False
         self.refreshes += 1
-        if self.generation is Generation.OAUTH:
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": self._refresh,
-                "client_id": OAUTH_CLIENT_ID,
-            }
-            response = await self._send("POST", Generation.OAUTH.value, data=form)
-        else:
-            body = {"refresh_token": self._refresh}
-            response = await self._send("POST", "auth/refresh_token", json=body)
+        path, kwargs = refresh_request(self.generation, self._refresh)
+        response = await self._send("POST", path, **kwargs)
         if response.status_code >= 400:
             log.info("token refresh refused (%d); logging in again", response.status_code)
             return False
@@ -186,3 +208,15 @@ class TokenManager:
         except PBXLoginError:
             return False
         return True
+
+
+def _check_login(username: str, password: str, domain: str | None) -> None:
+    """The login as the token endpoints' schema allows it (username 1..64, domain 1..280)."""
+    fields = {"username": username, "password": password}
+    if domain:
+        fields["domain"] = domain
+    try:
+        LoginBody.model_validate(fields)
+    except ValidationError as exc:
+        # pydantic's messages name the field and the rule, never the value: no password here.
+        raise InvalidArgumentError(f"PBX login: {describe_validation_error(exc)}") from None

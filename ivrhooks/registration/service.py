@@ -261,6 +261,13 @@ class Registration:
                     due = loop.time() + delay
                     continue
                 attempt = 0
+                if not self.successes and client.tokens.generation is not None:
+                    # Which login endpoint answered tells the operator which PortSIP build it is.
+                    lifetime = client.tokens.expires_in
+                    shown = f"{lifetime} s" if lifetime is not None else "not given"
+                    log.info(
+                        "PBX login: %s, token lifetime %s", client.tokens.generation.label, shown
+                    )
                 self._synced(runtime, report, state)
                 with contextlib.suppress(StoreError):
                     await registrar.publish_synced()

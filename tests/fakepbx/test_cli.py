@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from ivrhooks.cli import main
 from ivrhooks.cli.fake_pbx import build
 from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx.generations import Generation
 
 
 @pytest.mark.parametrize("value", ["8000", "80:Main", "8000:", "abcd:Main", f"8000:{'n' * 65}"])
@@ -26,8 +27,23 @@ def test_bad_ivr_option_is_named(value: str) -> None:
 def test_help_lists_the_options() -> None:
     result = CliRunner().invoke(main, ["fake-pbx", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--ivr", "--username", "--password", "--db"):
+    for option in (
+        "--host",
+        "--port",
+        "--ivr",
+        "--username",
+        "--password",
+        "--db",
+        "--login-generation",
+        "--role",
+    ):
         assert option in result.output
+
+
+def test_an_unknown_login_generation_is_refused() -> None:
+    result = CliRunner().invoke(main, ["fake-pbx", "--login-generation", "saml"])
+    assert result.exit_code == 2
+    assert "--login-generation" in result.output
 
 
 def test_build_keeps_receptionists_already_in_the_db(tmp_path: Path) -> None:
@@ -60,6 +76,7 @@ async def running(*args: str) -> AsyncIterator[list[str]]:
     try:
         lines = [(await asyncio.wait_for(proc.stdout.readline(), 20)).decode().strip()]
         lines.append((await proc.stdout.readline()).decode().strip())
+        lines.append((await proc.stdout.readline()).decode().strip())
         yield lines
     finally:
         proc.terminate()
@@ -71,6 +88,7 @@ async def test_a_real_process_serves_and_keeps_state(tmp_path: Path) -> None:
     async with running("--ivr", "8000:Main", "--db", db) as lines:
         assert lines[0].startswith("fake PBX REST API: http://127.0.0.1:")
         assert lines[1] == "login: username=admin password=fakepbx"
+        assert lines[2].startswith("login endpoints: POST /auth/sign_in (PortSIP v22.2+), ")
         api = lines[0].split(": ", 1)[1]
         async with PBXClient(api, username="admin", password="fakepbx") as pbx:
             [ivr] = [i async for i in pbx.ivrs.list()]
@@ -84,3 +102,13 @@ async def test_a_real_process_serves_and_keeps_state(tmp_path: Path) -> None:
             [ivr] = [i async for i in pbx.ivrs.list()]
             [url] = await pbx.action_urls.list(ivr.id)
     assert (ivr.extension_number, url.name, url.enabled) == ("8000", "menu", True)
+
+
+async def test_a_real_process_serves_only_the_login_generation_asked_for() -> None:
+    async with running("--login-generation", "login", "--ivr", "8000:Main") as lines:
+        assert lines[2] == "login endpoints: POST /login (the OpenAPI documents' login)"
+        api = lines[0].split(": ", 1)[1]
+        async with PBXClient(api, username="admin", password="fakepbx") as pbx:
+            [ivr] = [i async for i in pbx.ivrs.list()]
+            assert pbx.tokens.generation is Generation.LOGIN
+    assert ivr.extension_number == "8000"

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.resources import APIError
-from ivrhooks.pbx.tokens import OAUTH_CLIENT_ID
+from ivrhooks.pbx.generations import OAUTH_CLIENT_ID, Generation
 from ivrhooks.testing import FakePBX
 
 
@@ -95,6 +96,91 @@ async def test_older_pbx_has_no_sign_in() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://fake/api/") as http:
         reply = await http.post("auth/sign_in", json={"username": "admin", "password": "fakepbx"})
     assert reply.status_code == 404
+    assert fake.login_generations == {Generation.OAUTH, Generation.LOGIN}
+
+
+LOGIN_JSON = {"username": "admin", "password": "fakepbx"}
+OAUTH_FORM = {
+    "grant_type": "password",
+    "username": "admin",
+    "password": "fakepbx",
+    "scope": "all",
+    "client_id": OAUTH_CLIENT_ID,
+}
+# Every path of each generation: (method, path, how to send a good request).
+PATHS: dict[Generation, list[tuple[str, str, dict[str, Any]]]] = {
+    Generation.SIGN_IN: [
+        ("POST", "auth/sign_in", {"json": LOGIN_JSON}),
+        ("POST", "auth/refresh_token", {"json": {"refresh_token": "unknown"}}),
+        ("GET", "auth/user", {}),
+    ],
+    Generation.OAUTH: [("POST", "login/oauth/token", {"data": OAUTH_FORM})],
+    Generation.LOGIN: [("POST", "login", {"json": LOGIN_JSON}), ("GET", "login", {})],
+}
+
+
+@pytest.mark.parametrize(
+    "served",
+    [["sign_in"], ["oauth"], ["login"], ["oauth", "login"], ["sign_in", "oauth", "login"]],
+    ids="+".join,
+)
+async def test_each_generation_is_served_on_demand(served: list[str]) -> None:
+    fake = FakePBX(login_generations=served)
+    transport = httpx.ASGITransport(app=fake.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fake/api/") as http:
+        for generation, paths in PATHS.items():
+            for method, path, kwargs in paths:
+                reply = await http.request(method, path, **kwargs)
+                if generation.key in served:
+                    assert reply.status_code != 404, (method, path)
+                else:
+                    assert reply.status_code == 404, (method, path)
+                    assert reply.json()["errors"][0]["code"] == "UNKNOWN"
+
+
+async def test_post_login_answers_the_shape_get_login_documents(http: httpx.AsyncClient) -> None:
+    reply = await http.post("login", json=LOGIN_JSON)
+    body = reply.json()
+    # GET /login documents {access_token, expires_at, expires_in, role}; no refresh token.
+    assert sorted(body) == ["access_token", "expires_at", "expires_in", "role"]
+    assert (body["expires_in"], body["role"]) == (3600, "Admin")
+    assert body["expires_at"].endswith("Z")
+    status = await http.get("login", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert status.status_code == 200
+    assert status.json()["role"] == "Admin"
+    assert (await http.get("login")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "capabilities", "expected"),
+    [
+        ("Admin", ("Phone System: Full Access",), {"capabilities": ["Phone System: Full Access"]}),
+        ("StandardUser", (), {"capabilities": []}),
+        ("Admin", None, {}),  # a PBX older than v22.3 has no capabilities
+    ],
+    ids=["admin", "standard-user", "before-22.3"],
+)
+async def test_auth_user_reports_the_configured_account(
+    role: str, capabilities: tuple[str, ...] | None, expected: dict[str, Any]
+) -> None:
+    fake = FakePBX(role=role, capabilities=capabilities)
+    transport = httpx.ASGITransport(app=fake.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fake/api/") as http:
+        assert (await http.get("auth/user")).status_code == 401
+        user = await http.get("auth/user", headers=await _auth(http))
+    assert user.json() == {
+        "username": "admin",
+        "role": role,
+        "password_force_reset": False,
+        **expected,
+    }
+
+
+def test_at_least_one_generation_is_served() -> None:
+    with pytest.raises(InvalidArgumentError, match="login_generations"):
+        FakePBX(login_generations=[])
+    with pytest.raises(InvalidArgumentError, match="sign_in, oauth, login"):
+        FakePBX(login_generations=["saml"])
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic YWRtaW46ZmFrZXBieA=="])
@@ -118,7 +204,7 @@ async def test_expired_tokens_are_refused(http: httpx.AsyncClient, fake: FakePBX
 async def test_statuses_and_counters(http: httpx.AsyncClient, fake: FakePBX) -> None:
     h = await _auth(http)
     created = await http.post(
-        "ivrs", json={"name": "M", "extension_number": "800", "pin": "1"}, headers=h
+        "ivrs", json={"name": "M", "extension_number": "800", "pin": "582046"}, headers=h
     )
     ivr_id = created.json()["id"]
     updated = await http.post(f"ivrs/{ivr_id}", json={"name": "N"}, headers=h)
@@ -135,7 +221,7 @@ async def test_statuses_and_counters(http: httpx.AsyncClient, fake: FakePBX) -> 
 async def test_injected_failures_change_nothing(http: httpx.AsyncClient, fake: FakePBX) -> None:
     h = await _auth(http)
     fake.fail_next(2, 500, retry_after="1")
-    body = {"name": "M", "extension_number": "800", "pin": "1"}
+    body = {"name": "M", "extension_number": "800", "pin": "582046"}
     first = await http.post("ivrs", json=body, headers=h)
     second = await http.post("ivrs", json=body, headers=h)
     third = await http.post("ivrs", json=body, headers=h)

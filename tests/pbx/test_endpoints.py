@@ -39,7 +39,7 @@ async def test_ivr_servers_all_six_endpoints(pbx: PBXClient, fake: FakePBX) -> N
 
 
 async def test_ivrs_all_six_endpoints(pbx: PBXClient, fake: FakePBX) -> None:
-    ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="4321")
+    ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="975310")
     summaries = [s async for s in pbx.ivrs.list()]
     assert [(s.id, s.name, s.extension_number) for s in summaries] == [(ivr_id, "Main", "8000")]
 
@@ -47,7 +47,7 @@ async def test_ivrs_all_six_endpoints(pbx: PBXClient, fake: FakePBX) -> None:
     assert (ivr.name, ivr.extension_number, ivr.pin, ivr.dtmf_interval) == (
         "Main",
         "8000",
-        "4321",
+        "975310",
         2,
     )
 

@@ -40,12 +40,12 @@ async def test_create_is_not_retried_after_a_503(pbx: PBXClient, fake: FakePBX) 
     await pbx.ivrs.status(fake.add_ivr("8000", "Main"))
     fake.fail_next(1, 503)
     with pytest.raises(PBXAPIError) as info:
-        await pbx.ivrs.create(name="Sales", extension_number="8001", pin="1")
+        await pbx.ivrs.create(name="Sales", extension_number="8001", pin="582046")
     # A 503 may come from a proxy after the PBX acted: repeating could duplicate the resource.
     assert info.value.status == 503
     assert fake.faults.failed == 1
     assert [i.extension_number for i in fake.ivrs()] == ["8000"]
-    assert await pbx.ivrs.create(name="Sales", extension_number="8001", pin="1")
+    assert await pbx.ivrs.create(name="Sales", extension_number="8001", pin="582046")
 
 
 async def test_retries_stop_after_max_attempts(fake: FakePBX, base_url: str) -> None:
@@ -86,7 +86,7 @@ def _dead_url() -> str:
 async def test_connection_refused_is_retried_then_reported() -> None:
     async with PBXClient(_dead_url(), token="t", max_attempts=3, backoff_base=0.001) as pbx:
         with pytest.raises(PBXConnectionError) as info:
-            await pbx.ivrs.create(name="Main", extension_number="8000", pin="1")
+            await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert info.value.reached is False
     assert (info.value.method, info.value.path) == ("POST", "ivrs")
 
@@ -115,7 +115,7 @@ async def test_create_is_retried_when_it_never_reached_the_pbx(
     async with PBXClient(
         base_url, username="admin", password="fakepbx", backoff_base=0.001, transport=transport
     ) as pbx:
-        ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="1")
+        ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert transport.left == 0
     assert [i.id for i in fake.ivrs()] == [ivr_id]  # exactly one, despite two attempts
 
@@ -136,7 +136,7 @@ async def test_create_is_not_retried_when_it_may_have_reached_the_pbx(
         base_url, username="admin", password="fakepbx", backoff_base=0.001, transport=ReadFails(0)
     ) as pbx:
         with pytest.raises(PBXConnectionError) as info:
-            await pbx.ivrs.create(name="Main", extension_number="8000", pin="1")
+            await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert info.value.reached is True
     assert len(fake.ivrs()) == 1  # not two
 

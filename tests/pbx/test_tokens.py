@@ -101,7 +101,7 @@ async def test_falls_back_to_oauth_on_an_older_pbx(clock: Clock) -> None:
         serve(fake.app) as url,
         PBXClient(url + "/api", username="admin", password="fakepbx", clock=clock) as pbx,
     ):
-        ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="1")
+        ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
         assert pbx.tokens.generation is Generation.OAUTH
         clock.now += 1800 - 10
         assert (await pbx.ivrs.get(ivr_id)).name == "Main"  # refreshed with grant_type

@@ -1,0 +1,174 @@
+"""``diagnose``: the first contact with a real PBX, read-only.
+
+In order, each step saying what it found: log in (which of the three login generations
+answered, the token's lifetime), read who the account is, find the app's receptionists, check
+the public URL, and plan what registration would write. Only ``GET`` requests and the login go
+to the PBX; nothing is created, changed or deleted. A step that cannot go on (no login, say)
+ends the diagnosis with the reason instead of raising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivrhooks.config import Config
+from ivrhooks.doctor.checks import Finding, Level, account_findings, public_url_findings
+from ivrhooks.errors import (
+    ConfigurationError,
+    PBXConnectionError,
+    PBXError,
+    PBXLoginError,
+    TwoFactorRequiredError,
+    UnknownReceptionistError,
+)
+from ivrhooks.manifest import Manifest
+from ivrhooks.pbx import PBXClient
+from ivrhooks.registration.desired import desired_state
+from ivrhooks.registration.plan import Plan
+from ivrhooks.registration.reconcile import fetch_plans
+from ivrhooks.registration.resolve import resolve_receptionists
+from ivrhooks.registration.service import client_for, require_pbx
+
+__all__ = ["Diagnosis", "diagnose"]
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
+
+    def add(self, level: Level, topic: str, text: str) -> None:
+        self.findings.append(Finding(level, topic, text))
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "fail"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warn"]
+
+
+async def diagnose(config: Config, manifest: Manifest, **client_options: Any) -> Diagnosis:
+    """Everything ``ivrhooks doctor`` reports; ``client_options`` go to ``PBXClient``."""
+    pbx_config = require_pbx(config)
+    report = Diagnosis()
+    report.add("info", "PBX", pbx_config.url)
+    # Several apps may share the PBX; each touches only the entries named with its id.
+    report.add("info", "app", f"action URLs named ivrhooks:<route>@{manifest.app_id}")
+    if not pbx_config.verify_tls:
+        report.add("warn", "PBX", "TLS certificates are not verified (IVRHOOKS_PBX_VERIFY_TLS)")
+    # Fail fast, never retry hard: failed logins block the source address (§5).
+    options = {"max_attempts": 2, **client_options}
+    async with client_for(pbx_config, **options) as pbx:
+        if not await _login(pbx, report):
+            return report
+        await _account(pbx, report)
+        found = await _receptionists(pbx, manifest, report)
+        paths = [entry.path for entry in manifest.routes if entry.registered]
+        report.findings += public_url_findings(manifest.public_url, paths, pbx_config.url)
+        await _plan(pbx, config, manifest, found, report)
+    return report
+
+
+async def _login(pbx: PBXClient, report: Diagnosis) -> bool:
+    tokens = pbx.tokens
+    if not tokens.can_login:
+        report.add(
+            "info", "login", "a static token (IVRHOOKS_PBX_TOKEN): no login; lifetime unknown"
+        )
+        return True
+    try:
+        await tokens.token()
+    except TwoFactorRequiredError:
+        report.add(
+            "fail",
+            "login",
+            "the account has two-factor login, which an unattended service cannot answer: use a "
+            "tenant administrator (role Admin) without two-factor login",
+        )
+        return False
+    except PBXConnectionError as exc:
+        report.add("fail", "login", f"cannot reach the PBX: {exc}")
+        return False
+    except PBXLoginError as exc:
+        report.add("fail", "login", str(exc))
+        return False
+    assert tokens.generation is not None
+    lifetime = "not given" if tokens.expires_in is None else f"{tokens.expires_in} s"
+    renewal = (
+        "refreshed before it runs out"
+        if tokens.generation.refreshes
+        else "renewed by logging in again (POST /login has no refresh endpoint)"
+    )
+    report.add(
+        "ok",
+        "login",
+        f"{tokens.generation.label} answered; token lifetime {lifetime}, {renewal}",
+    )
+    return True
+
+
+async def _account(pbx: PBXClient, report: Diagnosis) -> None:
+    try:
+        account = await pbx.account()
+    except PBXError as exc:
+        report.add("warn", "account", f"could not read who the account is: {exc}")
+        return
+    report.findings += account_findings(account)
+
+
+async def _receptionists(pbx: PBXClient, manifest: Manifest, report: Diagnosis) -> list[str]:
+    wanted = list(manifest.receptionists)
+    missing: list[str] = []
+    try:
+        ids = await resolve_receptionists(pbx, wanted)
+    except UnknownReceptionistError as exc:
+        missing = list(exc.extensions)
+        present = [ext for ext in wanted if ext not in missing]
+        ids = await resolve_receptionists(pbx, present) if present else {}
+    except PBXError as exc:
+        report.add("fail", "receptionists", f"cannot list virtual receptionists: {exc}")
+        return []
+    for ext in wanted:
+        if ext in ids:
+            report.add("ok", "receptionists", f"{ext} found (id {ids[ext]})")
+        else:
+            report.add(
+                "fail",
+                "receptionists",
+                f"{ext}: the PBX has no virtual receptionist with this extension number; create "
+                "it on the PBX or remove it from IVRHOOKS_RECEPTIONISTS / the app",
+            )
+    return [ext for ext in wanted if ext in ids]
+
+
+async def _plan(
+    pbx: PBXClient, config: Config, manifest: Manifest, found: list[str], report: Diagnosis
+) -> None:
+    if any(f.level == "fail" and f.topic == "public URL" for f in report.findings):
+        report.add("info", "plan", "not computed until the public URL is fixed")
+        return
+    try:
+        state = desired_state(manifest)
+    except ConfigurationError as exc:
+        report.add("fail", "plan", str(exc))
+        return
+    if not found:
+        return
+    rotating = config.auth.previous_secret is not None
+    try:
+        report.plans = await fetch_plans(
+            pbx,
+            {ext: state[ext] for ext in found},
+            app_id=manifest.app_id,
+            rewrite_hidden_secrets=rotating,
+        )
+    except PBXError as exc:
+        report.add("fail", "plan", f"cannot read the action URLs: {exc}")
+        return
+    for plan in report.plans:
+        # Another app's entry would answer the same input: registration writes nothing there.
+        for conflict in plan.conflicts:
+            report.add("fail", "plan", conflict)

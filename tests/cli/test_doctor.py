@@ -1,0 +1,286 @@
+"""``ivrhooks doctor APP`` against the fake PBX on loopback: read-only, and plain about problems.
+
+Run in process (CliRunner, in a thread so the fake keeps serving here), once per login
+generation; every run must leave the fake's write counters at zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ivrhooks.cli import main
+from ivrhooks.doctor import account_findings, public_url_findings
+from ivrhooks.models import AccountInfo
+from ivrhooks.pbx.generations import Generation
+from ivrhooks.testing import FakePBX, serve
+
+APP = """
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000"])
+
+@app.dtmf("1;2")
+async def sales(req):
+    return call("2001")
+
+@app.caller("5550100")
+async def vip(req):
+    return call("2003")
+"""
+SECRET = "doctor-tests-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def app_file(tmp_path: Path) -> str:
+    path = tmp_path / "doctorapp.py"
+    path.write_text(APP)
+    return str(path)
+
+
+def _env(base: str, fake: FakePBX, **extra: str) -> dict[str, str]:
+    return {
+        "IVRHOOKS_PBX_URL": base + "/api",
+        "IVRHOOKS_PBX_USERNAME": fake.username,
+        "IVRHOOKS_PBX_PASSWORD": fake.password,
+        "IVRHOOKS_SECRET": SECRET,
+        "IVRHOOKS_PUBLIC_URL": "https://ivr.example.com",
+        **extra,
+    }
+
+
+async def invoke(args: list[str], env: dict[str, str]) -> Result:
+    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Any]:
+    """Serve a fake PBX made with the given options; yields ``(fake, base URL)``."""
+    stack: list[Any] = []
+
+    async def start(**options: Any) -> tuple[FakePBX, str]:
+        fake = FakePBX(**options)
+        fake.add_ivr("8000", "Main")
+        server = serve(fake.app)
+        stack.append(server)
+        return fake, await server.__aenter__()
+
+    yield start
+    for server in reversed(stack):
+        await server.__aexit__(None, None, None)
+
+
+@pytest.mark.parametrize("generation", list(Generation), ids=lambda g: g.key)
+async def test_doctor_reports_and_writes_nothing(
+    served: Any, app_file: str, generation: Generation
+) -> None:
+    fake, base = await served(login_generations=[generation])
+    result = await invoke(["doctor", app_file], _env(base, fake))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "reading the PBX, writing nothing" in out
+    assert "ok    login" in out and f"{generation.label} answered" in out
+    assert "token lifetime 3600 s" in out
+    assert "8000 found (id " in out
+    assert "the longest action URL is 35 of 128 characters" in out
+    sales = r"\+ create ivrhooks:sales@[a-z0-9]+  DTMF '1;2' -> POST https://ivr.example.com/hooks/sales"
+    assert re.search(sales, out)
+    assert "+ create ivrhooks:vip@" in out
+    assert "nothing was written to the PBX. 0 problem(s)" in out
+    if generation is Generation.SIGN_IN:
+        assert "role Admin (GET /auth/user)" in out
+        assert "capability 'Phone System: Full Access'" in out
+    elif generation is Generation.LOGIN:
+        assert "role Admin (GET /login)" in out
+    else:
+        assert "the PBX does not say who the account is" in out
+    if generation is Generation.LOGIN:
+        assert "renewed by logging in again" in out
+    assert (fake.counters.writes, fake.counters.creates) == (0, 0)
+    assert fake.action_urls("8000") == []
+    for secret in (fake.password, SECRET):
+        assert secret not in out
+
+
+async def test_doctor_after_sync_says_in_sync(served: Any, app_file: str) -> None:
+    fake, base = await served()
+    env = _env(base, fake)
+    assert (await invoke(["sync", app_file], env)).exit_code == 0
+    fake.reset_counters()
+    result = await invoke(["doctor", app_file], env)
+    assert result.exit_code == 0, result.output
+    assert "receptionist 8000 (id " in result.output and "in sync" in result.output
+    assert fake.counters.writes == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        pytest.param(
+            {"role": "StandardUser"}, "role StandardUser (GET /auth/user) cannot manage", id="user"
+        ),
+        pytest.param(
+            {"capabilities": ["Call Reports: Read"]},
+            "lacks the 'Phone System: Full Access' capability",
+            id="capability",
+        ),
+        pytest.param({"two_factor": True}, "the account has two-factor login", id="two-factor"),
+        pytest.param(
+            {"password": "another-one"}, "refused the login with status 401", id="wrong-login"
+        ),
+    ],
+)
+async def test_doctor_says_plainly_what_to_fix(
+    served: Any, app_file: str, options: dict[str, Any], expected: str
+) -> None:
+    fake, base = await served(**options)
+    env = _env(base, fake)
+    if "password" in options:
+        env["IVRHOOKS_PBX_PASSWORD"] = "fakepbx"  # not the PBX's: refused
+    result = await invoke(["doctor", app_file], env)
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "FAIL" in result.output and "Traceback" not in result.output
+    assert "nothing was written to the PBX. " in result.output
+    assert fake.counters.writes == 0
+
+
+async def test_doctor_names_missing_receptionists_and_plans_the_rest(
+    served: Any, tmp_path: Path
+) -> None:
+    fake, base = await served()
+    path = tmp_path / "two.py"
+    path.write_text(APP.replace('["8000"]', '["8000", "8009"]'))
+    result = await invoke(["doctor", str(path)], _env(base, fake))
+    assert result.exit_code == 1
+    assert "FAIL  receptionists" in result.output
+    assert "8009: the PBX has no virtual receptionist" in result.output
+    assert "receptionist 8000 (id " in result.output  # still planned
+    assert fake.counters.writes == 0
+
+
+async def test_doctor_checks_the_public_url(served: Any, app_file: str) -> None:
+    fake, base = await served()
+    env = _env(base, fake, IVRHOOKS_PUBLIC_URL="https://ivr.example.com/" + "p" * 100)
+    result = await invoke(["doctor", app_file], env)
+    assert result.exit_code == 1
+    assert "the PBX keeps at most 128" in result.output
+    assert "not computed until the public URL is fixed" in result.output
+    assert fake.counters.writes == 0
+
+
+def test_doctor_needs_a_pbx(app_file: str) -> None:
+    result = CliRunner().invoke(main, ["doctor", app_file], env={"IVRHOOKS_PBX_URL": None})
+    assert result.exit_code == 1
+    assert "IVRHOOKS_PBX_URL" in result.output
+
+
+PAGE = ["/hooks/sales"]
+FULL = ["Phone System: Full Access"]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "pbx_url", "level", "says"),
+    [
+        ("https://ivr.example.com", "https://pbx:8887/api", "ok", "35 of 128"),
+        ("http://ivr.example.com", "https://pbx:8887/api", "warn", "plain http"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8887/api", "ok", "of 128"),
+        ("http://127.0.0.1:8000", "https://pbx.example.com:8887/api", "fail", "own address"),
+        ("http://localhost:8000", "https://10.0.0.5:8887/api", "fail", "own address"),
+        ("ftp://ivr.example.com", "https://pbx/api", "fail", "must start with https://"),
+        ("https://", "https://pbx/api", "fail", "names no host"),
+        ("https://u:p@ivr.example.com", "https://pbx/api", "fail", "carries credentials"),
+        ("https://ivr.example.com/?x=1", "https://pbx/api", "fail", "query"),
+        ("https://ivr.example.com/#top", "https://pbx/api", "fail", "fragment"),
+        ("https://ivr.example.com/a b", "https://pbx/api", "fail", "whitespace"),
+        ("https://ivr.example.com/" + "x" * 100, "https://pbx/api", "fail", "at most 128"),
+        (None, "https://pbx/api", "fail", "IVRHOOKS_PUBLIC_URL"),
+    ],
+    ids=[
+        "https",
+        "http",
+        "loopback-pbx-too",
+        "loopback-remote-pbx",
+        "localhost",
+        "scheme",
+        "no-host",
+        "credentials",
+        "query",
+        "fragment",
+        "whitespace",
+        "too-long",
+        "unset",
+    ],
+)
+def test_public_url_findings(public_url: str | None, pbx_url: str, level: str, says: str) -> None:
+    findings = public_url_findings(public_url, PAGE, pbx_url)
+    worst = next((f for f in findings if f.level == level), None)
+    assert worst is not None, findings
+    assert says in worst.text
+
+
+@pytest.mark.parametrize(
+    ("account", "levels"),
+    [
+        (AccountInfo(role="Admin", source="GET /login"), ["ok"]),
+        (
+            AccountInfo(role="SystemAdmin", capabilities=["Phone System: Full Access"]),
+            ["warn", "ok"],
+        ),
+        (AccountInfo(role="QueueManager"), ["fail"]),
+        (AccountInfo(role="Helpdesk"), ["warn"]),
+        (AccountInfo(role="Admin", capabilities=[]), ["ok", "fail"]),
+        (AccountInfo(role="Admin", password_force_reset=True), ["ok", "fail"]),
+        (AccountInfo(role="Admin", source="GET /auth/user"), ["ok", "info"]),
+        (None, ["info"]),
+    ],
+    ids=[
+        "admin",
+        "system-admin",
+        "queue-manager",
+        "custom-role",
+        "no-full-access",
+        "password-reset",
+        "before-22.3",
+        "unknown",
+    ],
+)
+def test_account_findings(account: AccountInfo | None, levels: list[str]) -> None:
+    assert [f.level for f in account_findings(account)] == levels
+
+
+def test_capabilities_are_read_in_any_shape() -> None:
+    # The published documents do not type `capabilities`: strings, objects or a map.
+    for shape in (
+        ["Phone System: Full Access"],
+        [{"name": "Phone System: Full Access"}],
+        {"Phone System: Full Access": True, "Call Reports": False},
+    ):
+        account = AccountInfo.model_validate({"role": "Admin", "capabilities": shape})
+        assert account.capabilities == ["Phone System: Full Access"]
+
+
+async def test_doctor_calls_another_apps_overlapping_entry_a_problem(
+    served: Any, app_file: str
+) -> None:
+    # Two apps on one receptionist answering the same key: registration writes nothing there.
+    fake, base = await served()
+    theirs = {
+        "name": "ivrhooks:sales@other1",
+        "enabled": True,
+        "type": "DTMF",
+        "dtmf_mask": "1",
+        "url": "https://other.example.com/hooks/sales",
+    }
+    fake.resources.create_action_url(fake.ivr("8000").id, theirs)
+    result = await invoke(["doctor", app_file], _env(base, fake))
+    assert result.exit_code == 1, result.output
+    assert "FAIL  plan" in result.output
+    assert "! conflict: " in result.output
+    assert fake.counters.writes == 0
