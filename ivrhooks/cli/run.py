@@ -19,7 +19,7 @@ from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import Config
 from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
-from ivrhooks.logs import configure_logging
+from ivrhooks.logs import close_logging, configure_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.loopback import bind_socket
@@ -122,11 +122,16 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
         raise click.BadParameter(
             "start it with '/' and do not end it with '/'", param_hint="--root-path"
         )
-    configure_logging(log_level.upper())
-    app = load_app(app_spec)
-    config = app.configure()
-    sock = _bind("app", "--host/--port", host, port)
+    # Buffered: a writer thread writes stderr, so a slow terminal or log pipe never stalls the
+    # event loop; close_logging() writes every line still buffered on the way out.
+    configure_logging(log_level.upper(), buffered=True)
     try:
-        asyncio.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
+        app = load_app(app_spec)
+        config = app.configure()
+        sock = _bind("app", "--host/--port", host, port)
+        try:
+            asyncio.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
+        finally:
+            sock.close()
     finally:
-        sock.close()
+        close_logging()
