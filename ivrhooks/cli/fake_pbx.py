@@ -64,6 +64,13 @@ def build(
     help="SQLite file that keeps the state across restarts (default: memory only).",
 )
 @click.option("--token-ttl", default=3600.0, show_default=True, type=click.FloatRange(min=1))
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="Seconds added to every resource request, as a PBX across a network would take.",
+)
 def fake_pbx(
     host: str,
     port: int,
@@ -72,9 +79,11 @@ def fake_pbx(
     password: str,
     db: str | None,
     token_ttl: float,
+    latency: float,
 ) -> None:
     """Serve a fake PortSIP PBX: the Virtual Receptionist REST API under /api."""
     pbx = build(ivrs, username=username, password=password, db=db, token_ttl=token_ttl)
+    pbx.faults.latency = latency
     try:
         sock = bind_socket(host, port)
     except OSError as exc:

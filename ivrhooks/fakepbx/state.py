@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivrhooks.fakepbx.dial import DialResult
+from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import Resources
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
@@ -50,7 +51,10 @@ class PBXState(Protocol):
     tokens: TokenIssuer
     counters: Counters
     faults: Faults
+    requests: RequestRate
     sign_in_supported: bool
+
+    def reset_counters(self) -> None: ...
 
     async def dial(
         self,

@@ -52,7 +52,7 @@ def client_for(config: PBXConfig, **options: Any) -> PBXClient:
         domain=config.domain,
         token=config.token,
         verify=config.verify_tls,
-        **options,
+        **{"rate": config.rate, **options},
     )
 
 
