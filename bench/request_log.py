@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ivrhooks.logformat import JSONFormatter  # noqa: E402
-from ivrhooks.logs import mask_number  # noqa: E402
-from ivrhooks.logwriter import LineWriter, WriterHandler  # noqa: E402
-from ivrhooks.requestline import render_request_line, timestamp  # noqa: E402
+from ivrhooks.logformat import JSONFormatter
+from ivrhooks.logs import mask_number
+from ivrhooks.logwriter import LineWriter, WriterHandler
+from ivrhooks.requestline import render_request_line, timestamp
 
 FIELDS = {
     "session_id": "bench-session-0001",
@@ -80,7 +80,7 @@ def run(lines: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
 
         def stream(name: str) -> object:
-            return open(Path(tmp) / name, "w", encoding="utf-8")  # noqa: SIM115
+            return open(Path(tmp) / name, "w", encoding="utf-8")
 
         # 1. stdlib through a StreamHandler
         out = stream("stdlib.log")
@@ -105,7 +105,9 @@ def run(lines: int) -> dict[str, float]:
         out = stream("handler.log")
         writer = LineWriter(out, limit=1 << 30)  # type: ignore[arg-type]
         logger = _logger(WriterHandler(writer))
-        results["stdlib -> writer thread"] = _time(lines, lambda: through_handler(writer), writer.close)
+        results["stdlib -> writer thread"] = _time(
+            lines, lambda: through_handler(writer), writer.close
+        )
         out.close()  # type: ignore[attr-defined]
 
         def as_dict() -> dict[str, object]:
@@ -128,7 +130,9 @@ def run(lines: int) -> dict[str, float]:
         else:
             buffered(
                 "orjson dict -> writer",
-                lambda w: w.write(orjson.dumps(as_dict(), option=orjson.OPT_APPEND_NEWLINE).decode()),
+                lambda w: w.write(
+                    orjson.dumps(as_dict(), option=orjson.OPT_APPEND_NEWLINE).decode()
+                ),
             )
 
         def pre_rendered(w: LineWriter) -> None:

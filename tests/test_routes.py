@@ -15,7 +15,6 @@ from ivrhooks import (
     RouteConflictError,
     ServingConfig,
 )
-
 from tests.conftest import new_app
 
 

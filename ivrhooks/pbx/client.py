@@ -2,7 +2,8 @@
 
 Every request goes through :meth:`PBXClient.request`, the one chokepoint that takes a slot of
 the rate budget (``ivrhooks.pbx.ratelimit``), adds the Bearer token, retries what is safe to
-retry, logs in again once on a 401 and maps failures onto ``ivrhooks.pbx.errors``. Only GET and POST exist on this API (PortSIP REST "About").
+retry, logs in again once on a 401 and maps failures onto ``ivrhooks.pbx.errors``. Only GET and
+POST exist on this API (PortSIP REST "About").
 """
 
 from __future__ import annotations
@@ -166,7 +167,8 @@ class PBXClient:
             status = response.status_code
             if status == 429 and self.budget is not None:
                 after = parse_retry_after(response.headers.get("Retry-After"))
-                self.budget.slow_down(None if after is None else min(after, self._retry.max_retry_after))
+                cap = self._retry.max_retry_after
+                self.budget.slow_down(None if after is None else min(after, cap))
             if authenticated and status == 401 and not relogged:
                 relogged = True
                 attempt -= 1  # a fresh login is not a retry of a failing PBX

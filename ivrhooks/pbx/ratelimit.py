@@ -88,7 +88,7 @@ class RateBudget:
         return at
 
     async def acquire(self) -> None:
-        """Wait for a slot. A cancelled wait keeps its slot used: the budget errs on the safe side."""
+        """Wait for a slot. A cancelled wait keeps its slot: the budget errs on the safe side."""
         at = self.reserve()
         delay = at - self._clock()
         if delay > 0:

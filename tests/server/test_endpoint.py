@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, call, hangup, repeat
-
 from tests.conftest import new_app
 
 Client = Callable[[IVRHooks], httpx.AsyncClient]
