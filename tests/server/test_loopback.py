@@ -37,3 +37,29 @@ async def test_bind_socket_refuses_a_port_in_use() -> None:
             bind_socket(port=port)
     finally:
         first.close()
+
+
+async def test_connections_to_a_bound_socket_send_without_delay() -> None:
+    """uvloop leaves TCP_NODELAY unset on a socket handed to it; a kept-alive connection then
+    waited out the client's delayed ACK (~40 ms a request under `ivrhooks run`)."""
+    import socket
+
+    sock = bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()
+
+
+async def test_serve_leaves_the_process_logging_alone() -> None:
+    import logging
+
+    uvicorn = logging.getLogger("uvicorn")
+    saved = (uvicorn.propagate, list(uvicorn.handlers))
+    uvicorn.propagate, uvicorn.handlers[:] = True, []
+    try:
+        async with serve(Starlette(routes=[Route("/x", _hello)])):
+            # uvicorn's own config would give it a text handler and stop propagation.
+            assert uvicorn.propagate and uvicorn.handlers == []
+    finally:
+        uvicorn.propagate, uvicorn.handlers[:] = saved
