@@ -36,6 +36,7 @@ __all__ = [
     "TextFormatter",
     "close_logging",
     "configure_logging",
+    "flush_logging",
     "log_request",
     "mask_number",
     "number_masking_enabled",
@@ -126,6 +127,13 @@ def configure_logging(
     access = logging.getLogger(_ACCESS_LOGGER)
     if not any(isinstance(f, _StripQueryString) for f in access.filters):
         access.addFilter(_StripQueryString())
+
+
+def flush_logging() -> None:
+    """Write every line the buffered handler holds now (waits at most 2 s for a slow stream)."""
+    direct = _direct
+    if direct is not None:
+        direct.writer.flush(direct.writer.close_timeout)
 
 
 def close_logging() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterator
 
 import click
 import uvicorn
@@ -19,12 +20,26 @@ from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import Config
 from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
-from ivrhooks.logs import close_logging, configure_logging
+from ivrhooks.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.loopback import bind_socket
 
 __all__ = ["run"]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, once shut down after SIGTERM or SIGINT, raises the signal again with the default
+    handler, which ends the process before any ``finally`` or ``atexit``: write every buffered
+    log line first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                flush_logging()
 
 
 def _bind(what: str, option: str, host: str, port: int) -> socket.socket:
@@ -86,7 +101,7 @@ async def _serve(
             # uvicorn's proxy-header rewrite would trust its own list in addition.
             proxy_headers=False,
         )
-        uvicorn_server = uvicorn.Server(uvicorn_config)
+        uvicorn_server = _Server(uvicorn_config)
         click.echo(f"serving on {_url(host, port, root_path)}")
         if embedded:
             assert config.pbx is not None
