@@ -223,7 +223,10 @@ def serve(app: App) -> Iterator[Server]:
     with tempfile.TemporaryFile() as tail_out:
         drain = subprocess.Popen(["tail", "-c", "65536"], stdin=subprocess.PIPE, stdout=tail_out)
         started = time.monotonic()
-        proc = subprocess.Popen(command(app, port), cwd=ROOT, env=env, stderr=drain.stdin)
+        # stdout too: uvicorn's access log goes there, `ivrhooks run` prints its URLs there.
+        proc = subprocess.Popen(
+            command(app, port), cwd=ROOT, env=env, stdout=drain.stdin, stderr=drain.stdin
+        )
         assert drain.stdin is not None
         drain.stdin.close()  # the server holds the write end now
         server = Server(app, port, proc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import click
 import uvicorn
@@ -40,6 +40,13 @@ class _Server(uvicorn.Server):
                 yield
             finally:
                 flush_logging()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    # The loop uvicorn's own CLI runs on (loop="auto": uvloop when installed, as uvicorn[standard]
+    # installs it). asyncio.run() alone gives the default selector loop: about 30% fewer answers
+    # a second under load.
+    return uvicorn.Config("ivrhooks", loop="auto").get_loop_factory()
 
 
 def _bind(what: str, option: str, host: str, port: int) -> socket.socket:
@@ -145,7 +152,8 @@ def run(app_spec: str, host: str, port: int, pbx_port: int, root_path: str, log_
         config = app.configure()
         sock = _bind("app", "--host/--port", host, port)
         try:
-            asyncio.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
         finally:
             sock.close()
     finally:
