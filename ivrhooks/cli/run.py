@@ -46,7 +46,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     # The loop uvicorn's own CLI runs on (loop="auto": uvloop when installed, as uvicorn[standard]
     # installs it). asyncio.run() alone gives the default selector loop: about 30% fewer answers
     # a second under load.
-    return uvicorn.Config("ivrhooks", loop="auto").get_loop_factory()
+    return uvicorn.Config("ivrhooks", loop="auto", log_config=None).get_loop_factory()
 
 
 def _bind(what: str, option: str, host: str, port: int) -> socket.socket:
