@@ -101,11 +101,12 @@ def configure_logging(
     and points uvicorn's loggers back at the root logger. Run uvicorn with ``log_config=None``
     afterwards, or its own logging config takes them over again.
     """
-    global _direct
+    global _direct, _checked
     name = str(level).upper()
     if name not in _LEVELS:
         raise ConfigurationError(f"log level {level!r} is not one of {', '.join(_LEVELS)}")
     close_logging()
+    _checked = (None, -1, False)
     target = stream if stream is not None else sys.stderr
     handler: logging.Handler
     if buffered:
@@ -217,10 +218,11 @@ def log_request(
     if not logger.isEnabledFor(logging.INFO):
         return
     direct = _direct
-    if direct is not None and _only_reaches(logger, direct):
+    now = time.time()
+    if direct is not None and _direct_path(logger, direct, int(now)):
         direct.writer.write(
             render_request_line(
-                time.time(),
+                now,
                 logger.name,
                 session_id,
                 receptionist,
@@ -254,6 +256,21 @@ def log_request(
             "status": status,
         },
     )
+
+
+# Whether the request logger's records reach only the buffered handler: walking the logger
+# chain costs a sixth of the line, so the answer is kept for the second it was found in (a
+# handler or filter added while serving takes effect within a second).
+_checked: tuple[logging.Logger | None, int, bool] = (None, -1, False)
+
+
+def _direct_path(logger: logging.Logger, handler: logging.Handler, second: int) -> bool:
+    global _checked
+    known, when, answer = _checked
+    if known is not logger or when != second:
+        answer = _only_reaches(logger, handler)
+        _checked = (logger, second, answer)
+    return answer
 
 
 def _only_reaches(logger: logging.Logger, handler: logging.Handler) -> bool:

@@ -31,10 +31,6 @@ def timestamp(now: float) -> str:
     return _stamp
 
 
-def _text(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
 def render_request_line(
     now: float,
     logger: str,
@@ -52,13 +48,17 @@ def render_request_line(
     status: int,
 ) -> str:
     """One ``"request"`` line, ending in ``\\n``; ``caller`` must already be masked."""
+    q = encode_basestring  # inline conditionals, not a helper: a call per field costs 10%
     return (
-        f'{{"ts": "{timestamp(now)}", "level": "INFO", "logger": {encode_basestring(logger)}, '
-        f'"event": "request", "session_id": {_text(session_id)}, '
-        f'"receptionist": {_text(receptionist)}, "route": {_text(route)}, "kind": {_text(kind)}, '
-        f'"action": {_text(action)}, "destination": {_text(destination)}, '
-        f'"auth": {_text(auth)}, "latency_ms": {latency_ms:.2f}, '
+        f'{{"ts": "{timestamp(now)}", "level": "INFO", "logger": {q(logger)}, '
+        f'"event": "request", "session_id": {"null" if session_id is None else q(session_id)}, '
+        f'"receptionist": {"null" if receptionist is None else q(receptionist)}, '
+        f'"route": {"null" if route is None else q(route)}, '
+        f'"kind": {"null" if kind is None else q(kind)}, '
+        f'"action": {"null" if action is None else q(action)}, '
+        f'"destination": {"null" if destination is None else q(destination)}, '
+        f'"auth": {"null" if auth is None else q(auth)}, "latency_ms": {latency_ms:.2f}, '
         f'"deadline_hit": {"true" if deadline_hit else "false"}, '
-        f'"fallback_cause": {_text(fallback_cause)}, "caller": {_text(caller)}, '
-        f'"status": {int(status)}}}\n'
+        f'"fallback_cause": {"null" if fallback_cause is None else q(fallback_cause)}, '
+        f'"caller": {"null" if caller is None else q(caller)}, "status": {int(status)}}}\n'
     )
