@@ -24,6 +24,7 @@ from ivrhooks.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.loopback import bind_socket
+from ivrhooks.server.protocol import OneSendProtocol
 
 __all__ = ["run"]
 
@@ -107,6 +108,8 @@ async def _serve(
             # X-Forwarded-For is read by ivrhooks' own guard, from IVRHOOKS_TRUSTED_PROXIES only;
             # uvicorn's proxy-header rewrite would trust its own list in addition.
             proxy_headers=False,
+            # A decision leaves in one send(), not two (ivrhooks.server.protocol).
+            http=OneSendProtocol,
         )
         uvicorn_server = _Server(uvicorn_config)
         click.echo(f"serving on {_url(host, port, root_path)}")
