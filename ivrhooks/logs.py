@@ -9,7 +9,7 @@ the CLI (:func:`configure_logging`) and the request line the receiver writes on 
 (:mod:`ivrhooks.logwriter`), so a slow stderr never stalls the event loop, and the request line,
 when nothing but that writer would see its record, is rendered straight to text
 (:mod:`ivrhooks.requestline`) instead of going through a ``LogRecord`` and ``json.dumps``: the
-same JSON object, at a seventh of the cost. The logger ``ivrhooks.request`` still decides: at a
+same JSON object, at a sixth of the cost. The logger ``ivrhooks.request`` still decides: at a
 level above INFO, or disabled, there is no line; with a handler or filter of its own (or another
 handler on the root logger), the line goes through stdlib logging as before.
 

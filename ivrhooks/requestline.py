@@ -4,8 +4,10 @@ write for it, without a ``LogRecord``, an ``extra`` dict or ``json.dumps``.
 Same keys in the same order, same separators, same values (``ts`` to the millisecond, UTC);
 strings are escaped by the C encoder ``json.dumps`` itself uses, so a caller name or a session id
 with quotes, backslashes or control characters still gives one valid JSON object on one line.
-Measured (``bench/request_log.py``): ~1.3 µs a line, against ~9 µs through ``logging`` with
-``JSONFormatter``, and no faster with orjson (building its dict costs what the escaping saves).
+Measured in one run of ``bench/request_log.py`` (lines to a file, the writer thread beside):
+7.4 µs a line, against 47 µs through ``logging`` with ``JSONFormatter`` and a ``StreamHandler``,
+23 µs for a dict through ``json.dumps`` and 9.2 µs through orjson (building its dict costs what
+its encoder saves, so no dependency for it). Rendering alone is ~1.7 µs.
 """
 
 from __future__ import annotations

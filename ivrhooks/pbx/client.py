@@ -45,7 +45,8 @@ class PBXClient:
     ``password`` (plus ``domain`` for a tenant user), or a static ``token``. Use it as
     ``async with PBXClient(...) as pbx:``; the resource groups are ``pbx.ivr_servers``,
     ``pbx.ivrs`` and ``pbx.action_urls``. ``rate`` caps the requests sent in any one-second
-    window, token calls included (``None``: no cap, for a fake PBX only).
+    window, token calls included (a :class:`RateBudget` to share or tune one; ``None``: no cap,
+    for a fake PBX only).
     """
 
     def __init__(
@@ -64,7 +65,7 @@ class PBXClient:
         backoff_cap: float = 5.0,
         max_retry_after: float = 30.0,
         refresh_margin: float = 60.0,
-        rate: int | None = DEFAULT_RATE,
+        rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -86,7 +87,7 @@ class PBXClient:
             cap=backoff_cap,
             max_retry_after=max_retry_after,
         )
-        self.budget = RateBudget(rate) if rate is not None else None
+        self.budget = RateBudget(rate) if isinstance(rate, int) else rate
         self._http = httpx.AsyncClient(
             base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
         )
