@@ -3,10 +3,15 @@
     python bench/e2e.py            # full run: 5 s per run, 5 rounds, 60 s memory soak
     python bench/e2e.py --quick    # 2 s per run, 2 rounds, 10 s soak
 
-Every app runs in its own subprocess under the same uvicorn settings (uvloop, httptools, no
-access log, one worker) on 127.0.0.1; ``wrk -t1 -c32`` (or bench/loadgen.py when wrk is absent)
-drives each scenario in turn, round after round (A B C ... A B C ...), so the machine's noise
-falls on every row alike; medians are reported. docs/performance.md says what each row measures.
+Every app runs in its own subprocess on 127.0.0.1. Most rows run under the same uvicorn settings
+(uvloop, httptools, no access log, one worker); the ``ivrhooks run`` rows run the CLI exactly as
+users do (its default logging, its own server settings, the embedded fake PBX, ready once
+``/readyz`` is 200), and ``bare GET, uvicorn defaults`` runs plain ``uvicorn bench.apps.bare:app``
+(access log on). Every server's stderr goes into a pipe drained by ``tail`` (as under a process
+supervisor or a container runtime), which keeps the last 64 KiB to show if the server fails.
+``wrk -t1 -c32`` (or bench/loadgen.py when wrk is absent) drives each scenario in turn, round
+after round (A B C ... A B C ...), so the machine's noise falls on every row alike; medians are
+reported. docs/performance.md says what each row measures.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,11 +46,14 @@ UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-
 
 @dataclass(frozen=True)
 class App:
-    target: str  # uvicorn import string
+    target: str  # uvicorn import string, or the APP argument of `ivrhooks run`
     routes: int = 1  # routes the app serves (only ivrhooks apps have more than one)
     scheme: str = "none"
     factory: bool = False
     needs: str = ""  # a module that must be importable, else the rows are skipped
+    #: "bench": uvicorn with UVICORN above; "defaults": plain `uvicorn APP`; "run": `ivrhooks run`
+    runner: str = "bench"
+    run_args: tuple[str, ...] = ()  # extra `ivrhooks run` options
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,19 @@ APPS = {
             ("bearer", 1000),
         ]
     },
+    "bare-defaults": App("bench.apps.bare:app", runner="defaults"),
+    **{
+        f"run-{scheme}-{n}{suffix}": App(
+            "bench/apps/ivr_run.py:app", n, scheme, runner="run", run_args=args
+        )
+        for scheme, n, suffix, args in [
+            ("basic", 10, "", ()),
+            ("basic", 1000, "", ()),
+            ("basic", 1000, "-quiet", ("--log-level", "warning")),
+            ("basic", 10000, "", ()),
+            ("digest", 1000, "", ()),
+        ]
+    },
 }
 SCENARIOS = [
     Scenario("bare GET", "bare"),
@@ -82,6 +103,13 @@ SCENARIOS = [
     Scenario("ivrhooks basic 10 GET", "ivr-basic-10", auth="basic"),
     Scenario("ivrhooks basic 10k GET", "ivr-basic-10000", auth="basic"),
     Scenario("FastAPI HTTPBasic GET", "fastapi", auth="basic"),
+    Scenario("bare GET uvicorn defaults", "bare-defaults"),
+    Scenario("ivrhooks run basic 1k GET", "run-basic-1000", auth="basic"),
+    Scenario("ivrhooks run quiet 1k GET", "run-basic-1000-quiet", auth="basic"),
+    Scenario("ivrhooks run basic 1k POST", "run-basic-1000", method="POST", auth="basic"),
+    Scenario("ivrhooks run digest 1k GET", "run-digest-1000", auth="digest"),
+    Scenario("ivrhooks run basic 10 GET", "run-basic-10", auth="basic"),
+    Scenario("ivrhooks run basic 10k GET", "run-basic-10000", auth="basic"),
 ]
 # (label, numerator, denominator, target ratio or None)
 RATIOS = [
@@ -92,6 +120,24 @@ RATIOS = [
     ("ivrhooks basic 10k / 10 routes", "ivrhooks basic 10k GET", "ivrhooks basic 10 GET", 0.95),
     ("FastAPI HTTPBasic / bare", "FastAPI HTTPBasic GET", "bare GET", None),
     ("raw ASGI / bare", "raw ASGI GET", "bare GET", None),
+    ("bare, uvicorn defaults / bare", "bare GET uvicorn defaults", "bare GET", None),
+    # ivrhooks as users run it (issue 16 targets)
+    ("ivrhooks run (request line on) / bare", "ivrhooks run basic 1k GET", "bare GET", 1.2),
+    ("ivrhooks run --log-level warning / bare", "ivrhooks run quiet 1k GET", "bare GET", 1.5),
+    ("ivrhooks run POST / bare POST", "ivrhooks run basic 1k POST", "bare POST", 1.0),
+    ("ivrhooks run digest / bare", "ivrhooks run digest 1k GET", "bare GET", 0.45),
+    (
+        "ivrhooks run 10k / 10 routes",
+        "ivrhooks run basic 10k GET",
+        "ivrhooks run basic 10 GET",
+        0.95,
+    ),
+]
+# (numerator, denominator): p99 of the first no worse than the second's
+P99 = [
+    ("ivrhooks basic 1k GET", "bare GET"),
+    ("ivrhooks run basic 1k GET", "bare GET"),
+    ("ivrhooks run quiet 1k GET", "bare GET"),
 ]
 
 
@@ -101,6 +147,9 @@ class Server:
     port: int
     proc: subprocess.Popen[bytes]
     url: str = field(init=False)
+    listening_s: float = 0.0  # from the start of the process to accepting connections
+    ready_s: float = 0.0  # ... to /readyz 200 (ivrhooks run: the routes registered)
+    ready_rss_kib: int = 0
 
     def __post_init__(self) -> None:
         n = target_route(self.app.routes)
@@ -126,6 +175,38 @@ def _free_port() -> int:
         return port
 
 
+def command(app: App, port: int) -> list[str]:
+    if app.runner == "run":
+        cmd = [sys.executable, "-m", "ivrhooks", "run", app.target, "--port", str(port)]
+        return [*cmd, "--pbx-port", str(_free_port()), *app.run_args]
+    cmd = [sys.executable, "-m", "uvicorn", app.target, "--port", str(port), "--host", "127.0.0.1"]
+    return cmd + (UVICORN if app.runner == "bench" else []) + (["--factory"] if app.factory else [])
+
+
+def _wait_until(what: str, proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 600  # 10,000 routes register on the embedded PBX first
+    while not ready():  # bounded poll: the only way to know a subprocess's server is up
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within 600 s")
+        time.sleep(0.02)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _ready(port: int) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+    return False
+
+
 @contextlib.contextmanager
 def serve(app: App) -> Iterator[Server]:
     port = _free_port()
@@ -135,25 +216,35 @@ def serve(app: App) -> Iterator[Server]:
         "BENCH_SCHEME": app.scheme,
         "PYTHONPATH": str(ROOT),
     }
-    cmd = [sys.executable, "-m", "uvicorn", app.target, "--port", str(port), *UVICORN]
-    cmd += ["--host", "127.0.0.1"] + (["--factory"] if app.factory else [])
-    # The server's own log (e.g. one "auth rejected: missing" line per Digest challenge) goes to
-    # a file, shown only if the server fails, so it does not bury the figures.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=log)
+    env = {k: v for k, v in env.items() if not k.startswith("IVRHOOKS_")}
+    # The server's stderr (its log: request lines, uvicorn's access log, one "auth rejected:
+    # missing" line per Digest challenge) goes into a pipe that `tail` drains, as a supervisor
+    # would read it; the last 64 KiB are shown only if the server fails.
+    with tempfile.TemporaryFile() as tail_out:
+        drain = subprocess.Popen(["tail", "-c", "65536"], stdin=subprocess.PIPE, stdout=tail_out)
+        started = time.monotonic()
+        # stdout too: uvicorn's access log goes there, `ivrhooks run` prints its URLs there.
+        proc = subprocess.Popen(
+            command(app, port), cwd=ROOT, env=env, stdout=drain.stdin, stderr=drain.stdin
+        )
+        assert drain.stdin is not None
+        drain.stdin.close()  # the server holds the write end now
         server = Server(app, port, proc)
         try:
-            deadline = time.monotonic() + 60
-            while True:  # bounded poll: the only way to know a subprocess's server is listening
-                if proc.poll() is not None:
-                    log.seek(0)
-                    sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-                    raise RuntimeError(f"{app.target} exited with {proc.returncode}")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{app.target} did not start within 60 s")
-                time.sleep(0.05)
+            try:
+                _wait_until(app.target, proc, lambda: _listening(port))
+                server.listening_s = time.monotonic() - started
+                if app.runner == "run":
+                    _wait_until(app.target, proc, lambda: _ready(port))
+                server.ready_s = time.monotonic() - started
+                server.ready_rss_kib = server.status("VmRSS")
+            except RuntimeError:
+                proc.kill()
+                proc.wait()
+                drain.wait()
+                tail_out.seek(0)
+                sys.stderr.write(tail_out.read().decode(errors="replace")[-4000:])
+                raise
             yield server
         finally:
             proc.terminate()
@@ -162,6 +253,7 @@ def serve(app: App) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            drain.wait()
 
 
 def probe(server: Server, scenario: Scenario) -> None:
@@ -304,6 +396,10 @@ def main() -> None:
                 results[s.name].append(row)
                 print(f"  {s.name:26} {fmt(row)}")
         peaks = {s.name: servers[s.app].status("VmHWM") for s in scenarios}
+        startup = {
+            name: (server.listening_s, server.ready_s, server.ready_rss_kib)
+            for name, server in sorted(servers.items())
+        }
 
     print("\nmedians over rounds (peak RSS of the server process)")
     summary: dict[str, object] = {"rounds": results}
@@ -326,15 +422,18 @@ def main() -> None:
         rounds = " ".join(f"{x:.3f}" for x in per_round)
         print(f"  {label:34} {rounds}  median {median:.3f}{verdict}")
         summary[label] = median
-    if "ivrhooks basic 1k GET" in results and "bare GET" in results:
-        p99 = [
-            statistics.median(r["p99_us"] for r in results[n])
-            for n in ("ivrhooks basic 1k GET", "bare GET")
-        ]
+    for num, den in P99:
+        if num not in results or den not in results:
+            continue
+        p99 = [statistics.median(r["p99_us"] for r in results[n]) for n in (num, den)]
         print(
-            f"  p99 ivrhooks basic 1k vs bare: {p99[0] / 1000:.2f} ms vs {p99[1] / 1000:.2f} ms"
+            f"  p99 {num} vs {den}: {p99[0] / 1000:.2f} ms vs {p99[1] / 1000:.2f} ms"
             + ("  MET" if p99[0] <= p99[1] else "  NOT MET")
         )
+    print("\nstart-up (process start to listening; to /readyz 200) and RSS when ready")
+    for name, (listening, ready, rss) in startup.items():
+        print(f"  {name:22} {listening:6.2f} s; {ready:6.2f} s; {rss / 1024:6.1f} MiB")
+        summary[f"startup {name}"] = {"listening_s": listening, "ready_s": ready, "rss_kib": rss}
 
     if args.soak > 0:
         with tempfile.TemporaryDirectory() as tmpdir:

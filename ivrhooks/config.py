@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 
 from ivrhooks.auth.replay import ReplayStore
 from ivrhooks.errors import SettingError
+from ivrhooks.types import DEFAULT_PBX_RATE as DEFAULT_RATE
+from ivrhooks.types import MAX_PBX_RATE as MAX_RATE
 from ivrhooks.types import METHODS, SCHEMES, Method, Scheme, is_extension
 
 __all__ = [
@@ -148,6 +150,9 @@ class PBXConfig(_Group):
     domain: str | None = None
     token: str | None = field(default=None, repr=False)
     verify_tls: bool = True
+    rate: int | None = DEFAULT_RATE
+    """Requests a second, at most, in any one-second window (``IVRHOOKS_PBX_RATE``); ``None``
+    turns the budget off (the embedded fake PBX)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -315,6 +320,13 @@ def _optional_integer(low: int, high: int) -> Any:
     return lambda value: None if value is None else check(value)
 
 
+def _optional(check: Any) -> Any:
+    def optional(value: Any) -> str | None:
+        return None if value is None else check(value)
+
+    return optional
+
+
 def _url(required: bool) -> Any:
     def check(value: Any) -> str | None:
         if value is None:
@@ -406,6 +418,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("pbx", "domain"): _text,
     ("pbx", "token"): _text,
     ("pbx", "verify_tls"): _boolean,
+    ("pbx", "rate"): _optional(_integer(1, MAX_RATE)),
     ("registration", "public_url"): _url(required=False),
     ("registration", "method"): _one_of(METHODS),
     ("registration", "request_timeout"): _integer(1, 60),

@@ -5,6 +5,14 @@ What this module adds is the shape of a line (:class:`JSONFormatter`), a one-cal
 the CLI (:func:`configure_logging`) and the request line the receiver writes on the hot path
 (:func:`log_request`).
 
+``ivrhooks run`` sets logging up *buffered*: every line goes to stderr through a writer thread
+(:mod:`ivrhooks.logwriter`), so a slow stderr never stalls the event loop, and the request line,
+when nothing but that writer would see its record, is rendered straight to text
+(:mod:`ivrhooks.requestline`) instead of going through a ``LogRecord`` and ``json.dumps``: the
+same JSON object, at a sixth of the cost. The logger ``ivrhooks.request`` still decides: at a
+level above INFO, or disabled, there is no line; with a handler or filter of its own (or another
+handler on the root logger), the line goes through stdlib logging as before.
+
 Privacy: GET action URLs carry the caller's number in the query string (PortSIP admin guide,
 "Action URL"), and caller numbers are personal data. So caller numbers are masked by default,
 uvicorn's access log loses its query strings, and httpx's per-request INFO lines (which show
@@ -13,35 +21,28 @@ URLs such as a CRM's ``/customers/<number>``) are turned down to WARNING.
 
 from __future__ import annotations
 
-import json as _json
 import logging
 import sys
-from datetime import UTC, datetime
-from typing import Any, TextIO
+import time
+from typing import TextIO
 
 from ivrhooks.errors import ConfigurationError, InvalidArgumentError
+from ivrhooks.logformat import JSONFormatter, TextFormatter
+from ivrhooks.logwriter import LineWriter, WriterHandler
+from ivrhooks.requestline import render_request_line
 
 __all__ = [
     "JSONFormatter",
     "TextFormatter",
+    "close_logging",
     "configure_logging",
     "ensure_request_logging",
+    "flush_logging",
     "log_request",
     "mask_number",
     "number_masking_enabled",
     "set_number_masking",
 ]
-
-# Attributes every LogRecord has; anything else on a record came from ``extra=``.
-# ``taskName`` exists from Python 3.12 on; listed so 3.11 and 3.12 emit the same keys.
-# uvicorn adds "color_message" (the event again, with terminal colour codes) to its records.
-_RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {
-    "message",
-    "asctime",
-    "taskName",
-    "color_message",
-}
-_CORE_KEYS = ("ts", "level", "logger", "event", "exc", "stack")
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -52,97 +53,16 @@ _ACCESS_LOGGER = "uvicorn.access"
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", _ACCESS_LOGGER)
 
 
-def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {
-        key: value
-        for key, value in record.__dict__.items()
-        if key not in _RECORD_ATTRS and not key.startswith("_")
-    }
-
-
-def _message(record: logging.LogRecord) -> str:
-    # A bad format/args pair must not lose the line (logging would print a traceback instead).
-    try:
-        return record.getMessage()
-    except Exception:
-        return f"{record.msg!r} % {record.args!r}"
-
-
-def _safe_repr(value: object) -> str:
-    try:
-        return repr(value)
-    except Exception:
-        return f"<unrepresentable {type(value).__name__}>"
-
-
-class JSONFormatter(logging.Formatter):
-    """Format a record as one JSON object on one line.
-
-    Keys: ``ts`` (RFC 3339, UTC, milliseconds), ``level``, ``logger``, ``event`` (the message),
-    every ``extra=`` field, ``exc`` (the formatted traceback) when there is exception info and
-    ``stack`` when ``stack_info=True``. Values JSON cannot encode are written as their
-    ``repr``; an ``extra=`` field named like a core key is written with a trailing ``_``.
-    Formatting never raises.
-
-    Nothing is redacted here beyond what callers pass: a secret put in a message is logged.
-    Mask at the source (see :func:`mask_number`) instead of trusting a filter to find it.
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "event": _message(record),
-        }
-        for key, value in _extras(record).items():
-            payload[f"{key}_" if key in _CORE_KEYS else key] = value
-        if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            payload["exc"] = record.exc_text
-        if record.stack_info:
-            payload["stack"] = self.formatStack(record.stack_info)
-        return _dumps(payload)
-
-
-def _dumps(payload: dict[str, Any]) -> str:
-    try:
-        # allow_nan=False: NaN/Infinity are not JSON; strict parsers reject the whole line.
-        return _json.dumps(payload, default=_safe_repr, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        # A circular structure, a non-string dict key or a NaN somewhere: repr only the
-        # values that fail, so the rest of the line stays structured.
-        safe: dict[str, Any] = {}
-        for key, value in payload.items():
-            try:
-                _json.dumps(value, default=_safe_repr, allow_nan=False)
-            except (TypeError, ValueError, RecursionError):
-                value = _safe_repr(value)
-            safe[key] = value
-        return _json.dumps(safe, ensure_ascii=False)
-
-
-class TextFormatter(logging.Formatter):
-    """Human-readable lines for a terminal: ``time level logger event key=value ...``."""
-
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = _extras(record)
-        if not extras:
-            return line
-        head, sep, tail = line.partition("\n")  # keep key=value on the first line
-        fields = " ".join(f"{key}={value}" for key, value in extras.items())
-        return f"{head} {fields}{sep}{tail}"
-
-
 class _Handler(logging.StreamHandler[TextIO]):
     """Marks the handler configure_logging installed, so a second call replaces it."""
+
+
+class _BufferedHandler(WriterHandler):
+    """The same mark on the buffered handler (``configure_logging(buffered=True)``)."""
+
+
+# The buffered handler configure_logging installed, if any: the request line's shortcut.
+_direct: _BufferedHandler | None = None
 
 
 class _StripQueryString(logging.Filter):
@@ -183,23 +103,42 @@ def ensure_request_logging(stream: TextIO | None = None) -> bool:
     return True
 
 
-def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "INFO",
+    json: bool = True,
+    stream: TextIO | None = None,
+    *,
+    buffered: bool = False,
+) -> None:
     """Send all logs to ``stream`` (default stderr) as JSON lines, or as text when ``json=False``.
+
+    ``buffered=True`` (what ``ivrhooks run`` uses) writes through a writer thread with a bounded
+    buffer (:mod:`ivrhooks.logwriter`: flushed every 0.05 s, at once for WARNING and worse,
+    completely by :func:`close_logging` or at exit); lines that would overflow it are dropped and
+    counted instead of blocking the caller. Without it every line is written and flushed by the
+    thread that logs it, as a ``StreamHandler`` does.
 
     Idempotent: calling again replaces the handler installed before. Also strips query strings
     from uvicorn's access log and raises httpx's loggers to WARNING (see the module docstring),
     and points uvicorn's loggers back at the root logger. Run uvicorn with ``log_config=None``
     afterwards, or its own logging config takes them over again.
     """
+    global _direct, _checked
     name = str(level).upper()
     if name not in _LEVELS:
         raise ConfigurationError(f"log level {level!r} is not one of {', '.join(_LEVELS)}")
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
-        root.removeHandler(old)
-        old.close()
-    handler = _Handler(stream if stream is not None else sys.stderr)
+    close_logging()
+    _checked = (None, -1, False)
+    target = stream if stream is not None else sys.stderr
+    handler: logging.Handler
+    if buffered:
+        handler = _direct = _BufferedHandler(LineWriter(target))
+    else:
+        handler = _Handler(target)
     handler.setFormatter(JSONFormatter() if json else TextFormatter())
+    if not json:
+        _direct = None  # the shortcut renders JSON only
+    root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(name)
     for logger_name in _CHATTY_URL_LOGGERS:
@@ -211,6 +150,23 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
     access = logging.getLogger(_ACCESS_LOGGER)
     if not any(isinstance(f, _StripQueryString) for f in access.filters):
         access.addFilter(_StripQueryString())
+
+
+def flush_logging() -> None:
+    """Write every line the buffered handler holds now (waits at most 2 s for a slow stream)."""
+    direct = _direct
+    if direct is not None:
+        direct.writer.flush(direct.writer.close_timeout)
+
+
+def close_logging() -> None:
+    """Remove the handler :func:`configure_logging` installed, writing every line it buffered."""
+    global _direct
+    _direct = None
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler | _BufferedHandler)]:
+        root.removeHandler(old)
+        old.close()
 
 
 # --- caller numbers ---------------------------------------------------------------------------
@@ -249,6 +205,16 @@ def mask_number(number: str | None, *, keep: int = 2) -> str | None:
     return number[:shown] + "*" * (len(number) - 2 * shown) + number[-shown:]
 
 
+def _masked(number: str | None) -> str | None:
+    # mask_number(number) for the request line, a third of the cost for the usual lengths.
+    if number is None or not _masking:
+        return number
+    length = len(number)
+    if length >= 7:
+        return number[:2] + "*" * (length - 4) + number[-2:]
+    return mask_number(number)
+
+
 def log_request(
     logger: logging.Logger,
     *,
@@ -267,9 +233,33 @@ def log_request(
 ) -> None:
     """Write the one ``"request"`` line for an action-URL request, at INFO, caller masked.
 
-    On the hot path: when the logger would drop INFO, this returns before building anything.
+    On the hot path: when the logger would drop INFO, this returns before building anything;
+    when only the buffered handler would see the record, the line is rendered straight to text
+    and queued on its writer (see the module docstring).
     """
     if not logger.isEnabledFor(logging.INFO):
+        return
+    direct = _direct
+    now = time.time()
+    if direct is not None and _direct_path(logger, direct, int(now)):
+        direct.writer.write(
+            render_request_line(
+                now,
+                logger.name,
+                session_id,
+                receptionist,
+                route,
+                kind,
+                action,
+                destination,
+                auth,
+                latency_ms,
+                deadline_hit,
+                fallback_cause,
+                _masked(caller),
+                status,
+            )
+        )
         return
     logger.info(
         "request",
@@ -288,3 +278,36 @@ def log_request(
             "status": status,
         },
     )
+
+
+# Whether the request logger's records reach only the buffered handler: walking the logger
+# chain costs a sixth of the line, so the answer is kept for the second it was found in (a
+# handler or filter added while serving takes effect within a second).
+_checked: tuple[logging.Logger | None, int, bool] = (None, -1, False)
+
+
+def _direct_path(logger: logging.Logger, handler: logging.Handler, second: int) -> bool:
+    global _checked
+    known, when, answer = _checked
+    if known is not logger or when != second:
+        answer = _only_reaches(logger, handler)
+        _checked = (logger, second, answer)
+    return answer
+
+
+def _only_reaches(logger: logging.Logger, handler: logging.Handler) -> bool:
+    """Whether a record of ``logger`` at INFO would reach ``handler`` and nothing else, with
+    nothing on the way to filter or change it (what stdlib logging would do, checked cheaply)."""
+    if logger.filters or handler.filters or handler.level > logging.INFO:
+        return False
+    found = False
+    current: logging.Logger | None = logger
+    while current is not None:
+        for other in current.handlers:
+            if other is not handler:
+                return False
+            found = True
+        if not current.propagate:
+            break
+        current = current.parent
+    return found

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 from prometheus_client.registry import Collector
 
 from ivrhooks.errors import InvalidArgumentError
+from ivrhooks.logwriter import dropped_lines
 from ivrhooks.types import FALLBACK_CAUSES
 
 __all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics"]
@@ -42,6 +43,7 @@ class Metrics:
         r = self.registry
         self._request_series = _RequestSeries()
         r.register(self._request_series)
+        r.register(_DroppedLogLines())
         self._fallbacks = Counter(
             "ivrhooks_fallbacks",
             "Requests answered with the fallback decision, by cause.",
@@ -193,3 +195,17 @@ class _RequestSeries(Collector):
                 buckets.append((bound, cumulative))
             latency.add_metric((route,), buckets, sum_value=histogram[-1])
         yield latency
+
+
+class _DroppedLogLines(Collector):
+    """Log lines the buffered writer dropped because stderr did not keep up (process-wide:
+    ``ivrhooks run`` has one writer, :mod:`ivrhooks.logwriter`). Anything above 0 means lines
+    are missing from the log; the service itself kept answering."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "ivrhooks_log_lines_dropped",
+            "Log lines dropped because the log stream (stderr) did not keep up.",
+        )
+        family.add_metric((), dropped_lines())
+        yield family

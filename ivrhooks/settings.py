@@ -98,6 +98,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_PBX_DOMAIN", "pbx", "domain", _text),
     Variable("IVRHOOKS_PBX_TOKEN", "pbx", "token", _text, secret=True),
     Variable("IVRHOOKS_PBX_VERIFY_TLS", "pbx", "verify_tls", _boolean),
+    Variable("IVRHOOKS_PBX_RATE", "pbx", "rate", _integer),
     Variable("IVRHOOKS_PUBLIC_URL", "registration", "public_url", _text),
     Variable("IVRHOOKS_SECRET", "auth", "secret", _text, secret=True),
     Variable("IVRHOOKS_PREVIOUS_SECRET", "auth", "previous_secret", _text, secret=True),

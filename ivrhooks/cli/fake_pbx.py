@@ -93,6 +93,13 @@ def build(
     show_default=True,
     help="The account's role, as GET /auth/user reports it (e.g. Admin, StandardUser).",
 )
+@click.option(
+    "--latency",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="Seconds added to every resource request, as a PBX across a network would take.",
+)
 def fake_pbx(
     host: str,
     port: int,
@@ -103,6 +110,7 @@ def fake_pbx(
     token_ttl: float,
     login_generations: tuple[str, ...],
     role: str,
+    latency: float,
 ) -> None:
     """Serve a fake PortSIP PBX: the Virtual Receptionist REST API under /api."""
     pbx = build(
@@ -114,6 +122,7 @@ def fake_pbx(
         login_generations=login_generations,
         role=role,
     )
+    pbx.faults.latency = latency
     try:
         sock = bind_socket(host, port)
     except OSError as exc:

@@ -20,8 +20,10 @@ from starlette.routing import Route
 from ivrhooks.fakepbx.calls import call_routes
 from ivrhooks.fakepbx.login import token_routes
 from ivrhooks.fakepbx.query import QueryError, apply_query
+from ivrhooks.fakepbx.rates import RecordRequests
 from ivrhooks.fakepbx.resources import APIError
 from ivrhooks.fakepbx.state import Counters, Faults, PBXState
+from ivrhooks.fakepbx.stats import stats_routes
 from ivrhooks.fakepbx.store import Row
 from ivrhooks.wire import INT32_MAX
 
@@ -210,4 +212,6 @@ def build_app(pbx: PBXState) -> Starlette:
         Route("/api" + path, _api(kind, handler, pbx), methods=[method])
         for path, method, kind, handler in ENDPOINTS
     ]
-    return Starlette(routes=[*token_routes(pbx), *call_routes(pbx), *routes])
+    app = Starlette(routes=[*token_routes(pbx), *call_routes(pbx), *stats_routes(pbx), *routes])
+    app.add_middleware(RecordRequests, rate=pbx.requests)
+    return app

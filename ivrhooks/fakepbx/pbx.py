@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.api import build_app
 from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
+from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import APIError, Resources
 from ivrhooks.fakepbx.state import Counters, Faults
 from ivrhooks.fakepbx.store import Store
@@ -101,6 +102,8 @@ class FakePBX:
         self.resources = Resources(self.store)
         self.counters = Counters()
         self.faults = Faults()
+        #: When each REST request arrived; ``requests.peak()`` is the busiest second.
+        self.requests = RequestRate()
         if not any(s.get("type") == "INTERNAL" for s in self.store.ivr_servers.values()):
             # Every PortSIP PBX has one built-in INTERNAL media server (seed: /ivr_servers).
             body = {"name": "Internal", "ipv4": "127.0.0.1"}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivrhooks.fakepbx.dial import DialResult
+from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import Resources
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
@@ -54,6 +55,9 @@ class PBXState(Protocol):
     login_generations: frozenset[Generation]
     role: str
     capabilities: tuple[str, ...] | None
+    requests: RequestRate
+
+    def reset_counters(self) -> None: ...
 
     async def dial(
         self,

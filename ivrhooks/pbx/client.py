@@ -1,8 +1,9 @@
 """``PBXClient``: the PortSIP Virtual Receptionist REST API over one ``httpx.AsyncClient``.
 
-Every request goes through :meth:`PBXClient.request`, the one chokepoint that adds the Bearer
-token, retries what is safe to retry, logs in again once on a 401 and maps failures onto
-``ivrhooks.pbx.errors``. Only GET and POST exist on this API (PortSIP REST "About").
+Every request goes through :meth:`PBXClient.request`, the one chokepoint that takes a slot of
+the rate budget (``ivrhooks.pbx.ratelimit``), adds the Bearer token, retries what is safe to
+retry, logs in again once on a 401 and maps failures onto ``ivrhooks.pbx.errors``. Only GET and
+POST exist on this API (PortSIP REST "About").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ivrhooks.errors import (
 )
 from ivrhooks.models import AccountInfo
 from ivrhooks.pbx.account import account_info
+from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
 from ivrhooks.pbx.tokens import TokenManager
@@ -44,7 +46,9 @@ class PBXClient:
     ``base_url`` includes ``/api`` (``https://pbx.example.com:8887/api``). Give ``username`` and
     ``password`` (plus ``domain`` for a tenant user), or a static ``token``. Use it as
     ``async with PBXClient(...) as pbx:``; the resource groups are ``pbx.ivr_servers``,
-    ``pbx.ivrs`` and ``pbx.action_urls``.
+    ``pbx.ivrs`` and ``pbx.action_urls``. ``rate`` caps the requests sent in any one-second
+    window, token calls included (a :class:`RateBudget` to share or tune one; ``None``: no cap,
+    for a fake PBX only).
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class PBXClient:
         backoff_cap: float = 5.0,
         max_retry_after: float = 30.0,
         refresh_margin: float = 60.0,
+        rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -84,6 +89,7 @@ class PBXClient:
             cap=backoff_cap,
             max_retry_after=max_retry_after,
         )
+        self.budget = RateBudget(rate) if isinstance(rate, int) else rate
         self._http = httpx.AsyncClient(
             base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
         )
@@ -146,6 +152,8 @@ class PBXClient:
             if authenticated:
                 token = await self.tokens.token()
                 headers["Authorization"] = f"Bearer {token}"
+            if self.budget is not None:
+                await self.budget.acquire()
             try:
                 response = await self._http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
@@ -164,6 +172,10 @@ class PBXClient:
                     continue
                 raise error from exc
             status = response.status_code
+            if status == 429 and self.budget is not None:
+                after = parse_retry_after(response.headers.get("Retry-After"))
+                cap = self._retry.max_retry_after
+                self.budget.slow_down(None if after is None else min(after, cap))
             if authenticated and status == 401 and not relogged:
                 relogged = True
                 attempt -= 1  # a fresh login is not a retry of a failing PBX

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import time
@@ -82,7 +83,7 @@ def client_for(config: PBXConfig, **options: Any) -> PBXClient:
         domain=config.domain,
         token=config.token,
         verify=config.verify_tls,
-        **options,
+        **{"rate": config.rate, **options},
     )
 
 
@@ -335,6 +336,12 @@ class Registration:
             # After the first sync, every write repairs drift (portal edits, a restarted PBX).
             report.drift if self.successes else 0,
         )
+        if not self.successes and runtime.config.serving.freeze_gc:
+            # What the first registration made lives as long as the app (the embedded PBX's
+            # 10,000 entries, the client's pool): out of full collections too, as
+            # ServingConfig.freeze_gc does at startup. Before readiness: nobody calls yet.
+            gc.collect()
+            gc.freeze()
         # The PBX now holds credentials from the current secret only: stop accepting the old.
         runtime.synced()
         runtime.status.set(True, "ok")

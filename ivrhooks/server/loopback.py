@@ -26,6 +26,10 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     # written in two parts (headers, then body) waits for the peer's delayed ACK: ~40 ms each.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it (Linux). uvloop sets TCP_NODELAY itself only on servers
+    # it binds; on a socket handed to it, a kept-alive connection waits out delayed ACKs:
+    # ~40 ms per request.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError:

@@ -48,7 +48,8 @@ class RefuseFilters:
 async def client_for_fake(app: ASGIApp) -> AsyncIterator[PBXClient]:
     async with (
         serve(app) as base,
-        PBXClient(base + "/api", username="admin", password="fakepbx") as pbx,
+        # No rate budget: these tests are about paging and batching at scale, not pacing.
+        PBXClient(base + "/api", username="admin", password="fakepbx", rate=None) as pbx,
     ):
         yield pbx
 
