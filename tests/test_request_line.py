@@ -135,7 +135,7 @@ def test_no_line_when_the_request_logger_would_drop_info(turn_off: Any) -> None:
 
 def test_a_filter_on_the_request_logger_still_decides() -> None:
     stream = _buffered()
-    REQUEST.addFilter(lambda record: record.route != "sales")
+    REQUEST.addFilter(lambda record: getattr(record, "route", None) != "sales")
     log_request(REQUEST, **FIELDS)
     log_request(REQUEST, **{**FIELDS, "route": "support"})
     assert [line["route"] for line in _lines(stream)] == ["support"]
@@ -185,6 +185,7 @@ def test_timestamp(now: float, expected: str) -> None:
 
 
 def test_the_rendered_line_is_one_line() -> None:
-    line = render_request_line(0.0, "ivrhooks.request", *["a\nb"] * 7, 1.0, False, None, None, 200)
+    texts: list[Any] = ["a\nb"] * 7
+    line = render_request_line(0.0, "ivrhooks.request", *texts, 1.0, False, None, None, 200)
     assert line.endswith("\n") and line.count("\n") == 1
     json.loads(line)
