@@ -330,6 +330,8 @@ class IVRHooks:
                 "who can reach this service can drive the receptionists"
             )
         built = {"version": self.table.version}
+        # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
+        methods = frozenset(serving.methods or (config.registration.method,))
 
         def compile_routes() -> dict[str, ServedRoute]:
             # Again when a route was added after the build: every route gets its verifier.
@@ -339,7 +341,11 @@ class IVRHooks:
             verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
             return {
                 entry.path: ServedRoute(
-                    entry.route, frozenset(entry.receptionists), entry.scheme, verifiers[entry.name]
+                    entry.route,
+                    frozenset(entry.receptionists),
+                    entry.scheme,
+                    verifiers[entry.name],
+                    methods,
                 )
                 for entry in runtime.manifest.routes
             }

@@ -183,6 +183,10 @@ class ServingConfig(_Group):
     max_body: int = 8 * 1024
     max_threads: int = 64
     """Threads for sync handlers."""
+    methods: tuple[Method, ...] = ()
+    """The HTTP methods action URLs answer; empty: only the registered one
+    (``RegistrationConfig.method``). Any other method gets 405, so a POST action URL never
+    answers GET and call data never moves into query strings (and proxies' access logs)."""
     freeze_gc: bool = False
     """After startup, move every object alive into the GC's permanent generation
     (``gc.freeze()``): route tables, masks and authenticators then never slow a full collection
@@ -190,6 +194,10 @@ class ServingConfig(_Group):
     ``ivrhooks run`` turns it on; it affects the whole process."""
 
     def __post_init__(self) -> None:
+        _tuple(self, "methods")
+        object.__setattr__(
+            self, "methods", tuple(m.upper() if isinstance(m, str) else m for m in self.methods)
+        )
         _validate(self, "serving")
 
 
@@ -297,6 +305,12 @@ def _algorithms(value: Any) -> str | None:
     return None
 
 
+def _methods(value: Any) -> str | None:
+    if any(m not in METHODS for m in value) or len(set(value)) != len(value):
+        return "choose from 'GET' and 'POST', each once (empty: the registered method only)"
+    return None
+
+
 def _path_prefix(value: Any) -> str | None:
     if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
         return "start it with '/' and do not end it with '/'"
@@ -339,6 +353,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("serving", "path_prefix"): _path_prefix,
     ("serving", "max_body"): _integer(64, 1 << 20),
     ("serving", "max_threads"): _integer(1, 1024),
+    ("serving", "methods"): _methods,
     ("serving", "freeze_gc"): _boolean,
     ("app", "receptionists"): _receptionists,
 }

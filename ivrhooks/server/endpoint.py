@@ -24,7 +24,7 @@ from ivrhooks.runner import decide
 from ivrhooks.server.auth import authenticate, reject
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
-from ivrhooks.types import ActionRequest, FallbackCause, Handler, Scheme
+from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
 
 __all__ = ["ActionEndpoint", "ServedRoute"]
 
@@ -40,8 +40,13 @@ class ServedRoute:
     scheme: Scheme
     authenticator: Authenticator | None
     """The route's verifier; ``None`` exactly when ``scheme`` is ``none``."""
+    methods: frozenset[str] = frozenset(METHODS)
+    """The methods answered; the app serves the registered one only (``ServingConfig.methods``)."""
     is_async: bool = field(init=False)
     """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
+    allow: tuple[tuple[bytes, bytes], ...] = field(init=False)
+    """The ``Allow`` header of a 405 (RFC 9110 §15.5.6: it lists the methods answered)."""
+    wrong_method: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         # Fail closed: a route is served without credentials only when its scheme says so.
@@ -51,6 +56,14 @@ class ServedRoute:
                 f"{'no' if self.authenticator is None else 'a'} verifier"
             )
         self.is_async = self.route.is_async
+        if not self.methods or not self.methods <= set(METHODS):
+            raise ConfigurationError(
+                f"route {self.route.name!r}: methods {sorted(self.methods)!r}; "
+                "choose GET and/or POST"
+            )
+        ordered = [m for m in METHODS if m in self.methods]
+        self.allow = ((b"allow", ", ".join(ordered).encode("ascii")),)
+        self.wrong_method = error_body(f"use {' or '.join(ordered)}")
 
 
 class ActionEndpoint:
@@ -83,8 +96,9 @@ class ActionEndpoint:
         loop = asyncio.get_running_loop()
         start = loop.time()
         method = scope["method"]
-        if method != "GET" and method != "POST":
-            await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
+        if method not in served.methods:
+            # Before auth: the answer is the same with or without valid credentials.
+            await send_json(send, 405, served.wrong_method, served.allow)
             return
         route = served.route
         if served.authenticator is not None:
