@@ -3,7 +3,7 @@
 Checks run in the order of reference/auth.md, cheapest and most telling first; every failure is a
 401 with a fresh challenge. Deliberately unsupported (RFC 7616 §3.3 options clients get wrong or
 attackers like): no ``qop`` (the RFC 2069 downgrade), ``auth-int``, ``-sess`` algorithms,
-``userhash`` and SHA-512-256.
+``userhash``, ``username*`` and SHA-512-256.
 """
 
 from __future__ import annotations
@@ -134,6 +134,11 @@ class DigestAuthenticator:
             p = parse_auth_params(rest)
         except AuthHeaderError:
             return "malformed", None, False
+        if "username*" in p:
+            # RFC 7616 §3.4: username* (RFC 8187 encoding) MUST NOT be sent with username, and
+            # PortSIP usernames are [a-z0-9] that never need it: two spellings of one identity
+            # are how a check and a log (or a proxy) come to disagree about who asked.
+            return ("malformed" if "username" in p else "unsupported"), None, False
         if any(name not in p for name in _REQUIRED):
             return "missing_param", None, False
         if p.get("userhash", "false").lower() != "false":

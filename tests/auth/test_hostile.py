@@ -260,6 +260,23 @@ CASES = [
     Case("digest-md5-sess", lambda s: dg(s, algorithm="MD5-sess"), "bad_algorithm"),
     Case("digest-sha512-256", lambda s: dg(s, algorithm="SHA-512-256"), "bad_algorithm"),
     Case(
+        "digest-username-and-username-star",
+        lambda s: dg_raw(
+            s, digest_header(s.digest()).decode() + ", username*=UTF-8''" + s.creds.username
+        ),
+        "malformed",
+    ),
+    Case(
+        "digest-username-star-only",
+        lambda s: dg_raw(
+            s,
+            digest_header(s.digest())
+            .decode()
+            .replace(f'username="{s.creds.username}"', f"username*=UTF-8''{s.creds.username}"),
+        ),
+        "unsupported",
+    ),
+    Case(
         "digest-userhash",
         lambda s: dg_raw(s, digest_header(s.digest()).decode() + ", userhash=true"),
         "unsupported",
