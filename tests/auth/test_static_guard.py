@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from pathlib import Path
@@ -51,11 +52,21 @@ def test_slow_hash_is_paid_once(htpasswd: Path) -> None:
     assert hashed.check(USER, "wrongpass1") is False  # failures are not cached as successes
 
 
-@pytest.mark.parametrize("entry", ["plainpass1", "XJ4RT//RfYEPg"], ids=["plaintext", "des_crypt"])
+def _ldap_sha1(password: str) -> str:
+    return "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["plainpass1", "XJ4RT//RfYEPg", _ldap_sha1("plainpass1")],
+    ids=["plaintext", "des_crypt", "ldap_sha1-unsalted"],
+)
 def test_weak_htpasswd_entries_are_refused_at_load(tmp_path: Path, entry: str) -> None:
     path = tmp_path / "htpasswd"
-    path.write_text(f"good1:{_bcrypt('x')}\nweakuser:{entry}\n")
-    with pytest.raises(ConfigurationError, match=r"htpasswd file .*htpasswd: user 'weakuser'"):
+    path.write_text(f"goodone1:{_bcrypt('x')}\n# a comment\n\nweakuser:{entry}\n")
+    with pytest.raises(
+        ConfigurationError, match=r"htpasswd file .*htpasswd, line 4: user 'weakuser'"
+    ):
         build_authenticator("basic", "s", secrets=None, static=StaticCredentials(htpasswd=path))
 
 
