@@ -43,7 +43,7 @@ async def test_basic_is_the_default_and_uses_the_derived_credentials(
     app, called = build()
     creds = derive_credentials("s3cret-for-tests-0123", "one")
     assert app.credentials_for(app.routes[0]) == creds
-    with caplog.at_level(logging.INFO, logger="ivrhooks.auth"):
+    with caplog.at_level(logging.DEBUG, logger="ivrhooks.auth"):
         async with client(app) as c:
             anonymous = await c.post("/hooks/one", json=CALL)
             wrong = await c.post("/hooks/one", json=CALL, auth=("aaaaaa", "bbbbbb"))

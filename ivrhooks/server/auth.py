@@ -12,6 +12,7 @@ from starlette.types import Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator, Verdict
+from ivrhooks.metrics import AUTH_CHALLENGES
 from ivrhooks.server.responses import error_body, send_json
 
 __all__ = ["NOT_FAILURES", "authenticate", "reject", "request_target", "send_rejection"]
@@ -20,8 +21,9 @@ logger = logging.getLogger("ivrhooks.auth")
 
 # A Digest client's first request has no credentials by design (it needs the challenge), and a
 # stale nonce comes with a correct response: neither is a guess, so neither counts towards
-# throttling (otherwise ten calls a minute from the PBX would lock it out).
-NOT_FAILURES = frozenset({"missing", "stale"})
+# throttling (otherwise ten calls a minute from the PBX would lock it out), nor as a failure in
+# the metrics, nor as a rejection in the log.
+NOT_FAILURES = frozenset(AUTH_CHALLENGES)
 
 _BODIES = {
     401: error_body("unauthorized"),
@@ -64,13 +66,14 @@ def authenticate(
 async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authenticator) -> None:
     """Log the rejection (one structured line, never a header, query or secret) and answer it."""
     # A challenge answered to a request without credentials (or with a stale nonce) is the
-    # normal first step of every Digest call: INFO, so operators' warnings stay meaningful.
+    # normal first step of every Digest call: DEBUG, so operators' warnings stay meaningful.
+    challenge = verdict.reason in NOT_FAILURES
     logger.log(
-        logging.INFO if verdict.reason in NOT_FAILURES else logging.WARNING,
-        "auth rejected: %s",
+        logging.DEBUG if challenge else logging.WARNING,
+        "auth challenge: %s" if challenge else "auth rejected: %s",
         verdict.reason,
         extra={
-            "outcome": "rejected",
+            "outcome": "challenged" if challenge else "rejected",
             "reason": verdict.reason,
             "status": verdict.status,
             "route_id": authenticator.route_id,

@@ -6,13 +6,15 @@ import logging
 
 from ivrhooks.auth.verdict import Verdict
 from ivrhooks.logs import log_request
-from ivrhooks.metrics import Metrics
+from ivrhooks.metrics import AUTH_CHALLENGES, Metrics
 from ivrhooks.runner import Outcome
 from ivrhooks.types import ActionRequest
 
 __all__ = ["RequestObserver"]
 
 request_logger = logging.getLogger("ivrhooks.request")
+
+CHALLENGES = frozenset(AUTH_CHALLENGES)
 
 
 class RequestObserver:
@@ -43,4 +45,7 @@ class RequestObserver:
         )
 
     def rejected(self, verdict: Verdict) -> None:
-        self.metrics.auth_failure(verdict.reason)
+        if verdict.reason in CHALLENGES:
+            self.metrics.auth_challenge(verdict.reason)
+        else:
+            self.metrics.auth_failure(verdict.reason)

@@ -350,16 +350,18 @@ CASES = [
 async def test_hostile_input_is_rejected(case: Case, caplog: pytest.LogCaptureFixture) -> None:
     s = Setup()
     app, method, target, headers = case.make(s)
-    with caplog.at_level(logging.INFO, logger="ivrhooks.auth"):
+    with caplog.at_level(logging.DEBUG, logger="ivrhooks.auth"):
         response = await call(s.apps[app], method, target, headers)
     assert response.status == case.status
     assert s.handler.calls == 0
     assert response.body == b'{"error": "unauthorized"}'
     assert response.header(b"www-authenticate"), "every 401 carries a challenge"
     [record] = [r for r in caplog.records if r.name == "ivrhooks.auth"]
-    assert (record.outcome, record.reason) == ("rejected", case.reason)  # type: ignore[attr-defined]
-    expected_level = logging.INFO if case.reason in ("missing", "stale") else logging.WARNING
-    assert record.levelno == expected_level, "normal Digest steps are INFO, guesses WARNING"
+    challenge = case.reason in ("missing", "stale")
+    outcome = "challenged" if challenge else "rejected"
+    assert (record.outcome, record.reason) == (outcome, case.reason)  # type: ignore[attr-defined]
+    expected_level = logging.DEBUG if challenge else logging.WARNING
+    assert record.levelno == expected_level, "normal Digest steps are DEBUG, guesses WARNING"
     stale = any(b"stale=true" in v for v in response.header(b"www-authenticate"))
     assert stale == (case.reason == "stale")
 
