@@ -320,7 +320,11 @@ class IVRHooks:
                 serving.max_threads, thread_name_prefix="ivrhooks-handler"
             ),
             max_body=serving.max_body,
-            guard=AuthGuard(allow=config.auth.allow, trusted_proxies=config.auth.trusted_proxies),
+            guard=AuthGuard(
+                allow=config.auth.allow,
+                trusted_proxies=config.auth.trusted_proxies,
+                ops_allow=config.auth.ops_allow,
+            ),
             observer=RequestObserver(runtime.metrics),
         )
         if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:

@@ -126,11 +126,14 @@ class AuthConfig(_Group):
     """PBX addresses or networks (CIDR); every other source gets 403 before any credential check."""
     trusted_proxies: tuple[str, ...] = ()
     """Proxies whose ``X-Forwarded-For`` is believed."""
+    ops_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    """Who may read ``/metrics`` and ``/readyz`` (CIDR); everyone else gets 403. ``/healthz``
+    answers anyone: it says nothing but "ok"."""
     replay_store: ReplayStore | None = field(default=None, compare=False)
     """Where Digest ``nc`` values are remembered; per process when ``None``."""
 
     def __post_init__(self) -> None:
-        _tuple(self, "digest_algorithms", "allow", "trusted_proxies")
+        _tuple(self, "digest_algorithms", "allow", "trusted_proxies", "ops_allow")
         _validate(self, "auth")
 
 
@@ -339,6 +342,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("auth", "realm"): _realm,
     ("auth", "allow"): _networks,
     ("auth", "trusted_proxies"): _networks,
+    ("auth", "ops_allow"): _networks,
     ("pbx", "url"): _url(required=True),
     ("pbx", "username"): _text,
     ("pbx", "password"): _text,

@@ -112,6 +112,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_DEADLINE", "serving", "deadline", _number),
     Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
     Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
+    Variable("IVRHOOKS_OPS_ALLOW", "auth", "ops_allow", _list),
     Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
 )
 

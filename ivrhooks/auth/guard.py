@@ -1,4 +1,4 @@
-"""Per-application protection around the verifiers: source allow-list, client IP, throttling.
+"""Per-application protection around the verifiers: source allow-lists, client IP, throttling.
 
 Failures are counted per client address, never per username: a per-username lockout would let
 anyone lock the PBX out by sending wrong passwords for its username.
@@ -21,6 +21,8 @@ __all__ = ["AuthGuard"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CACHE_SIZE = 1024
+# Headers a reverse proxy adds to say whom it forwards for (RFC 7239 and the de-facto ones).
+_FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
 
 
 def _networks(field: str, values: Sequence[str]) -> tuple[Network, ...]:
@@ -53,6 +55,7 @@ class AuthGuard:
         *,
         allow: Sequence[str] = (),
         trusted_proxies: Sequence[str] = (),
+        ops_allow: Sequence[str] = ("127.0.0.0/8", "::1"),
         max_failures: int = 10,
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -62,6 +65,7 @@ class AuthGuard:
             raise ConfigurationError("max_failures, window and max_tracked must be positive")
         self._allow = _networks("allow", allow)
         self._proxies = _networks("trusted_proxies", trusted_proxies)
+        self._ops = _networks("ops_allow", ops_allow)
         self.max_failures = max_failures
         self.window = window
         self._clock = clock
@@ -108,6 +112,25 @@ class AuthGuard:
                 return str(addr)
             peer_addr = addr
         return str(peer_addr)
+
+    def operational(self, scope: Mapping[str, Any]) -> bool:
+        """Whether this request may read ``/metrics`` and ``/readyz``: its client is in
+        ``ops_allow`` (loopback by default).
+
+        A request that carries forwarding headers from a peer not in ``trusted_proxies`` came
+        through a proxy nobody told us about: a reverse proxy on the same host makes every
+        client look like loopback, so such a request is not taken for a local one.
+        """
+        if not self._ops:
+            return False
+        client = scope.get("client")
+        peer_addr = self._canonical(str(client[0]) if client else "")[1]
+        if not self._trusted(peer_addr) and any(
+            name in _FORWARDING for name, _ in scope.get("headers", ())
+        ):
+            return False
+        addr = self._canonical(self.client_ip(scope))[1]
+        return addr is not None and any(addr in net for net in self._ops)
 
     def _key(self, ip: str) -> str:
         addr = _address(ip)

@@ -30,6 +30,7 @@ logger = logging.getLogger("ivrhooks")
 
 _GET = frozenset({"GET", "HEAD"})
 _NOT_FOUND = error_body("not found")
+_FORBIDDEN = error_body("forbidden")
 _ALLOW_GET = ((b"allow", b"GET, HEAD"),)
 # prometheus-client decodes these as UTF-8 and would raise on anything else: pass only these,
 # and only when they are ASCII.
@@ -103,8 +104,15 @@ class Server:
             await send_json(send, 405, error_body("use GET"), _ALLOW_GET)
             return
         if path == "/healthz":
+            # Anyone, e.g. a container health check: the answer says nothing but "ok".
             await send_json(send, 200, b'{"status":"ok"}')
-        elif path == "/readyz":
+            return
+        if not self.endpoint.guard.operational(scope):
+            # /metrics and /readyz describe the service (routes, failures, why it is not
+            # ready): for AuthConfig.ops_allow only, loopback by default.
+            await send_json(send, 403, _FORBIDDEN)
+            return
+        if path == "/readyz":
             status = self.runtime.status
             if status.ready:
                 await send_json(send, 200, b'{"status":"ready"}')
