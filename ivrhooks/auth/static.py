@@ -1,23 +1,20 @@
 """Static credentials for hand-configured action URLs: a password, a token, or an Apache file.
 
 htpasswd / htdigest files are read and checked by :mod:`ivrhooks.auth.files` (entries that can
-never authenticate, or are not real hashes, are refused at load time). A slow hash (bcrypt
-~250 ms) cannot be paid per request inside the PBX's 2-second budget, so successful checks are
-cached, keyed by an HMAC of the presented credentials under a per-process random key (the cache
-holds no password).
+never authenticate, or are not real hashes, are refused at load time) and checked by
+:mod:`ivrhooks.auth.hashed` (constant work whether the user exists; slow hashes off the event
+loop, successes remembered).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
-from ivrhooks.auth.files import REFUSED_SCHEMES, load_htdigest, read_htpasswd
+from ivrhooks.auth.files import REFUSED_SCHEMES, load_htdigest
+from ivrhooks.auth.hashed import HashedPasswords
 from ivrhooks.errors import ConfigurationError
 
 __all__ = ["REFUSED_SCHEMES", "HashedPasswords", "StaticCredentials", "load_htdigest"]
@@ -66,31 +63,3 @@ class StaticCredentials:
     def __repr__(self) -> str:
         kind = "password" if self.username else "token" if self.token else "file"
         return f"StaticCredentials(kind={kind!r}, username={self.username!r})"
-
-
-class HashedPasswords:
-    """An htpasswd file checked through passlib, with a bounded cache of successful checks."""
-
-    def __init__(self, path: Path, *, cache_size: int = 1024) -> None:
-        self.path = Path(path)
-        self._file = read_htpasswd(self.path)
-        self._cache_key = os.urandom(32)
-        self._cache: dict[bytes, None] = {}
-        self._cache_size = cache_size
-
-    def check(self, username: str, password: str) -> bool | None:
-        """True / False, or None when the user is not in the file."""
-        fingerprint = hmac.new(
-            self._cache_key, f"{username}\x00{password}".encode(), hashlib.sha256
-        ).digest()
-        if fingerprint in self._cache:
-            return True
-        try:
-            verified = self._file.check_password(username, password)
-        except ValueError:  # a malformed hash in the file fails closed
-            return False
-        if verified:
-            if len(self._cache) >= self._cache_size:
-                del self._cache[next(iter(self._cache))]  # oldest first
-            self._cache[fingerprint] = None
-        return None if verified is None else bool(verified)

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator
+from ivrhooks.auth.verdict import Authenticator, Pending
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
 from ivrhooks.runner import decide
-from ivrhooks.server.auth import authenticate, reject
+from ivrhooks.server.auth import authenticate, finish, reject
+from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
@@ -78,6 +79,7 @@ class ActionEndpoint:
         max_body: int,
         guard: AuthGuard,
         observer: RequestObserver,
+        hashing: HashRunner | None = None,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -89,6 +91,7 @@ class ActionEndpoint:
         self.max_body = max_body
         self.guard = guard
         self.observer = observer
+        self.hashing = hashing or HashRunner()
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -101,12 +104,19 @@ class ActionEndpoint:
             await send_json(send, 405, served.wrong_method, served.allow)
             return
         route = served.route
-        if served.authenticator is not None:
-            verdict, ip = authenticate(scope, served.authenticator, self.guard)
+        authenticator = served.authenticator
+        if authenticator is not None:
+            verdict, ip = authenticate(scope, authenticator, self.guard)
             if not verdict.ok:
-                await reject(send, verdict, ip, served.authenticator)
-                self.observer.rejected(verdict)
-                return
+                if isinstance(verdict, Pending):  # a slow hash: the only await in auth
+                    remaining = start + self.budget - self.reserve - loop.time()
+                    verdict = await finish(
+                        verdict, ip, authenticator, self.guard, self.hashing, remaining
+                    )
+                if not verdict.ok:
+                    await reject(send, verdict, ip, authenticator)
+                    self.observer.rejected(verdict)
+                    return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
@@ -162,6 +172,7 @@ class ActionEndpoint:
         if self.executor is not None and self._new_executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self._new_executor()
+        self.hashing.shutdown()
 
     def bind(self, served: ServedRoute) -> ASGIApp:
         """The ASGI app serving one route exactly as the server does (for tests and tools)."""
