@@ -184,6 +184,14 @@ class ServingConfig(_Group):
     path_prefix: str = "/hooks"
     """Routes are served at ``<path_prefix>/<route name>``."""
     max_body: int = 8 * 1024
+    max_header_bytes: int = 8 * 1024
+    """The request-target plus every header name and value, at most; past it ``ivrhooks run``
+    answers 431 and closes the connection before the app sees the request."""
+    max_headers: int = 100
+    """Header fields per request, at most (431 past it, as ``max_header_bytes``)."""
+    read_timeout: float = 5.0
+    """Seconds a request may take to arrive completely, from the connection opening (or its
+    first byte on a kept-alive connection); ``ivrhooks run`` closes slower ones (slowloris)."""
     max_threads: int = 64
     """Threads for sync handlers."""
     methods: tuple[Method, ...] = ()
@@ -356,6 +364,9 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("serving", "deadline"): _number(0, above=True),
     ("serving", "path_prefix"): _path_prefix,
     ("serving", "max_body"): _integer(64, 1 << 20),
+    ("serving", "max_header_bytes"): _integer(1024, 1 << 20),
+    ("serving", "max_headers"): _integer(10, 10_000),
+    ("serving", "read_timeout"): _number(0, 300, above=True),
     ("serving", "max_threads"): _integer(1, 1024),
     ("serving", "methods"): _methods,
     ("serving", "freeze_gc"): _boolean,

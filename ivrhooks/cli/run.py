@@ -23,6 +23,7 @@ from ivrhooks.logs import configure_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.loopback import bind_socket
+from ivrhooks.server.protocol import protocol_for
 
 __all__ = ["run"]
 
@@ -85,6 +86,8 @@ async def _serve(
             # X-Forwarded-For is read by ivrhooks' own guard, from IVRHOOKS_TRUSTED_PROXIES only;
             # uvicorn's proxy-header rewrite would trust its own list in addition.
             proxy_headers=False,
+            # Header limits and a read timeout, before the app sees a byte (server/protocol.py).
+            http=protocol_for(config.serving),
         )
         uvicorn_server = uvicorn.Server(uvicorn_config)
         click.echo(f"serving on {_url(host, port, root_path)}")

@@ -15,6 +15,9 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from ivrhooks.server.app import Server
+from ivrhooks.server.protocol import LimitedHttpToolsProtocol, protocol_for
+
 __all__ = ["bind_socket", "free_port", "serve"]
 
 
@@ -96,6 +99,14 @@ async def serve(
     """
     sock = sock or bind_socket(host, port)
     config.setdefault("log_level", "warning")
+    # What ivrhooks run serves with: header limits and a read timeout (server/protocol.py),
+    # a built app's own (ServingConfig) when given one.
+    if "http" not in config:
+        config["http"] = (
+            protocol_for(app.runtime.config.serving)
+            if isinstance(app, Server)
+            else LimitedHttpToolsProtocol
+        )
     config.setdefault("access_log", False)
     config.setdefault("lifespan", "auto")
     server = _Server(uvicorn.Config(app, **config))
