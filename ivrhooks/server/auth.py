@@ -74,6 +74,8 @@ def authenticate(
         return forbidden, ip
     authorization = [v for k, v in scope["headers"] if k == b"authorization"]
     result = authenticator.check(scope["method"], request_target(scope), authorization)
+    if result.ok and not authenticator.guessable:
+        return result, ip  # the hot path: correct derived credentials (a Pending is not ok)
     throttle = guard.throttle
     route = authenticator.route_id
     if isinstance(result, Pending):
