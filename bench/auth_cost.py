@@ -18,6 +18,7 @@ import bcrypt
 from ivrhooks.auth import (
     Authenticator,
     MemoryReplayStore,
+    Pending,
     Secrets,
     StaticCredentials,
     build_authenticator,
@@ -98,7 +99,10 @@ def main() -> None:
         )
         good = b"Basic " + base64.b64encode(b"operator1:s3cretpass")
         start = time.perf_counter()
-        assert ht.check("GET", TARGET, [good]).ok
+        first = ht.check("GET", TARGET, [good])
+        # Not yet remembered: the bcrypt check comes back as a Pending, which the server runs
+        # in its hash threads; here it runs inline, so the figure is the hash itself.
+        assert isinstance(first, Pending) and first.finish().ok
         rows.append(
             ("basic htpasswd bcrypt (cold, first request)", (time.perf_counter() - start) * 1e6)
         )

@@ -367,7 +367,11 @@ class IVRHooks:
                 serving.max_threads, thread_name_prefix="ivrhooks-handler"
             ),
             max_body=serving.max_body,
-            guard=AuthGuard(allow=config.auth.allow, trusted_proxies=config.auth.trusted_proxies),
+            guard=AuthGuard(
+                allow=config.auth.allow,
+                trusted_proxies=config.auth.trusted_proxies,
+                ops_allow=config.auth.ops_allow,
+            ),
             observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
             journal=runtime.journal,
         )
@@ -378,6 +382,8 @@ class IVRHooks:
                 "who can reach this service can drive the receptionists"
             )
         built = {"version": self.table.version}
+        # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
+        methods = frozenset(serving.methods or (config.registration.method,))
 
         def compile_routes() -> dict[str, ServedRoute]:
             # Again when a route was added after the build: every route gets its verifier.
@@ -387,7 +393,11 @@ class IVRHooks:
             verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
             return {
                 entry.path: ServedRoute(
-                    entry.route, frozenset(entry.receptionists), entry.scheme, verifiers[entry.name]
+                    entry.route,
+                    frozenset(entry.receptionists),
+                    entry.scheme,
+                    verifiers[entry.name],
+                    methods,
                 )
                 for entry in runtime.manifest.routes
             }

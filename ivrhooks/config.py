@@ -132,11 +132,14 @@ class AuthConfig(_Group):
     """PBX addresses or networks (CIDR); every other source gets 403 before any credential check."""
     trusted_proxies: tuple[str, ...] = ()
     """Proxies whose ``X-Forwarded-For`` is believed."""
+    ops_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    """Who may read ``/metrics`` and ``/readyz`` (CIDR); everyone else gets 403. ``/healthz``
+    answers anyone: it says nothing but "ok"."""
     replay_store: ReplayStore | None = field(default=None, compare=False)
     """Where Digest ``nc`` values are remembered; per process when ``None``."""
 
     def __post_init__(self) -> None:
-        _tuple(self, "digest_algorithms", "allow", "trusted_proxies")
+        _tuple(self, "digest_algorithms", "allow", "trusted_proxies", "ops_allow")
         _validate(self, "auth")
 
 
@@ -201,8 +204,20 @@ class ServingConfig(_Group):
     path_prefix: str = "/hooks"
     """Routes are served at ``<path_prefix>/<route name>``."""
     max_body: int = 8 * 1024
+    max_header_bytes: int = 8 * 1024
+    """The request-target plus every header name and value, at most; past it ``ivrhooks run``
+    answers 431 and closes the connection before the app sees the request."""
+    max_headers: int = 100
+    """Header fields per request, at most (431 past it, as ``max_header_bytes``)."""
+    read_timeout: float = 5.0
+    """Seconds a request may take to arrive completely, from the connection opening (or its
+    first byte on a kept-alive connection); ``ivrhooks run`` closes slower ones (slowloris)."""
     max_threads: int = 64
     """Threads for sync handlers."""
+    methods: tuple[Method, ...] = ()
+    """The HTTP methods action URLs answer; empty: only the registered one
+    (``RegistrationConfig.method``). Any other method gets 405, so a POST action URL never
+    answers GET and call data never moves into query strings (and proxies' access logs)."""
     freeze_gc: bool = False
     """After startup, move every object alive into the GC's permanent generation
     (``gc.freeze()``): route tables, masks and authenticators then never slow a full collection
@@ -210,6 +225,10 @@ class ServingConfig(_Group):
     ``ivrhooks run`` turns it on; it affects the whole process."""
 
     def __post_init__(self) -> None:
+        _tuple(self, "methods")
+        object.__setattr__(
+            self, "methods", tuple(m.upper() if isinstance(m, str) else m for m in self.methods)
+        )
         _validate(self, "serving")
 
 
@@ -364,6 +383,12 @@ def _algorithms(value: Any) -> str | None:
     return None
 
 
+def _methods(value: Any) -> str | None:
+    if any(m not in METHODS for m in value) or len(set(value)) != len(value):
+        return "choose from 'GET' and 'POST', each once (empty: the registered method only)"
+    return None
+
+
 def _path_prefix(value: Any) -> str | None:
     if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
         return "start it with '/' and do not end it with '/'"
@@ -412,6 +437,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("auth", "realm"): _realm,
     ("auth", "allow"): _networks,
     ("auth", "trusted_proxies"): _networks,
+    ("auth", "ops_allow"): _networks,
     ("pbx", "url"): _url(required=True),
     ("pbx", "username"): _text,
     ("pbx", "password"): _text,
@@ -432,7 +458,11 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("serving", "deadline"): _number(0, above=True),
     ("serving", "path_prefix"): _path_prefix,
     ("serving", "max_body"): _integer(64, 1 << 20),
+    ("serving", "max_header_bytes"): _integer(1024, 1 << 20),
+    ("serving", "max_headers"): _integer(10, 10_000),
+    ("serving", "read_timeout"): _number(0, 300, above=True),
     ("serving", "max_threads"): _integer(1, 1024),
+    ("serving", "methods"): _methods,
     ("serving", "freeze_gc"): _boolean,
     ("app", "receptionists"): _receptionists,
     ("store", "redis_url"): _redis_url,

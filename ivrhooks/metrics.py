@@ -21,12 +21,20 @@ from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.logwriter import dropped_lines
 from ivrhooks.types import FALLBACK_CAUSES
 
-__all__ = ["FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics"]
+__all__ = ["AUTH_CHALLENGES", "FALLBACK_CAUSES", "LATENCY_BUCKETS", "RECONCILE_OPS", "Metrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 1.75, 2.0, 2.5, 5.0)
 
 #: The writes a reconcile run makes against the PBX's action URLs.
 RECONCILE_OPS = ("create", "update", "delete")
+
+#: Answers with a challenge that are steps of a normal call, not failures: a request without
+#: credentials (every Digest call starts with one) and a correct response on an expired nonce.
+AUTH_CHALLENGES = ("missing", "stale")
+
+# /metrics is read by more people than the logs: what it says about failures must not tell a
+# guesser which usernames exist. The log line keeps the precise reason.
+_EXPORTED_REASON = {"unknown_user": "bad_credentials"}
 
 
 class Metrics:
@@ -52,7 +60,15 @@ class Metrics:
         )
         self._auth_failures = Counter(
             "ivrhooks_auth_failures",
-            "Action-URL requests refused by authentication, by reason.",
+            "Action-URL requests refused by authentication, by reason (an unknown user and a "
+            "wrong password are both bad_credentials).",
+            ("reason",),
+            registry=r,
+        )
+        self._auth_challenges = Counter(
+            "ivrhooks_auth_challenges",
+            "Action-URL requests answered with a challenge as a step of a normal call: no "
+            "credentials yet (missing) or a correct response on an expired nonce (stale).",
             ("reason",),
             registry=r,
         )
@@ -90,7 +106,10 @@ class Metrics:
             "1 while this replica holds the registrar lease (it alone writes the registration).",
             registry=r,
         )
-        self._auth_children: dict[str, Counter] = {}
+        self._auth_children: dict[str, Counter] = {
+            "bad_credentials": self._auth_failures.labels("bad_credentials")
+        }
+        self._challenge_children = {c: self._auth_challenges.labels(c) for c in AUTH_CHALLENGES}
         self._run_children: dict[str, Counter] = {}
         # Fixed label sets are created up front so they are exported as 0 before the first
         # event: rate() and alerts on a series that does not exist yet see nothing.
@@ -121,10 +140,21 @@ class Metrics:
         child.inc()
 
     def auth_failure(self, reason: str) -> None:
-        """Count one request refused by authentication."""
+        """Count one request refused by authentication (``reason`` as the verifier said it)."""
         child = self._auth_children.get(reason)
         if child is None:
-            child = self._auth_children[reason] = self._auth_failures.labels(reason)
+            exported = _EXPORTED_REASON.get(reason, reason)
+            child = self._auth_children[reason] = self._auth_failures.labels(exported)
+        child.inc()
+
+    def auth_challenge(self, reason: str) -> None:
+        """Count one challenge answered as a normal step; ``reason`` is one of
+        :data:`AUTH_CHALLENGES`."""
+        child = self._challenge_children.get(reason)
+        if child is None:
+            raise InvalidArgumentError(
+                f"challenge {reason!r} is not one of {', '.join(AUTH_CHALLENGES)}"
+            )
         child.inc()
 
     def registrar(self, holding: bool) -> None:

@@ -57,6 +57,10 @@ def _list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _upper_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.upper() for item in _list(raw))
+
+
 def _boolean(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -105,10 +109,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_AUTH", "auth", "scheme", _lower),
     Variable("IVRHOOKS_RECEPTIONISTS", "app", "receptionists", _list),
     Variable("IVRHOOKS_METHOD", "registration", "method", _upper),
+    Variable("IVRHOOKS_SERVE_METHODS", "serving", "methods", _upper_list),
     Variable("IVRHOOKS_REQUEST_TIMEOUT", "registration", "request_timeout", _integer),
     Variable("IVRHOOKS_DEADLINE", "serving", "deadline", _number),
     Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
     Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
+    Variable("IVRHOOKS_OPS_ALLOW", "auth", "ops_allow", _list),
     Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
     Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
     Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),
@@ -297,6 +303,12 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
             )
     if auth.previous_secret is not None and auth.previous_secret == auth.secret:
         problems.append(f"{spell('auth', 'previous_secret')}: must differ from the current secret")
+    if serving.methods and registration.method not in serving.methods:
+        problems.append(
+            f"{spell('serving', 'methods', serving.methods)}: must include the registered method "
+            f"({spell('registration', 'method', registration.method)}), or the PBX's own "
+            "requests get 405"
+        )
     timeout = registration.request_timeout
     if not serving.deadline < timeout:
         problems.append(

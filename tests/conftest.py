@@ -9,7 +9,7 @@ import pytest
 from ivrhooks import IVRHooks, ServingConfig
 from tests.redis_server import RedisServer, running_redis
 
-_SERVING = ("deadline", "freeze_gc", "max_body", "max_threads", "path_prefix")
+_SERVING = ("deadline", "freeze_gc", "max_body", "max_threads", "methods", "path_prefix")
 
 
 def new_app(receptionists: list[str] | None = None, **options: Any) -> IVRHooks:

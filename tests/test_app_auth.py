@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
+from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, RegistrationConfig, call
 from ivrhooks.auth import StaticCredentials, derive_credentials
 from ivrhooks.masks import parse_mask
 from ivrhooks.routes import Route
@@ -43,7 +43,7 @@ async def test_basic_is_the_default_and_uses_the_derived_credentials(
     app, called = build()
     creds = derive_credentials("s3cret-for-tests-0123", "one")
     assert app.credentials_for(app.routes[0]) == creds
-    with caplog.at_level(logging.INFO, logger="ivrhooks.auth"):
+    with caplog.at_level(logging.DEBUG, logger="ivrhooks.auth"):
         async with client(app) as c:
             anonymous = await c.post("/hooks/one", json=CALL)
             wrong = await c.post("/hooks/one", json=CALL, auth=("aaaaaa", "bbbbbb"))
@@ -76,7 +76,8 @@ async def test_a_route_can_override_the_scheme() -> None:
 
 
 async def test_static_credentials_for_a_hand_configured_action_url() -> None:
-    app = IVRHooks(receptionists=["8000"], secret="x" * 20, env=False)
+    get = RegistrationConfig(method="GET")  # the hand-configured action URL says GET
+    app = IVRHooks(receptionists=["8000"], secret="x" * 20, env=False, registration=get)
 
     @app.caller("5551234", credentials=StaticCredentials(username="portal", password="hand1234"))
     def vip(req: ActionRequest) -> object:
@@ -165,7 +166,13 @@ def test_environment_overrides_the_code() -> None:
 
 async def test_digest_challenge_round_trips_never_throttle_the_pbx() -> None:
     """Every Digest call starts with a request without credentials; those are not failures."""
-    app = IVRHooks(receptionists=["8000"], secret="s3cret-for-tests-0123", auth="digest", env=False)
+    app = IVRHooks(
+        receptionists=["8000"],
+        secret="s3cret-for-tests-0123",
+        auth="digest",
+        env=False,
+        registration=RegistrationConfig(method="GET"),
+    )
 
     @app.dtmf("1")
     async def one(req: ActionRequest) -> object:
@@ -225,7 +232,11 @@ async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret()
 
     def replica() -> IVRHooks:
         app = IVRHooks(
-            receptionists=["8000"], secret="replica-shared-secret-01", auth="digest", env=False
+            receptionists=["8000"],
+            secret="replica-shared-secret-01",
+            auth="digest",
+            env=False,
+            registration=RegistrationConfig(method="GET"),
         )
 
         @app.dtmf("1", credentials=StaticCredentials(username="portal", password="hand1234"))

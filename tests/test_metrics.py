@@ -83,14 +83,24 @@ def test_an_unknown_fallback_cause_is_refused_and_counts_nothing() -> None:
     assert m.registry.get_sample_value("ivrhooks_fallbacks_total", {"cause": "slow"}) is None
 
 
-async def test_auth_failures_by_reason() -> None:
+async def test_auth_failures_by_reason_and_challenges_apart() -> None:
     m = Metrics()
-    for reason in ("missing", "bad_credentials", "bad_credentials", "stale"):
+    before = await _scrape(m)
+    assert _value(before, "ivrhooks_auth_failures_total", reason="bad_credentials") == 0
+    assert _value(before, "ivrhooks_auth_challenges_total", reason="missing") == 0
+    for reason in ("bad_credentials", "unknown_user", "bad_nonce"):
         m.auth_failure(reason)
+    for reason in ("missing", "missing", "stale"):
+        m.auth_challenge(reason)
     s = await _scrape(m)
+    # An unknown user and a wrong password are one series: /metrics is no username oracle.
     assert _value(s, "ivrhooks_auth_failures_total", reason="bad_credentials") == 2
-    assert _value(s, "ivrhooks_auth_failures_total", reason="missing") == 1
-    assert _value(s, "ivrhooks_auth_failures_total", reason="stale") == 1
+    assert ("ivrhooks_auth_failures_total", frozenset({("reason", "unknown_user")})) not in s
+    assert _value(s, "ivrhooks_auth_failures_total", reason="bad_nonce") == 1
+    assert _value(s, "ivrhooks_auth_challenges_total", reason="missing") == 2
+    assert _value(s, "ivrhooks_auth_challenges_total", reason="stale") == 1
+    with pytest.raises(ValueError, match="not one of missing, stale"):
+        m.auth_challenge("bad_credentials")
 
 
 async def test_reconcile_runs_writes_and_drift() -> None:

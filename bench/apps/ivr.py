@@ -22,7 +22,9 @@ def build(routes: int, scheme: str) -> IVRHooks:
         auth=cast(Literal["basic", "digest", "bearer"], scheme),
         secret=SECRET,
         env=False,
-        serving=ServingConfig(freeze_gc=True),  # as `ivrhooks run` serves it
+        # freeze_gc as `ivrhooks run` serves it; both methods so one app serves the GET and
+        # the POST scenarios (an app answers only its registered method by default).
+        serving=ServingConfig(freeze_gc=True, methods=("GET", "POST")),
     )
     for index in range(routes):
         app.dtmf(mask_of(index), name=f"r{index}")(transfer)

@@ -2,7 +2,8 @@
 
 A sans-I/O core: bytes and headers in, a :class:`Verdict` out, clock injected. ``credentials``
 derives each route's credentials from the app secret, ``basic`` / ``digest`` / ``nonce`` /
-``replay`` / ``static`` verify, ``guard`` holds the allow-list and throttling. The ASGI half lives
+``replay`` / ``static`` / ``hashed`` verify (``files`` reads Apache credential files), ``guard``
+holds the allow-lists and ``throttle`` the failure throttling. The ASGI half lives
 in the server wing (``ivrhooks.server.auth``). See docs/security.md.
 """
 
@@ -13,17 +14,20 @@ from ivrhooks.auth.credentials import Credentials, Secrets, derive_credentials, 
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.replay import MemoryReplayStore, ReplayOutcome, ReplayStore
 from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.auth.verdict import Authenticator, Verdict
+from ivrhooks.auth.throttle import Throttle
+from ivrhooks.auth.verdict import Authenticator, Pending, Verdict
 
 __all__ = [
     "AuthGuard",
     "Authenticator",
     "Credentials",
     "MemoryReplayStore",
+    "Pending",
     "ReplayOutcome",
     "ReplayStore",
     "Secrets",
     "StaticCredentials",
+    "Throttle",
     "Verdict",
     "build_authenticator",
     "derive_credentials",

@@ -11,11 +11,12 @@ import binascii
 import hmac
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from ivrhooks.auth.params import AuthHeaderError, split_scheme
-from ivrhooks.auth.verdict import Scheme, Verdict, reject, single_header
+from ivrhooks.auth.verdict import Pending, Scheme, Verdict, reject, single_header
 
-__all__ = ["BasicAuthenticator", "BearerAuthenticator", "PasswordCheck"]
+__all__ = ["BasicAuthenticator", "BearerAuthenticator", "PasswordStore"]
 
 _CRED = re.compile(rb"[a-z0-9]{6,64}")
 # RFC 6750 §2.1 b64token; bounded so a megabyte of "A" is refused before any comparison.
@@ -23,8 +24,20 @@ _TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]{1,1024}=*")
 
 _MAX_VERDICTS = 1024
 
-# A slow-path check for hashed stores: (username, password) -> True / False / None (unknown user).
-PasswordCheck = Callable[[str, str], bool | None]
+
+class PasswordStore(Protocol):
+    """Static passwords kept as hashes (an htpasswd or htdigest file)."""
+
+    slow: bool
+    """Whether :meth:`verify` costs a slow hash (bcrypt): then it runs off the event loop."""
+
+    def remembered(self, username: str, password: str) -> bool:
+        """A success seen before (cheap: no hash)."""
+        ...
+
+    def verify(self, username: str, password: str) -> bool | None:
+        """True / False, or None for an unknown user, after the same work either way."""
+        ...
 
 
 def _quote(value: str) -> bytes:
@@ -41,11 +54,14 @@ class BasicAuthenticator:
         route_id: str,
         realm: str,
         passwords: Callable[[], dict[bytes, bytes]],
-        slow_check: PasswordCheck | None = None,
+        store: PasswordStore | None = None,
+        *,
+        guessable: bool = True,
     ) -> None:
         self.route_id = route_id
+        self.guessable = guessable
         self._passwords = passwords
-        self._slow_check = slow_check
+        self._store = store
         # RFC 7617 §2.1: charset="UTF-8" is the only value allowed; our credentials are ASCII.
         value = b'Basic realm="' + _quote(realm) + b'", charset="UTF-8"'
         self._challenge = ((b"www-authenticate", value),)
@@ -60,13 +76,20 @@ class BasicAuthenticator:
         if verdict is None:
             if len(self._verdicts) >= _MAX_VERDICTS:
                 self._verdicts.clear()
-            verdict = Verdict(ok=True, status=200, reason="ok", username=user.decode())
+            name = user.decode()
+            verdict = Verdict(ok=True, status=200, reason="ok", username=name, claimed=name)
             self._verdicts[user] = verdict
         return verdict
 
+    def _judge(self, user: bytes, verified: bool | None) -> Verdict:
+        if verified:
+            return self._accepted(user)
+        reason = "bad_credentials" if verified is False else "unknown_user"
+        return reject(reason, self._challenge, user.decode())
+
     def check(
         self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
-    ) -> Verdict:
+    ) -> Verdict | Pending:
         value = single_header(authorization)
         if isinstance(value, str):
             return reject(value, self._challenge)
@@ -101,17 +124,20 @@ class BasicAuthenticator:
             return verdict
         if not colon or not _CRED.fullmatch(user) or not _CRED.fullmatch(password):
             return reject("malformed", self._challenge)
+        claimed = user.decode()
         if expected is not None:
-            return reject("bad_credentials", self._challenge)
-        if self._slow_check is not None:
-            verified = self._slow_check(user.decode(), password.decode())
-            if verified:
+            return reject("bad_credentials", self._challenge, claimed)
+        store = self._store
+        if store is not None:
+            secret = password.decode()
+            if not store.slow:
+                return self._judge(user, store.verify(claimed, secret))
+            if store.remembered(claimed, secret):
                 return self._accepted(user)
-            if verified is False:
-                return reject("bad_credentials", self._challenge)
+            return Pending(claimed, lambda: self._judge(user, store.verify(claimed, secret)))
         # Same work as a wrong password, so timing does not enumerate usernames.
         hmac.compare_digest(password, b"\x00" * len(password))
-        return reject("unknown_user", self._challenge)
+        return reject("unknown_user", self._challenge, claimed)
 
 
 class BearerAuthenticator:
@@ -121,6 +147,7 @@ class BearerAuthenticator:
     """
 
     scheme: Scheme = "bearer"
+    guessable = False  # derived tokens are 256 bits, static ones 16+ b64token characters
 
     def __init__(self, route_id: str, realm: str, tokens: Callable[[], tuple[bytes, ...]]) -> None:
         self.route_id = route_id

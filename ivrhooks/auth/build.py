@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ivrhooks.auth.basic import BasicAuthenticator, BearerAuthenticator, PasswordCheck
+from ivrhooks.auth.basic import BasicAuthenticator, BearerAuthenticator, PasswordStore
 from ivrhooks.auth.credentials import Credentials, Secrets, derive_credentials, derive_key
 from ivrhooks.auth.digest import ALGORITHMS, DEFAULT_LIFETIME, DigestAuthenticator, digest_ha1
+from ivrhooks.auth.hashed import DigestPasswords, HashedPasswords
 from ivrhooks.auth.replay import MemoryReplayStore, ReplayStore
-from ivrhooks.auth.static import HashedPasswords, StaticCredentials, load_htdigest
+from ivrhooks.auth.static import StaticCredentials, load_htdigest
 from ivrhooks.auth.verdict import OK, Authenticator, Scheme, Verdict
 from ivrhooks.errors import ConfigurationError
 
@@ -29,6 +30,7 @@ class NoAuthenticator:
     """Accepts everything; only built with ``allow_none=True``."""
 
     scheme: Scheme = "none"
+    guessable = False
 
     def __init__(self, route_id: str) -> None:
         self.route_id = route_id
@@ -130,24 +132,18 @@ def _basic(
         passwords = _by_state(
             secrets, route_id, lambda cs: {c.username.encode(): c.password.encode() for c in cs}
         )
-        return BasicAuthenticator(route_id, realm, passwords)
-    slow: PasswordCheck | None = None
+        return BasicAuthenticator(route_id, realm, passwords, guessable=False)
+    store: PasswordStore | None = None
     table: dict[bytes, bytes] = {}
     if static.username is not None and static.password is not None:
         table = {static.username.encode(): static.password.encode()}
     elif static.htpasswd is not None:
-        slow = HashedPasswords(static.htpasswd).check
+        store = HashedPasswords(static.htpasswd)
     elif static.htdigest is not None:
-        ha1s = load_htdigest(static.htdigest, realm)
-
-        def slow_digest(user: str, password: str) -> bool | None:
-            ha1 = ha1s.get(user)
-            return None if ha1 is None else digest_ha1("MD5", user, realm, password) == ha1
-
-        slow = slow_digest
+        store = DigestPasswords(load_htdigest(static.htdigest, realm), realm)
     else:
         raise ConfigurationError(f"route {route_id!r}: basic needs a username/password or a file")
-    return BasicAuthenticator(route_id, realm, lambda: table, slow)
+    return BasicAuthenticator(route_id, realm, lambda: table, store)
 
 
 def _digest(
@@ -218,4 +214,5 @@ def _digest(
         clock=clock,
         opaque=opaque,
         lifetime=lifetime,
+        guessable=static is not None,
     )

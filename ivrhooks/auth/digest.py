@@ -3,7 +3,7 @@
 Checks run in the order of reference/auth.md, cheapest and most telling first; every failure is a
 401 with a fresh challenge. Deliberately unsupported (RFC 7616 §3.3 options clients get wrong or
 attackers like): no ``qop`` (the RFC 2069 downgrade), ``auth-int``, ``-sess`` algorithms,
-``userhash`` and SHA-512-256.
+``userhash``, ``username*`` and SHA-512-256.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
+from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
 from ivrhooks.auth.nonce import NonceCodec
 from ivrhooks.auth.params import AuthHeaderError, parse_auth_params, split_scheme
 from ivrhooks.auth.replay import ReplayStore
@@ -81,8 +82,10 @@ class DigestAuthenticator:
         clock: Callable[[], float],
         opaque: str,
         lifetime: float = DEFAULT_LIFETIME,
+        guessable: bool = True,
     ) -> None:
         self.route_id = route_id
+        self.guessable = guessable
         self.realm = realm
         self.algorithms = tuple(algorithms)
         self._users = users
@@ -116,14 +119,16 @@ class DigestAuthenticator:
         self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
     ) -> Verdict:
         now = self._clock() if now is None else now
-        reason, username, stale = self._verify(method, target, authorization, now)
+        reason, claimed, stale = self._verify(method, target, authorization, now)
         if reason == "ok":
-            return Verdict(ok=True, status=200, reason="ok", username=username)
-        return reject(reason, self.challenge(now, stale=stale))
+            return Verdict(ok=True, status=200, reason="ok", username=claimed, claimed=claimed)
+        return reject(reason, self.challenge(now, stale=stale), claimed)
 
     def _verify(
         self, method: str, target: bytes, authorization: list[bytes], now: float
     ) -> tuple[str, str | None, bool]:
+        """``(reason, the username claimed, stale)``; the claimed name only when it is one the
+        PBX could hold (it keys throttling, so it must not grow the tables without bound)."""
         value = single_header(authorization)
         if isinstance(value, str):
             return value, None, False
@@ -134,33 +139,42 @@ class DigestAuthenticator:
             p = parse_auth_params(rest)
         except AuthHeaderError:
             return "malformed", None, False
+        if "username*" in p:
+            # RFC 7616 §3.4: username* (RFC 8187 encoding) MUST NOT be sent with username, and
+            # PortSIP usernames are [a-z0-9] that never need it: two spellings of one identity
+            # are how a check and a log (or a proxy) come to disagree about who asked.
+            return ("malformed" if "username" in p else "unsupported"), None, False
+        username = p.get("username", "")
+        claimed = username if CREDENTIAL_PATTERN.fullmatch(username) else None
         if any(name not in p for name in _REQUIRED):
-            return "missing_param", None, False
+            return "missing_param", claimed, False
         if p.get("userhash", "false").lower() != "false":
-            return "unsupported", None, False
+            return "unsupported", claimed, False
         if p["realm"] != self.realm:
-            return "wrong_realm", None, False
+            return "wrong_realm", claimed, False
         algorithm = p.get("algorithm", "MD5").upper()  # RFC 7616 §3.3: absent means MD5
         if algorithm not in self._codecs:
-            return "bad_algorithm", None, False
+            return "bad_algorithm", claimed, False
         if p["qop"] != "auth":
-            return "bad_qop", None, False
+            return "bad_qop", claimed, False
         nc_text = p["nc"]
         if not _NC.fullmatch(nc_text) or (nc := int(nc_text, 16)) == 0:
-            return "bad_nc", None, False
+            return "bad_nc", claimed, False
         if not p["cnonce"]:
-            return "missing_param", None, False
+            return "missing_param", claimed, False
         # Byte for byte against the raw request-target; never a URL rebuilt from Host.
         if not hmac.compare_digest(p["uri"].encode("ascii"), target):
-            return "uri_mismatch", None, False
+            return "uri_mismatch", claimed, False
         keys = self._keys()
         nonce = p["nonce"]
         issued = self._codecs[algorithm].issued_at(nonce, keys, now)
         if issued is None:
-            return "bad_nonce", None, False
+            return "bad_nonce", claimed, False
+        # opaque is a constant per route (see build.py): compared when sent, not required, since
+        # the nonce's MAC already binds realm, route and algorithm (RFC 7616 §3.3 lets clients
+        # return it; some do not).
         if "opaque" in p and not hmac.compare_digest(p["opaque"], self._opaque):
-            return "bad_opaque", None, False
-        username = p["username"]
+            return "bad_opaque", claimed, False
         known = self._users().get(username)
         ha1 = known.get(algorithm) if known is not None else None
         expected = digest_response(
@@ -174,14 +188,14 @@ class DigestAuthenticator:
             uri=target,
         )
         if not hmac.compare_digest(p["response"].lower().encode("ascii"), expected) or ha1 is None:
-            return ("unknown_user" if ha1 is None else "bad_credentials"), None, False
+            return ("unknown_user" if ha1 is None else "bad_credentials"), claimed, False
         # Only now, with a correct response, may the client learn that the nonce is merely old
         # (RFC 7616 §3.3 stale): telling it earlier would help a guesser.
         if now - issued > self._lifetime:
-            return "stale", None, True
+            return "stale", claimed, True
         outcome = self._store.check_and_set(nonce, username, nc, issued, now)
         if outcome == "stale":
-            return "stale", None, True
+            return "stale", claimed, True
         if outcome == "replay":
-            return "replay", None, False
+            return "replay", claimed, False
         return "ok", username, False

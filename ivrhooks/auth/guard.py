@@ -1,18 +1,16 @@
-"""Per-application protection around the verifiers: source allow-list, client IP, throttling.
-
-Failures are counted per client address, never per username: a per-username lockout would let
-anyone lock the PBX out by sending wrong passwords for its username.
+"""Per-application protection around the verifiers: source allow-lists, the client address,
+and the failure :class:`~ivrhooks.auth.throttle.Throttle` (how failures are counted is its
+docstring: per source and claimed username, with a known-good fast path).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import math
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ivrhooks.auth.throttle import Throttle
 from ivrhooks.auth.verdict import Verdict
 from ivrhooks.errors import ConfigurationError
 
@@ -21,6 +19,9 @@ __all__ = ["AuthGuard"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CACHE_SIZE = 1024
+_FORBIDDEN = Verdict(ok=False, status=403, reason="forbidden_ip")
+# Headers a reverse proxy adds to say whom it forwards for (RFC 7239 and the de-facto ones).
+_FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
 
 
 def _networks(field: str, values: Sequence[str]) -> tuple[Network, ...]:
@@ -46,28 +47,26 @@ def _address(text: str) -> Address | None:
 
 
 class AuthGuard:
-    """Checked before any verifier: allow-list (403) first, then failure throttling (429)."""
+    """Checked around every verifier: the allow-list (403) before it, throttling (429) with it."""
 
     def __init__(
         self,
         *,
         allow: Sequence[str] = (),
         trusted_proxies: Sequence[str] = (),
+        ops_allow: Sequence[str] = ("127.0.0.0/8", "::1"),
         max_failures: int = 10,
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         max_tracked: int = 10_000,
+        throttle: Throttle | None = None,
     ) -> None:
-        if max_failures < 1 or window <= 0 or max_tracked < 1:
-            raise ConfigurationError("max_failures, window and max_tracked must be positive")
         self._allow = _networks("allow", allow)
         self._proxies = _networks("trusted_proxies", trusted_proxies)
-        self.max_failures = max_failures
-        self.window = window
-        self._clock = clock
-        self.max_tracked = max_tracked
-        # key -> times of the most recent failures (at most max_failures of them)
-        self._failures: dict[str, deque[float]] = {}
+        self._ops = _networks("ops_allow", ops_allow)
+        self.throttle = throttle or Throttle(
+            max_failures=max_failures, window=window, clock=clock, max_tracked=max_tracked
+        )
         # Parsing an address costs more than the Basic check itself, and a PBX calls from a
         # handful of addresses: remember the canonical form of the ones seen (bounded).
         self._canonical_cache: dict[str, tuple[str, Address | None]] = {}
@@ -109,38 +108,29 @@ class AuthGuard:
             peer_addr = addr
         return str(peer_addr)
 
-    def _key(self, ip: str) -> str:
-        addr = _address(ip)
-        if isinstance(addr, ipaddress.IPv6Address):
-            # One IPv6 host usually owns a whole /64: count it as one client.
-            return str(ipaddress.IPv6Network((addr, 64), strict=False))
-        return ip
+    def operational(self, scope: Mapping[str, Any]) -> bool:
+        """Whether this request may read ``/metrics`` and ``/readyz``: its client is in
+        ``ops_allow`` (loopback by default).
 
-    def before(self, ip: str) -> Verdict | None:
-        """403 ``forbidden_ip`` / 429 ``throttled`` for this client, else ``None``."""
+        A request that carries forwarding headers from a peer not in ``trusted_proxies`` came
+        through a proxy nobody told us about: a reverse proxy on the same host makes every
+        client look like loopback, so such a request is not taken for a local one.
+        """
+        if not self._ops:
+            return False
+        client = scope.get("client")
+        peer_addr = self._canonical(str(client[0]) if client else "")[1]
+        if not self._trusted(peer_addr) and any(
+            name in _FORWARDING for name, _ in scope.get("headers", ())
+        ):
+            return False
+        addr = self._canonical(self.client_ip(scope))[1]
+        return addr is not None and any(addr in net for net in self._ops)
+
+    def forbidden(self, ip: str) -> Verdict | None:
+        """403 ``forbidden_ip`` for a client outside the allow-list, else ``None``."""
         if self._allow:
             addr = self._canonical(ip)[1]
             if addr is None or not any(addr in net for net in self._allow):
-                return Verdict(ok=False, status=403, reason="forbidden_ip")
-        # No failures anywhere is the normal state: then there is no key to compute.
-        times = self._failures.get(self._key(ip)) if self._failures else None
-        if times is not None and len(times) >= self.max_failures:
-            wait = times[0] + self.window - self._clock()
-            if wait > 0:
-                retry = str(max(1, math.ceil(wait))).encode()
-                return Verdict(
-                    ok=False, status=429, reason="throttled", headers=((b"retry-after", retry),)
-                )
+                return _FORBIDDEN
         return None
-
-    def failed(self, ip: str) -> None:
-        """Count one failed authentication for this client."""
-        key = self._key(ip)
-        times = self._failures.pop(key, None)
-        if times is None:
-            if len(self._failures) >= self.max_tracked:
-                # Bounded table: forget the least recently failing client.
-                del self._failures[next(iter(self._failures))]
-            times = deque(maxlen=self.max_failures)
-        times.append(self._clock())
-        self._failures[key] = times  # re-insert: dict order is least-recently-failed first

@@ -1,32 +1,24 @@
 """Static credentials for hand-configured action URLs: a password, a token, or an Apache file.
 
-htpasswd / htdigest files are read with libpass (the maintained fork that provides ``passlib``).
-Entries that are not real hashes are refused at load time: ``plaintext`` stores the password
-itself and ``des_crypt`` keeps only its first 8 characters. A slow hash (bcrypt ~250 ms) cannot be
-paid per request inside the PBX's 2-second budget, so successful checks are cached, keyed by an
-HMAC of the presented credentials under a per-process random key (the cache holds no password).
+htpasswd / htdigest files are read and checked by :mod:`ivrhooks.auth.files` (entries that can
+never authenticate, or are not real hashes, are refused at load time) and checked by
+:mod:`ivrhooks.auth.hashed` (constant work whether the user exists; slow hashes off the event
+loop, successes remembered).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from passlib.apache import (  # type: ignore[import-untyped]  # libpass ships no type hints
-    HtdigestFile,
-    HtpasswdFile,
-)
-
 from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
+from ivrhooks.auth.files import REFUSED_SCHEMES, load_htdigest
+from ivrhooks.auth.hashed import HashedPasswords
 from ivrhooks.errors import ConfigurationError
 
 __all__ = ["REFUSED_SCHEMES", "HashedPasswords", "StaticCredentials", "load_htdigest"]
 
-REFUSED_SCHEMES = frozenset({"plaintext", "des_crypt"})
 _TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{16,1024}=*")  # RFC 6750 §2.1 b64token, 16+ chars
 
 
@@ -71,74 +63,3 @@ class StaticCredentials:
     def __repr__(self) -> str:
         kind = "password" if self.username else "token" if self.token else "file"
         return f"StaticCredentials(kind={kind!r}, username={self.username!r})"
-
-
-def _read(kind: str, path: Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"{kind} file {path}: cannot be read ({exc.strerror})") from None
-
-
-class HashedPasswords:
-    """An htpasswd file checked through passlib, with a bounded cache of successful checks."""
-
-    def __init__(self, path: Path, *, cache_size: int = 1024) -> None:
-        self.path = Path(path)
-        data = _read("htpasswd", self.path)
-        try:
-            self._file = HtpasswdFile.from_string(data)
-        except ValueError as exc:
-            raise ConfigurationError(f"htpasswd file {self.path}: {exc}") from None
-        users = self._file.users()
-        if not users:
-            raise ConfigurationError(f"htpasswd file {self.path}: no users")
-        for user in users:
-            hashed = self._file.get_hash(user)
-            scheme = self._file.context.identify(hashed) if hashed else None
-            if scheme is None or scheme in REFUSED_SCHEMES:
-                raise ConfigurationError(
-                    f"htpasswd file {self.path}: user {user!r} uses {scheme or 'an unknown'} "
-                    "hashing; re-create it with `htpasswd -B` (bcrypt)"
-                )
-        self._cache_key = os.urandom(32)
-        self._cache: dict[bytes, None] = {}
-        self._cache_size = cache_size
-
-    def check(self, username: str, password: str) -> bool | None:
-        """True / False, or None when the user is not in the file."""
-        fingerprint = hmac.new(
-            self._cache_key, f"{username}\x00{password}".encode(), hashlib.sha256
-        ).digest()
-        if fingerprint in self._cache:
-            return True
-        try:
-            verified = self._file.check_password(username, password)
-        except ValueError:  # a malformed hash in the file fails closed
-            return False
-        if verified:
-            if len(self._cache) >= self._cache_size:
-                del self._cache[next(iter(self._cache))]  # oldest first
-            self._cache[fingerprint] = None
-        return None if verified is None else bool(verified)
-
-
-def load_htdigest(path: Path, realm: str) -> dict[str, bytes]:
-    """``username -> HA1`` (MD5 hex, RFC 7616 §3.4.2) for ``realm`` from an htdigest file."""
-    data = _read("htdigest", Path(path))
-    try:
-        file = HtdigestFile.from_string(data)
-    except ValueError as exc:
-        raise ConfigurationError(f"htdigest file {path}: {exc}") from None
-    table: dict[str, bytes] = {}
-    for user in file.users(realm):
-        ha1 = file.get_hash(user, realm)
-        if ha1 is None or not re.fullmatch(r"[0-9a-fA-F]{32}", ha1):
-            raise ConfigurationError(f"htdigest file {path}: user {user!r} has no MD5 HA1")
-        table[user] = ha1.lower().encode("ascii")
-    if not table:
-        raise ConfigurationError(
-            f"htdigest file {path}: no users for realm {realm!r} "
-            f"(realms in the file: {', '.join(file.realms()) or 'none'}); the realm must match"
-        )
-    return table

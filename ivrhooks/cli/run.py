@@ -25,7 +25,7 @@ from ivrhooks.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.loopback import bind_socket
-from ivrhooks.server.protocol import OneSendProtocol
+from ivrhooks.server.protocol import protocol_for
 
 __all__ = ["run"]
 
@@ -118,8 +118,9 @@ async def _serve(
             # X-Forwarded-For is read by ivrhooks' own guard, from IVRHOOKS_TRUSTED_PROXIES only;
             # uvicorn's proxy-header rewrite would trust its own list in addition.
             proxy_headers=False,
-            # A decision leaves in one send(), not two (ivrhooks.server.protocol).
-            http=OneSendProtocol,
+            # Header limits and a read timeout before the app sees a byte, and a decision
+            # leaving in one send() (server/protocol.py).
+            http=protocol_for(config.serving),
         )
         uvicorn_server = _Server(uvicorn_config)
         refused: list[str] = []

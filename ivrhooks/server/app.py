@@ -1,8 +1,9 @@
 """``Server``: the ASGI application of one start of an app.
 
-Path dispatch in one dict lookup: an action-URL path goes straight to the endpoint; the
-operational endpoints (``/healthz``, ``/readyz``, ``/metrics``) and the lifespan are handled here.
-Pure ASGI, no framework on the request path.
+Path dispatch in one dict lookup on the raw path as sent (never the percent-decoded one): an
+action-URL path goes straight to the endpoint; the operational endpoints (``/healthz``,
+``/readyz``, ``/metrics``) and the lifespan are handled here. Pure ASGI, no framework on the
+request path.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ logger = logging.getLogger("ivrhooks")
 
 _GET = frozenset({"GET", "HEAD"})
 _NOT_FOUND = error_body("not found")
+_FORBIDDEN = error_body("forbidden")
 _ALLOW_GET = ((b"allow", b"GET, HEAD"),)
 # prometheus-client decodes these as UTF-8 and would raise on anything else: pass only these,
 # and only when they are ASCII.
@@ -75,7 +77,12 @@ class Server:
         if kind == "http":
             if self._version != self._table.version:
                 self._refresh()
-            path: str = scope["path"]
+            # Match the path exactly as sent: uvicorn's "path" is percent-decoded, so
+            # /hooks%2Fone, /%68ooks/one and /hooks/%6fne would all reach "one" and walk around
+            # a proxy rule written for the real path (RFC 3986 §6.2.2.2 equivalence is the
+            # proxy's business, not a second way in). uvicorn prefixes both with --root-path.
+            raw: bytes | None = scope.get("raw_path")
+            path: str = raw.decode("latin-1") if raw is not None else scope["path"]
             root: str = scope.get("root_path", "")
             if root and path.startswith(root):
                 path = path[len(root) :]
@@ -97,8 +104,15 @@ class Server:
             await send_json(send, 405, error_body("use GET"), _ALLOW_GET)
             return
         if path == "/healthz":
+            # Anyone, e.g. a container health check: the answer says nothing but "ok".
             await send_json(send, 200, b'{"status":"ok"}')
-        elif path == "/readyz":
+            return
+        if not self.endpoint.guard.operational(scope):
+            # /metrics and /readyz describe the service (routes, failures, why it is not
+            # ready): for AuthConfig.ops_allow only, loopback by default.
+            await send_json(send, 403, _FORBIDDEN)
+            return
+        if path == "/readyz":
             status = self.runtime.status
             pbx = self.runtime.config.registers_on
             if status.ready:

@@ -1,7 +1,8 @@
 """The ASGI half of authentication: judge a request's credentials, and answer a rejection.
 
 The endpoint calls :func:`authenticate` before it reads the body, so an unauthenticated body is
-never read; the verifiers themselves (``ivrhooks.auth``) know nothing of ASGI.
+never read; the verifiers themselves (``ivrhooks.auth``) know nothing of ASGI. Only a check that
+needs a slow hash awaits anything (:func:`finish`).
 """
 
 from __future__ import annotations
@@ -11,17 +12,27 @@ import logging
 from starlette.types import Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator, Verdict
+from ivrhooks.auth.verdict import Authenticator, Pending, Verdict
+from ivrhooks.metrics import AUTH_CHALLENGES
+from ivrhooks.server.hashing import BUSY, HashRunner
 from ivrhooks.server.responses import error_body, send_json
 
-__all__ = ["NOT_FAILURES", "authenticate", "reject", "request_target", "send_rejection"]
+__all__ = [
+    "NOT_FAILURES",
+    "authenticate",
+    "finish",
+    "reject",
+    "request_target",
+    "send_rejection",
+]
 
 logger = logging.getLogger("ivrhooks.auth")
 
 # A Digest client's first request has no credentials by design (it needs the challenge), and a
 # stale nonce comes with a correct response: neither is a guess, so neither counts towards
-# throttling (otherwise ten calls a minute from the PBX would lock it out).
-NOT_FAILURES = frozenset({"missing", "stale"})
+# throttling (otherwise ten calls a minute from the PBX would lock it out), nor as a failure in
+# the metrics, nor as a rejection in the log.
+NOT_FAILURES = frozenset(AUTH_CHALLENGES)
 
 _BODIES = {
     401: error_body("unauthorized"),
@@ -48,29 +59,83 @@ def request_target(scope: Scope) -> bytes:
 
 def authenticate(
     scope: Scope, authenticator: Authenticator, guard: AuthGuard
-) -> tuple[Verdict, str]:
-    """Check one request's credentials (allow-list and throttling first); the verdict and the
-    client address it was judged for. Counts the failure towards throttling when it is one."""
+) -> tuple[Verdict | Pending, str]:
+    """Judge one request's credentials: the verdict (or a :class:`Pending` slow check, for
+    :func:`finish`) and the client address it was judged for.
+
+    The allow-list first; then the verifier; then the throttle's word on the outcome (see
+    ``ivrhooks.auth.throttle``): correct credentials that cannot be guessed are always answered,
+    guessable ones on a throttled key only when known-good; a request without credentials always
+    gets its challenge; any other failure on a throttled key is 429, and counts otherwise.
+    """
     ip = guard.client_ip(scope)
-    verdict = guard.before(ip)
-    if verdict is None:
-        authorization = [v for k, v in scope["headers"] if k == b"authorization"]
-        verdict = authenticator.check(scope["method"], request_target(scope), authorization)
-        if not verdict.ok and verdict.reason not in NOT_FAILURES:
-            guard.failed(ip)
-    return verdict, ip
+    forbidden = guard.forbidden(ip)
+    if forbidden is not None:
+        return forbidden, ip
+    authorization = [v for k, v in scope["headers"] if k == b"authorization"]
+    result = authenticator.check(scope["method"], request_target(scope), authorization)
+    if result.ok and not authenticator.guessable:
+        return result, ip  # the hot path: correct derived credentials (a Pending is not ok)
+    throttle = guard.throttle
+    route = authenticator.route_id
+    if isinstance(result, Pending):
+        # Never a slow hash for a throttled key or a source past its slow budget.
+        return throttle.refuses_failure(ip, route, result.claimed, slow=True) or result, ip
+    reason = result.reason
+    if result.ok or reason == "stale":  # stale: the response was correct, the nonce old
+        if authenticator.guessable:
+            limited = throttle.accepts_success(ip, route, result.claimed)
+            if limited is not None:
+                return limited, ip
+            if result.ok:
+                throttle.succeeded(ip, route, result.claimed)
+        return result, ip
+    if reason == "missing":
+        return result, ip  # the challenge, always: every Digest call starts here
+    limited = throttle.refuses_failure(ip, route, result.claimed)
+    if limited is not None:
+        return limited, ip
+    throttle.failed(ip, route, result.claimed)
+    return result, ip
+
+
+async def finish(
+    pending: Pending,
+    ip: str,
+    authenticator: Authenticator,
+    guard: AuthGuard,
+    hashing: HashRunner,
+    within: float,
+) -> Verdict:
+    """Run a slow check off the event loop (bounded), then count it like any other outcome."""
+    verdict = await hashing.run(pending.finish, within)
+    if verdict is BUSY:
+        return verdict
+    throttle = guard.throttle
+    route = authenticator.route_id
+    if verdict.ok:  # slow hashes are static passwords: guessable
+        # Other failures may have throttled the key while this one hashed: the same rule as a
+        # fast success, so a right guess admitted just before the throttle is not told apart.
+        limited = throttle.accepts_success(ip, route, verdict.claimed)
+        if limited is not None:
+            return limited
+        throttle.succeeded(ip, route, verdict.claimed)
+    else:
+        throttle.failed(ip, route, pending.claimed, slow=True)
+    return verdict
 
 
 async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authenticator) -> None:
     """Log the rejection (one structured line, never a header, query or secret) and answer it."""
     # A challenge answered to a request without credentials (or with a stale nonce) is the
-    # normal first step of every Digest call: INFO, so operators' warnings stay meaningful.
+    # normal first step of every Digest call: DEBUG, so operators' warnings stay meaningful.
+    challenge = verdict.reason in NOT_FAILURES
     logger.log(
-        logging.INFO if verdict.reason in NOT_FAILURES else logging.WARNING,
-        "auth rejected: %s",
+        logging.DEBUG if challenge else logging.WARNING,
+        "auth challenge: %s" if challenge else "auth rejected: %s",
         verdict.reason,
         extra={
-            "outcome": "rejected",
+            "outcome": "challenged" if challenge else "rejected",
             "reason": verdict.reason,
             "status": verdict.status,
             "route_id": authenticator.route_id,

@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator
+from ivrhooks.auth.verdict import Authenticator, Pending
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.journal import CallJournal, CallRecord
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
 from ivrhooks.runner import Outcome, decide
-from ivrhooks.server.auth import authenticate, reject
+from ivrhooks.server.auth import authenticate, finish, reject
+from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
-from ivrhooks.types import ActionRequest, FallbackCause, Handler, Scheme
+from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
 
 __all__ = ["ActionEndpoint", "ServedRoute"]
 
@@ -41,8 +42,13 @@ class ServedRoute:
     scheme: Scheme
     authenticator: Authenticator | None
     """The route's verifier; ``None`` exactly when ``scheme`` is ``none``."""
+    methods: frozenset[str] = frozenset(METHODS)
+    """The methods answered; the app serves the registered one only (``ServingConfig.methods``)."""
     is_async: bool = field(init=False)
     """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
+    allow: tuple[tuple[bytes, bytes], ...] = field(init=False)
+    """The ``Allow`` header of a 405 (RFC 9110 §15.5.6: it lists the methods answered)."""
+    wrong_method: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         # Fail closed: a route is served without credentials only when its scheme says so.
@@ -52,6 +58,14 @@ class ServedRoute:
                 f"{'no' if self.authenticator is None else 'a'} verifier"
             )
         self.is_async = self.route.is_async
+        if not self.methods or not self.methods <= set(METHODS):
+            raise ConfigurationError(
+                f"route {self.route.name!r}: methods {sorted(self.methods)!r}; "
+                "choose GET and/or POST"
+            )
+        ordered = [m for m in METHODS if m in self.methods]
+        self.allow = ((b"allow", ", ".join(ordered).encode("ascii")),)
+        self.wrong_method = error_body(f"use {' or '.join(ordered)}")
 
 
 class ActionEndpoint:
@@ -67,6 +81,7 @@ class ActionEndpoint:
         guard: AuthGuard,
         observer: RequestObserver,
         journal: CallJournal | None = None,
+        hashing: HashRunner | None = None,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -79,6 +94,7 @@ class ActionEndpoint:
         self.guard = guard
         self.observer = observer
         self.journal = journal
+        self.hashing = hashing or HashRunner()
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -86,16 +102,24 @@ class ActionEndpoint:
         loop = asyncio.get_running_loop()
         start = loop.time()
         method = scope["method"]
-        if method != "GET" and method != "POST":
-            await send_json(send, 405, b'{"error":"use GET or POST"}', ((b"allow", b"GET, POST"),))
+        if method not in served.methods:
+            # Before auth: the answer is the same with or without valid credentials.
+            await send_json(send, 405, served.wrong_method, served.allow)
             return
         route = served.route
-        if served.authenticator is not None:
-            verdict, ip = authenticate(scope, served.authenticator, self.guard)
+        authenticator = served.authenticator
+        if authenticator is not None:
+            verdict, ip = authenticate(scope, authenticator, self.guard)
             if not verdict.ok:
-                await reject(send, verdict, ip, served.authenticator)
-                self.observer.rejected(verdict)
-                return
+                if isinstance(verdict, Pending):  # a slow hash: the only await in auth
+                    remaining = start + self.budget - self.reserve - loop.time()
+                    verdict = await finish(
+                        verdict, ip, authenticator, self.guard, self.hashing, remaining
+                    )
+                if not verdict.ok:
+                    await reject(send, verdict, ip, authenticator)
+                    self.observer.rejected(verdict)
+                    return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
@@ -154,6 +178,7 @@ class ActionEndpoint:
         if self.executor is not None and self._new_executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.executor = self._new_executor()
+        self.hashing.shutdown()
 
     def bind(self, served: ServedRoute) -> ASGIApp:
         """The ASGI app serving one route exactly as the server does (for tests and tools)."""

@@ -15,15 +15,19 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from ivrhooks.server.app import Server
+from ivrhooks.server.protocol import LimitedHttpToolsProtocol, protocol_for
+
 __all__ = ["bind_socket", "free_port", "serve"]
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """Bind a listening TCP socket; ``port=0`` picks a free port (read it from ``getsockname``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
-    # that say they are TCP, and the connections accepted here inherit it. Without it a reply
-    # written in two parts (headers, then body) waits for the peer's delayed ACK: ~40 ms each.
+    # IPPROTO_TCP, not 0: accepted sockets inherit it, and asyncio turns Nagle's algorithm off
+    # (TCP_NODELAY) only on sockets whose proto says TCP. Without it a response sent as headers
+    # then body waits for the client's delayed ACK: ~40 ms on every kept-alive request under
+    # the asyncio loop (uvloop sets TCP_NODELAY itself).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit it (Linux). uvloop sets TCP_NODELAY itself only on servers
@@ -99,6 +103,14 @@ async def serve(
     """
     sock = sock or bind_socket(host, port)
     config.setdefault("log_level", "warning")
+    # What ivrhooks run serves with: header limits and a read timeout (server/protocol.py),
+    # a built app's own (ServingConfig) when given one.
+    if "http" not in config:
+        config["http"] = (
+            protocol_for(app.runtime.config.serving)
+            if isinstance(app, Server)
+            else LimitedHttpToolsProtocol
+        )
     config.setdefault("access_log", False)
     # Leave the process's logging as it is: uvicorn's own config would give its loggers text
     # handlers of their own (the embedded PBX inside `ivrhooks run` mixed them into JSON logs).

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ivrhooks.auth.verdict import Verdict
 from ivrhooks.logs import log_request
-from ivrhooks.metrics import Metrics
+from ivrhooks.metrics import AUTH_CHALLENGES, Metrics
 from ivrhooks.runner import Outcome
 from ivrhooks.types import ActionRequest
 
@@ -18,6 +18,7 @@ request_logger = logging.getLogger("ivrhooks.request")
 # Credentials that parse but do not open this route: what the PBX sends after its entries were
 # written with another secret.
 _REFUSED = frozenset({"bad_credentials", "unknown_user"})
+CHALLENGES = frozenset(AUTH_CHALLENGES)
 
 
 class RequestObserver:
@@ -50,6 +51,9 @@ class RequestObserver:
         )
 
     def rejected(self, verdict: Verdict) -> None:
-        self.metrics.auth_failure(verdict.reason)
-        if self.on_refused is not None and verdict.reason in _REFUSED:
-            self.on_refused()
+        if verdict.reason in CHALLENGES:
+            self.metrics.auth_challenge(verdict.reason)
+        else:
+            self.metrics.auth_failure(verdict.reason)
+            if self.on_refused is not None and verdict.reason in _REFUSED:
+                self.on_refused()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from pathlib import Path
@@ -9,11 +10,13 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from ivrhooks.auth import AuthGuard, StaticCredentials, build_authenticator
+from ivrhooks.auth import AuthGuard, StaticCredentials, Verdict, build_authenticator
 from ivrhooks.auth.static import HashedPasswords
+from ivrhooks.auth.throttle import Throttle
+from ivrhooks.auth.verdict import Pending
 from ivrhooks.errors import ConfigurationError
 
-from .helpers import TARGET, Clock, basic, challenges, digest_fields, digest_header
+from .helpers import TARGET, Clock, basic, challenges, digest_fields, digest_header, judged
 
 USER, PASSWORD = "operator1", "s3cretpass"
 
@@ -34,9 +37,24 @@ def test_htpasswd_basic_and_cache(htpasswd: Path) -> None:
     auth = build_authenticator(
         "basic", "s", secrets=None, static=StaticCredentials(htpasswd=htpasswd)
     )
-    assert auth.check("GET", TARGET, [basic(USER, PASSWORD)]).ok
-    assert auth.check("GET", TARGET, [basic(USER, "wrongpass1")]).reason == "bad_credentials"
-    assert auth.check("GET", TARGET, [basic("nobody1", PASSWORD)]).reason == "unknown_user"
+
+    def check(user: str, password: str) -> Verdict | Pending:
+        return auth.check("GET", TARGET, [basic(user, password)])
+
+    # Not yet remembered: the bcrypt check is handed back to run off the event loop.
+    first = check(USER, PASSWORD)
+    assert isinstance(first, Pending) and first.claimed == USER
+    assert first.finish().ok
+    again = check(USER, PASSWORD)
+    assert isinstance(again, Verdict) and again.ok, "a remembered success answers at once"
+    for user, password, reason in [
+        (USER, "wrongpass1", "bad_credentials"),
+        ("nobody1", PASSWORD, "unknown_user"),
+    ]:
+        pending = check(user, password)
+        assert isinstance(pending, Pending)
+        verdict = pending.finish()
+        assert (verdict.ok, verdict.reason, verdict.claimed) == (False, reason, user)
 
 
 def test_slow_hash_is_paid_once(htpasswd: Path) -> None:
@@ -51,11 +69,21 @@ def test_slow_hash_is_paid_once(htpasswd: Path) -> None:
     assert hashed.check(USER, "wrongpass1") is False  # failures are not cached as successes
 
 
-@pytest.mark.parametrize("entry", ["plainpass1", "XJ4RT//RfYEPg"], ids=["plaintext", "des_crypt"])
+def _ldap_sha1(password: str) -> str:
+    return "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()  # noqa: S324
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["plainpass1", "XJ4RT//RfYEPg", _ldap_sha1("plainpass1")],
+    ids=["plaintext", "des_crypt", "ldap_sha1-unsalted"],
+)
 def test_weak_htpasswd_entries_are_refused_at_load(tmp_path: Path, entry: str) -> None:
     path = tmp_path / "htpasswd"
-    path.write_text(f"good1:{_bcrypt('x')}\nweakuser:{entry}\n")
-    with pytest.raises(ConfigurationError, match=r"htpasswd file .*htpasswd: user 'weakuser'"):
+    path.write_text(f"goodone1:{_bcrypt('x')}\n# a comment\n\nweakuser:{entry}\n")
+    with pytest.raises(
+        ConfigurationError, match=r"htpasswd file .*htpasswd, line 4: user 'weakuser'"
+    ):
         build_authenticator("basic", "s", secrets=None, static=StaticCredentials(htpasswd=path))
 
 
@@ -68,7 +96,7 @@ def test_htdigest_digest_uses_its_ha1_and_realm_must_match(tmp_path: Path) -> No
     auth = build_authenticator(
         "digest", "s", secrets=None, static=StaticCredentials(htdigest=path), clock=clock
     )
-    ch = challenges(auth.check("GET", TARGET, []).headers)[0]
+    ch = challenges(judged(auth.check("GET", TARGET, [])).headers)[0]
     fields = digest_fields(
         username=USER,
         password=PASSWORD,
@@ -148,15 +176,16 @@ def test_client_ip(peer: str, xff: str | None, expected: str) -> None:
     assert guard.client_ip(scope(peer, xff)) == expected
 
 
-def test_guard_table_is_bounded_and_ipv6_counts_per_64() -> None:
+def test_throttle_table_is_bounded_and_ipv6_counts_per_64() -> None:
     clock = Clock()
-    guard = AuthGuard(max_failures=2, max_tracked=3, clock=clock)
-    guard.failed("2001:db8::1")
-    guard.failed("2001:db8::2")
-    verdict = guard.before("2001:db8::99")
+    throttle = Throttle(max_failures=2, max_tracked=3, clock=clock)
+    throttle.failed("2001:db8::1", "s", "operator1")
+    throttle.failed("2001:db8::2", "s", "operator1")
+    verdict = throttle.refuses_failure("2001:db8::99", "s", "operator1")
     assert verdict is not None and verdict.status == 429
     for i in range(5):
-        guard.failed(f"192.0.2.{i}")
-    assert guard.before("2001:db8::1") is None  # forgotten: the table holds 3 clients
+        throttle.failed(f"192.0.2.{i}", "s", "operator1")
+    # forgotten: the table holds 3 keys
+    assert throttle.refuses_failure("2001:db8::1", "s", "operator1") is None
     with pytest.raises(ConfigurationError, match="allow"):
         AuthGuard(allow=["not-a-network"])

@@ -66,6 +66,12 @@ async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -
         )
         result = await fire(urls[0], fields)
         assert (result.status, result.action, result.destination) == (200, "call", "2001")
+        # The server run starts refuses an oversized head before the app (server/protocol.py).
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /hooks/sales HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:60]
     finally:
         proc.terminate()
         raw, _ = await asyncio.wait_for(proc.communicate(), 15)

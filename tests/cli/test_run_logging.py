@@ -23,9 +23,15 @@ from tests.cli.test_run import ROOT
 
 SECRET = "run-logging-secret-0123456789abcdef"
 APP = f"""
-from ivrhooks import IVRHooks, call
+from ivrhooks import IVRHooks, RegistrationConfig, call
 
-app = IVRHooks(receptionists=["8000"], auth="bearer", secret={SECRET!r}, env=False)
+app = IVRHooks(
+    receptionists=["8000"],
+    auth="bearer",
+    secret={SECRET!r},
+    registration=RegistrationConfig(method="GET"),
+    env=False,
+)
 
 @app.dtmf("1")
 async def sales(req):

@@ -35,8 +35,9 @@ async def test_routing_follows_office_hours(utc: datetime, digits: str, destinat
     assert creds is not None
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pbx") as client:
-        r = await client.get(
-            f"{app.path_of(route[0])}?from=101&to=8000&input={digits}",
+        r = await client.post(  # the example registers POST, the default
+            app.path_of(route[0]),
+            json={"from": "101", "to": "8000", "input": digits},
             auth=(creds.username, creds.password),
         )
     assert r.json()["destination"] == destination

@@ -70,7 +70,7 @@ async def test_each_mask_form_reaches_its_handler(
 
 
 async def test_get_and_post_carry_the_same_fields(client_for: Client) -> None:
-    app = new_app()
+    app = new_app(methods=("GET", "POST"))  # both on purpose: the fields must agree
     seen: list[ActionRequest] = []
 
     @app.dtmf("1")
@@ -356,9 +356,12 @@ async def test_other_methods_and_paths(client_for: Client) -> None:
 
     async with client_for(app) as client:
         put = await client.put("/hooks/menu", json=CALL)
+        get = await client.get("/hooks/menu?from=101&to=8000&input=1")
         missing = await client.post("/hooks/nothing", json=CALL)
         health = await client.get("/healthz")
-    assert put.status_code == 405 and put.headers["allow"] == "GET, POST"
+    # Registered as POST (the default): every other method is 405, GET included.
+    assert put.status_code == 405 and put.headers["allow"] == "POST"
+    assert get.status_code == 405 and get.json() == {"error": "use POST"}
     assert missing.status_code == 404
     assert health.status_code == 200 and health.json() == {"status": "ok"}
 

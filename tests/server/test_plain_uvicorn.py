@@ -18,8 +18,9 @@ from ivrhooks.testing import free_port
 
 SECRET = "plain-uvicorn-secret-0123456789"
 APP = """
-from ivrhooks import IVRHooks, call
-app = IVRHooks(receptionists=["8000"])
+from ivrhooks import IVRHooks, RegistrationConfig, call
+# A GET action URL: the fields (the caller's number among them) travel in the query string.
+app = IVRHooks(receptionists=["8000"], registration=RegistrationConfig(method="GET"))
 
 @app.dtmf("1")
 async def sales(req):
