@@ -18,35 +18,37 @@ from ivrhooks.registration.owner import parse_name
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
 
 
-def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tuple[str, bool]:
-    """The line to show for a call's result, and whether the app was asked and answered.
+def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
+    """The line for one action URL a call fired, and whether the app answered it properly.
 
     * ``decision: call 2001  (handler: sales, HTTP 200, 3.1 ms)``: the route's handler decided;
-    * ``fallback: call 0  (route: crm; cause: error, ZeroDivisionError: ... at app.py:14; ...)``:
+    * ``fallback: call 0  (route: crm, cause: error, ZeroDivisionError: ... at app.py:14; ...)``:
       the app answered with its fallback (or the built-in ``repeat()``), and why;
     * ``no route matches ...``: no action URL fired; that is normal (the receptionist's own menu
       handles the input), so it counts as answered;
     * ``...: no decision (timeout) ...``: the app did not answer properly (False).
     """
-    if not result["matched"]:
+    to = hop.get("receptionist") or "?"
+    digits = hop.get("input") or ""
+    if not hop["matched"]:
         what = f"digits {digits!r}" if digits else "the caller's number"
         return (
             f"no route matches caller {caller!r} / {what} on receptionist {to}: no action URL "
             "fires, the receptionist's own menu handles the call (`ivrhooks routes APP "
             "--explain ...` says why)"
         ), True
-    name = result["action_url"]["name"]
-    latency_ms = result["latency"] * 1000
-    if result["error"]:
-        return f"{name}: no decision ({result['error']}) after {latency_ms:.1f} ms", False
-    decision = result["decision"] or {}
+    name = hop["action_url"]["name"]
+    latency_ms = hop["latency"] * 1000
+    if hop["error"]:
+        return f"{name}: no decision ({hop['error']}) after {latency_ms:.1f} ms", False
+    decision = hop["decision"] or {}
     shown = decision.get("action", "?")
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
     parsed = parse_name(name)
     route = parsed.route if parsed is not None else (name or "?")
-    tail = f"HTTP {result['status']}, {latency_ms:.1f} ms"
-    outcome = result.get("outcome") or {}
+    tail = f"HTTP {hop['status']}, {latency_ms:.1f} ms"
+    outcome = hop.get("outcome") or {}
     if outcome.get("answered_by") in ("fallback", "default"):
         who = "the fallback" if outcome["answered_by"] == "fallback" else "the built-in default"
         why = f"cause: {outcome.get('cause') or '?'}"
@@ -58,10 +60,34 @@ def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tu
     return f"decision: {shown}  (handler: {route}, {tail})", True
 
 
+def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tuple[str, bool]:
+    """The line(s) to show for a call's result, and whether the app answered every hop.
+
+    One prompt: one line, as :func:`describe_hop` says. A call followed across receptionists
+    (several groups of digits): one line per hop, each starting with its receptionist and the
+    digits keyed there."""
+    hops = result.get("hops") or [{**result, "receptionist": to, "input": digits}]
+    if len(hops) == 1:
+        return describe_hop(hops[0], caller=caller)
+    lines, ok = [], True
+    for number, hop in enumerate(hops, start=1):
+        line, answered = describe_hop(hop, caller=caller)
+        keyed = f" keys {hop['input']!r}" if hop.get("input") else ""
+        lines.append(f"{number}. receptionist {hop.get('receptionist')}{keyed}: {line}")
+        ok = ok and answered
+    lines.append(f"session {result.get('session_id')}: {len(hops)} hops")
+    return "\n".join(lines), ok
+
+
 @main.command("call")
 @click.option("--to", required=True, metavar="EXT", help="The receptionist's extension number.")
 @click.option("--caller", default="101", show_default=True, help="The caller's number.")
-@click.option("--digits", default="", help="The DTMF digits the caller keys.")
+@click.option(
+    "--digits",
+    multiple=True,
+    help="The DTMF digits the caller keys; repeat it for the next prompt (the call follows "
+    "forwards to other receptionists under one session id).",
+)
 @click.option("--caller-name", default="", help="The caller's display name.")
 @click.option(
     "--pbx",
@@ -71,14 +97,15 @@ def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tu
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def call_command(
-    to: str, caller: str, digits: str, caller_name: str, pbx: str, as_json: bool
+    to: str, caller: str, digits: tuple[str, ...], caller_name: str, pbx: str, as_json: bool
 ) -> None:
-    """Place a call into a fake PBX: it fires the matching action URL like PortSIP would."""
-    result = place_call(pbx, to=to, caller=caller, digits=digits, caller_name=caller_name)
+    """Place a call into a fake PBX: it fires the matching action URLs like PortSIP would."""
+    keys: str | list[str] = list(digits) if len(digits) > 1 else (digits[0] if digits else "")
+    result = place_call(pbx, to=to, caller=caller, digits=keys, caller_name=caller_name)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    line, decided = describe(result, to=to, caller=caller, digits=digits)
+    line, decided = describe(result, to=to, caller=caller, digits=digits[0] if digits else "")
     click.echo(line)
     if not decided:
         raise SystemExit(1)

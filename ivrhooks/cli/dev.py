@@ -237,7 +237,8 @@ async def _call(child: Child, to: str | None, dial: Dial) -> None:
     if to is None:
         raise click.ClickException("the app has no receptionist; pick one with `to EXT`")
     pbx = child.pbx_api.removesuffix("/api")
-    result = await asyncio.to_thread(place_call, pbx, to=to, caller=dial.caller, digits=dial.digits)
+    keys: str | list[str] = [dial.digits, *dial.more] if dial.more else dial.digits
+    result = await asyncio.to_thread(place_call, pbx, to=to, caller=dial.caller, digits=keys)
     line, _ = describe(result, to=to, caller=dial.caller, digits=dial.digits)
     click.echo(line)
 

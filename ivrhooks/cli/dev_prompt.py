@@ -3,6 +3,7 @@
 ::
 
     101 1        caller 101 keys 1 at the current receptionist
+    101 3123 9876  keys 3123, then 9876 at the next prompt (followed across receptionists)
     5551234      caller 5551234 calls in, keys nothing (a caller-mask route answers)
     to 8001      later calls go to receptionist 8001
     help         the grammar
@@ -27,8 +28,9 @@ __all__ = [
 ]
 
 HELP = (
-    "type CALLER [DIGITS] to place a call, e.g. `101 1` (caller 101 keys 1) or `5551234` "
-    "(the caller calls in, keys nothing); `to EXT` sends later calls to receptionist EXT; "
+    "type CALLER [DIGITS...] to place a call, e.g. `101 1` (caller 101 keys 1), `101 3123 9876` "
+    "(keys 3123, then 9876 at the next prompt) or `5551234` (the caller calls in, keys "
+    "nothing); `to EXT` sends later calls to receptionist EXT; "
     "`help`; `quit` (or Ctrl-D)"
 )
 
@@ -42,10 +44,12 @@ _EXTENSION = re.compile(r"[0-9]{3,64}")
 
 @dataclass(frozen=True)
 class Dial:
-    """Place a call from ``caller`` keying ``digits`` (``""``: the caller only calls in)."""
+    """Place a call from ``caller`` keying ``digits`` (``""``: the caller only calls in), then
+    each group of ``more`` at the next prompt."""
 
     caller: str
     digits: str = ""
+    more: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,8 @@ def parse_line(line: str) -> Command:
             f"caller: {words[0]!r} is not a number (digits, optionally a leading '+'); "
             "type `help` for what the prompt understands"
         )
-    if len(words) > 2:
-        raise PromptError("type the caller and the digits only, e.g. `101 1`")
-    digits = words[1] if len(words) == 2 else ""
-    if digits and not _DIGITS.fullmatch(digits):
-        raise PromptError(f"digits: {digits!r} may hold only 0-9, * and #")
-    return Dial(words[0], digits)
+    groups = words[1:]
+    for digits in groups:
+        if not _DIGITS.fullmatch(digits):
+            raise PromptError(f"digits: {digits!r} may hold only 0-9, * and #")
+    return Dial(words[0], groups[0] if groups else "", tuple(groups[1:]))

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ivrhooks.fakepbx.dial import DialResult
+
 if TYPE_CHECKING:
     from ivrhooks.fakepbx.state import PBXState
 
@@ -21,39 +23,76 @@ __all__ = ["DIAL_PATH", "call_routes"]
 DIAL_PATH = "/_fake/dial"
 
 
+def _hop(result: DialResult) -> dict[str, Any]:
+    url = result.action_url
+    return {
+        "receptionist": result.fields.get("to"),
+        "input": result.fields.get("input", ""),
+        "matched": url is not None,
+        "action_url": None if url is None else {"name": url.name, "type": url.type},
+        "status": result.status,
+        "decision": result.decision,
+        "latency": result.latency,
+        "error": result.error,
+        "outcome": result.outcome,
+    }
+
+
 def call_routes(pbx: PBXState) -> list[Route]:
     async def dial(request: Request) -> JSONResponse:
+        """``{"to", "caller", "digits", "caller_name"?, "session_id"?}``; ``digits`` a string
+        (one prompt) or a list (one group per prompt, followed across receptionists)."""
         try:
             body: Any = json.loads(await request.body())
         except ValueError:
             return JSONResponse({"error": "send a JSON object"}, status_code=400)
         if not isinstance(body, dict):
             return JSONResponse({"error": "send a JSON object"}, status_code=400)
-        fields = {}
-        for name in ("to", "caller", "digits", "caller_name"):
+        fields: dict[str, str] = {}
+        for name in ("to", "caller", "caller_name"):
             value = body.get(name, "")
             if not isinstance(value, str):
                 return JSONResponse({"error": f"{name} must be a string"}, status_code=400)
             fields[name] = value
+        digits = body.get("digits", "")
+        keys = [digits] if isinstance(digits, str) else digits
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return JSONResponse(
+                {"error": "digits must be a string or a list of strings"}, status_code=400
+            )
+        session_id = body.get("session_id")
+        if session_id is not None and not isinstance(session_id, str):
+            return JSONResponse({"error": "session_id must be a string"}, status_code=400)
         if not fields["to"] or not fields["caller"]:
             return JSONResponse({"error": "to and caller are required"}, status_code=400)
         try:
-            result = await pbx.dial(**fields)
+            if len(keys) <= 1:
+                # One prompt: the call as a PBX places it at one receptionist (CALLER, then DTMF).
+                one = await pbx.dial(
+                    fields["to"],
+                    fields["caller"],
+                    keys[0] if keys else "",
+                    fields["caller_name"],
+                    session_id=session_id,
+                )
+                hops = [one]
+                session = one.fields["session_id"]
+            else:
+                flow = await pbx.call(
+                    fields["to"],
+                    fields["caller"],
+                    keys,
+                    fields["caller_name"],
+                    session_id=session_id,
+                )
+                hops, session = flow.hops, flow.session_id
         except LookupError:
             return JSONResponse(
                 {"error": f"no receptionist with extension {fields['to']}"}, status_code=404
             )
-        url = result.action_url
-        return JSONResponse(
-            {
-                "matched": url is not None,
-                "action_url": None if url is None else {"name": url.name, "type": url.type},
-                "status": result.status,
-                "decision": result.decision,
-                "latency": result.latency,
-                "error": result.error,
-                "outcome": result.outcome,
-            }
-        )
+        shown = [_hop(h) for h in hops]
+        # The first hop's fields at the top too: what a one-prompt call has always answered.
+        first = shown[0] if shown else {"matched": False, "action_url": None}
+        return JSONResponse({**first, "session_id": session, "hops": shown})
 
     return [Route(DIAL_PATH, dial, methods=["POST"])]

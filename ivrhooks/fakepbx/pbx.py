@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.api import build_app
 from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
+from ivrhooks.fakepbx.flow import CallFlow, follow
 from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import APIError, Resources
 from ivrhooks.fakepbx.state import Counters, Faults
@@ -190,7 +191,34 @@ class FakePBX:
         if picked is None:
             return DialResult(action_url=None, fields=fields)
         url, value = picked
-        result = await fire(url, {**fields, "input": value})
+        return await self._fire(url, {**fields, "input": value})
+
+    async def call(
+        self,
+        to: str,
+        caller: str,
+        digits: str | Sequence[str] = (),
+        caller_name: str = "",
+        *,
+        session_id: str | None = None,
+    ) -> CallFlow:
+        """Place a call at receptionist ``to`` and follow it across receptionists, keying one
+        group of ``digits`` at each prompt (``["12345", "9876"]``: an account number, then a
+        PIN), under one session id. See :mod:`ivrhooks.fakepbx.flow` for what ends a call."""
+        keys = [digits] if isinstance(digits, str) else list(digits)
+        return await follow(
+            self.ivr,
+            self.action_urls,
+            to=to,
+            caller=caller,
+            keys=[k for k in keys if k],
+            caller_name=caller_name,
+            session_id=session_id,
+            send=self._fire,
+        )
+
+    async def _fire(self, url: ActionUrl, fields: dict[str, str]) -> DialResult:
+        result = await fire(url, fields)
         if self.outcome_of is not None and result.status == 200:
             result = dataclasses.replace(result, outcome=self.outcome_of(fields["session_id"]))
         return result

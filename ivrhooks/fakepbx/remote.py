@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Self
 
 import httpx
@@ -16,16 +17,27 @@ DEFAULT_PBX = "http://127.0.0.1:8887"
 
 
 def place_call(
-    pbx: str, *, to: str, caller: str, digits: str = "", caller_name: str = ""
+    pbx: str,
+    *,
+    to: str,
+    caller: str,
+    digits: str | Sequence[str] = "",
+    caller_name: str = "",
+    session_id: str | None = None,
 ) -> dict[str, Any]:
-    """POST the call to the fake PBX's ``/_fake/dial``; returns its JSON result."""
+    """POST the call to the fake PBX's ``/_fake/dial``; returns its JSON result (``hops``: one
+    per action URL fired; several groups of ``digits`` follow the call across receptionists)."""
     base = pbx.rstrip("/").removesuffix("/api")
+    body: dict[str, Any] = {
+        "to": to,
+        "caller": caller,
+        "digits": digits if isinstance(digits, str) else list(digits),
+        "caller_name": caller_name,
+    }
+    if session_id is not None:
+        body["session_id"] = session_id
     try:
-        response = httpx.post(
-            base + DIAL_PATH,
-            json={"to": to, "caller": caller, "digits": digits, "caller_name": caller_name},
-            timeout=10.0,
-        )
+        response = httpx.post(base + DIAL_PATH, json=body, timeout=30.0)
     except httpx.HTTPError as exc:
         raise FakePBXError(
             f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "

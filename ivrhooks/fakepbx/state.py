@@ -6,10 +6,12 @@ The routes (``api``, ``login``, ``calls``) are written against :class:`PBXState`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivrhooks.fakepbx.dial import DialResult
+from ivrhooks.fakepbx.flow import CallFlow
 from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import Resources
 from ivrhooks.fakepbx.store import Store
@@ -68,3 +70,13 @@ class PBXState(Protocol):
         *,
         session_id: str | None = None,
     ) -> DialResult: ...
+
+    async def call(
+        self,
+        to: str,
+        caller: str,
+        digits: str | Sequence[str] = (),
+        caller_name: str = "",
+        *,
+        session_id: str | None = None,
+    ) -> CallFlow: ...

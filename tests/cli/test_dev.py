@@ -55,13 +55,17 @@ def test_parse_line(line: str, command: Command) -> None:
     assert parse_line(line) == command
 
 
+def test_several_groups_of_digits_are_keyed_one_per_prompt() -> None:
+    assert parse_line("101 3123 9876 #") == Dial("101", "3123", ("9876", "#"))
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
         ("hepl", "caller: 'hepl' is not a number"),
         ("101a 1", "caller: '101a' is not a number"),
         ("101 1a", "digits: '1a' may hold only 0-9, * and #"),
-        ("101 1 2", "type the caller and the digits only"),
+        ("101 1 2x", "digits: '2x' may hold only 0-9, * and #"),
         ("to", "to: give one extension number"),
         ("to 12", "to: give one extension number"),
         ("to 8001 8002", "to: give one extension number"),
