@@ -136,6 +136,36 @@ class CRMClient:
                 raise CRMUnavailable("the CRM client was closed") from None
             raise
 
+    async def verify_pin(
+        self,
+        account: str,
+        pin: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - as manager_for: the caller's budget
+    ) -> str | None:
+        """The account manager's extension when ``pin`` opens ``account``, else ``None`` (a
+        wrong PIN or an unknown account). Never cached. Raises :class:`CRMUnavailable`."""
+        if self._http is None:
+            raise RuntimeError("CRMClient is not started: use `async with` or `await start()`")
+        wait = self.timeout if timeout is None else timeout
+        try:
+            async with asyncio.timeout(wait):
+                response = await self._http.post(
+                    f"/accounts/{quote(account, safe='')}/verify", json={"pin": pin}
+                )
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise CRMUnavailable(f"the CRM did not answer: {type(exc).__name__}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise CRMUnavailable(f"the CRM answered {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise CRMUnavailable("the CRM answered something that is not JSON") from None
+        manager = body.get("manager") if body.get("ok") is True else None
+        return manager if isinstance(manager, str) and manager.isdigit() else None
+
     def _cached(self, phone: str) -> tuple[bool, str | None]:
         """(hit, manager): a cached miss is a hit whose manager is None."""
         entry = self._cache.get(phone)

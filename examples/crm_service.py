@@ -2,6 +2,7 @@
 
     GET  /customers/{phone}   200 {"phone", "name", "manager"} or 404
     POST /customers           201 with the stored customer; 400 names the bad field; 409 if known
+    POST /accounts/{number}/verify  {"pin"}: 200 {"ok", "manager"} (manager only when ok) or 404
 
 Stdlib sqlite3 behind Starlette. Every query runs in a worker thread on a connection of its own
 (``anyio.to_thread``), so a slow disk never stalls the event loop. An artificial ``delay`` makes
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hmac
 import os
 import re
 import sqlite3
@@ -30,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["SEED", "create_app", "main"]
+__all__ = ["ACCOUNTS", "SEED", "create_app", "main"]
 
 #: Customers every new database starts with.
 SEED = (
@@ -41,12 +43,23 @@ SEED = (
 
 _PHONE = re.compile(r"\+?[0-9]{1,32}")
 _EXTENSION = re.compile(r"[0-9]{1,16}")
+#: Accounts every new database starts with: number, PIN (a demo keeps it plain), manager.
+ACCOUNTS = (
+    ("31234", "2468", "2001"),
+    ("40001", "1357", "2002"),
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
     phone   TEXT PRIMARY KEY,
     name    TEXT NOT NULL,
     manager TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    number  TEXT PRIMARY KEY,
+    pin     TEXT NOT NULL,
+    manager TEXT NOT NULL
+);
 """
 
 
@@ -57,8 +70,17 @@ def _connect(db_path: Path) -> contextlib.closing[sqlite3.Connection]:
 
 def _init_db(db_path: Path) -> None:
     with _connect(db_path) as conn, conn:
-        conn.execute(_SCHEMA)
+        conn.executescript(_SCHEMA)
         conn.executemany("INSERT OR IGNORE INTO customers VALUES (?, ?, ?)", SEED)
+        conn.executemany("INSERT OR IGNORE INTO accounts VALUES (?, ?, ?)", ACCOUNTS)
+
+
+def _account(db_path: Path, number: str) -> tuple[str, str] | None:
+    with _connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT pin, manager FROM accounts WHERE number = ?", (number,)
+        ).fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def _find(db_path: Path, phone: str) -> dict[str, str] | None:
@@ -132,6 +154,26 @@ def create_app(db_path: str | os.PathLike[str], *, delay: float = 0.0) -> Starle
             return JSONResponse({"error": "customer already exists"}, status_code=409)
         return JSONResponse(customer, status_code=201)
 
+    async def verify(request: Request) -> Response:
+        if delay:
+            await _pause(request, delay)
+        try:
+            body = await request.json()
+            pin = body["pin"] if isinstance(body, dict) else None
+        except (ValueError, KeyError):
+            pin = None
+        if not isinstance(pin, str):
+            return JSONResponse({"error": 'send {"pin": "..."}'}, status_code=400)
+        found = await anyio.to_thread.run_sync(
+            partial(_account, path, request.path_params["number"])
+        )
+        if found is None:
+            return JSONResponse({"error": "no such account"}, status_code=404)
+        stored, manager = found
+        if hmac.compare_digest(stored, pin):
+            return JSONResponse({"ok": True, "manager": manager})
+        return JSONResponse({"ok": False})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(partial(_init_db, path))
@@ -141,6 +183,7 @@ def create_app(db_path: str | os.PathLike[str], *, delay: float = 0.0) -> Starle
         routes=[
             Route("/customers/{phone}", get_customer, methods=["GET"]),
             Route("/customers", add_customer, methods=["POST"]),
+            Route("/accounts/{number}/verify", verify, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -48,6 +48,7 @@ from ivrhooks.server.asgi import Receive, Scope, Send
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
+from ivrhooks.sessions import SessionBroker
 from ivrhooks.settings import Declared, resolve
 from ivrhooks.store import open_store
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
@@ -374,6 +375,12 @@ class IVRHooks:
             ),
             observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
             journal=runtime.journal,
+            sessions=SessionBroker(
+                runtime.store,
+                manifest.app_id,
+                ttl=serving.session_ttl,
+                max_bytes=serving.session_max_bytes,
+            ),
         )
         if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
             # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.

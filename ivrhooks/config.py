@@ -218,6 +218,10 @@ class ServingConfig(_Group):
     """The HTTP methods action URLs answer; empty: only the registered one
     (``RegistrationConfig.method``). Any other method gets 405, so a POST action URL never
     answers GET and call data never moves into query strings (and proxies' access logs)."""
+    session_ttl: float = 3600.0
+    """Seconds a call's session lives after its last write (``req.session()``)."""
+    session_max_bytes: int = 16 * 1024
+    """The largest a session may be, as JSON: larger is a handler failure."""
     freeze_gc: bool = False
     """After startup, move every object alive into the GC's permanent generation
     (``gc.freeze()``): route tables, masks and authenticators then never slow a full collection
@@ -464,6 +468,8 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("serving", "max_threads"): _integer(1, 1024),
     ("serving", "methods"): _methods,
     ("serving", "freeze_gc"): _boolean,
+    ("serving", "session_ttl"): _number(1, 7 * 24 * 3600.0),
+    ("serving", "session_max_bytes"): _integer(256, 1 << 20),
     ("app", "receptionists"): _receptionists,
     ("store", "redis_url"): _redis_url,
     ("store", "connect_timeout"): _number(0.01, 5),

@@ -24,6 +24,9 @@
     │   ├── UnknownReceptionistError    an extension number the PBX has no receptionist for
     │   ├── RegistrationConflictError   another app's entries answer the same input; no write
     │   └── ApplyError                  some writes failed (the others were made)
+    ├── SessionError                    a call's session cannot be used (the request: fallback)
+    │   ├── SessionUnavailableError     the PBX sent no session_id
+    │   └── SessionTooLargeError        a session over its size cap
     ├── StoreError                      the shared store (Redis) failed or did not answer in time
     └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
@@ -58,6 +61,9 @@ __all__ = [
     "RegistrationConflictError",
     "RegistrationError",
     "RouteConflictError",
+    "SessionError",
+    "SessionTooLargeError",
+    "SessionUnavailableError",
     "SettingError",
     "StoreError",
     "TwoFactorRequiredError",
@@ -244,6 +250,18 @@ class ApplyError(RegistrationError):
 
 
 # -- shared state ------------------------------------------------------------------------
+
+
+class SessionError(IVRHooksError):
+    """A call's session cannot be used: the request is answered by the fallback, in time."""
+
+
+class SessionUnavailableError(SessionError):
+    """The PBX sent no ``session_id`` (PortSIP builds before it was sent, late 2025)."""
+
+
+class SessionTooLargeError(SessionError):
+    """A session over its size cap (or holding something JSON cannot store)."""
 
 
 class StoreError(IVRHooksError):

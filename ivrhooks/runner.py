@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from ivrhooks.blame import handler_location, user_location
 from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
+from ivrhooks.errors import SessionError
 from ivrhooks.types import ActionRequest, FallbackCause, Handler
 
 __all__ = ["FallbackCause", "Outcome", "decide"]
@@ -118,7 +119,22 @@ async def _attempt(
     loop = asyncio.get_running_loop()
     extra = {"route": request.route, "session_id": request.session_id}
     try:
-        return await _invoke(handler, is_async, request, deadline, executor), None
+        decision = await _invoke(handler, is_async, request, deadline, executor)
+        if request.loaded is not None:
+            # A decision: the session's changes are kept (inside the deadline, like the handler).
+            assert request.sessions is not None and request.session_id is not None
+            async with asyncio.timeout_at(deadline):
+                await request.sessions.save(request.session_id, request.loaded)
+            request.loaded = None
+        return decision, None
+    except SessionError as exc:
+        # Said in one line, no traceback: the session could not be used (no session_id from
+        # the PBX, or too large); nothing is saved and the fallback answers.
+        where = user_location(exc.__traceback__) or handler_location(handler)
+        logger.error(
+            "%s could not use the call's session: %s", what, exc, extra={**extra, "where": where}
+        )
+        return None, _Failure("session", str(exc), where)
     except TimeoutError as exc:
         if loop.time() >= deadline:
             where = handler_location(handler)
@@ -136,6 +152,8 @@ async def _attempt(
         return None, failure
     except Exception as exc:
         failure = _Failure("error", _summary(exc), user_location(exc.__traceback__))
+    finally:
+        request.loaded = None  # a failed handler saves nothing; the fallback reads afresh
     failure.where = failure.where or handler_location(handler)
     logger.exception("%s raised", what, extra={**extra, "where": failure.where})
     return None, failure

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-from ivrhooks.errors import InboundError
+from ivrhooks.errors import InboundError, SessionUnavailableError
+from ivrhooks.sessions import Session, SessionBroker
 
 __all__ = [
     "ACTIONS",
@@ -52,8 +53,9 @@ Method = Literal["GET", "POST"]
 Action = Literal["call", "hangup", "repeat"]
 """What a decision tells the PBX to do (reference/portsip.md §2)."""
 
-FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist"]
-"""Why a request was answered by the fallback instead of its route's handler."""
+FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist", "session"]
+"""Why a request was answered by the fallback instead of its route's handler (``session``: the
+call's session could not be used: no ``session_id`` from the PBX, or over its size cap)."""
 
 
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
@@ -120,6 +122,27 @@ class ActionRequest:
     """The name of the route that received the request."""
     deadline: float = 0.0
     """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
+    sessions: SessionBroker | None = field(default=None, repr=False, compare=False)
+    """Where this call's session is kept (set by the server)."""
+    loaded: Session | None = field(default=None, repr=False, compare=False)
+    """The session once a handler asked for it (saved by the runner with the decision)."""
+
+    async def session(self) -> Session:
+        """This call's session: a mapping of JSON values shared by every request of the call,
+        on any receptionist and replica (see :mod:`ivrhooks.sessions`). Changes are saved when
+        the handler returns a decision. Raises :class:`SessionUnavailableError` when the PBX
+        sent no ``session_id`` (the request is then answered by the fallback)."""
+        if self.loaded is None:
+            if not self.session_id:
+                raise SessionUnavailableError(
+                    "this request has no session_id, so it has no session: sessions need a "
+                    "PortSIP PBX that sends session_id with action-URL requests (builds from "
+                    "late 2025 on)"
+                )
+            if self.sessions is None:
+                raise SessionUnavailableError("this request was not made by an ivrhooks server")
+            self.loaded = await self.sessions.load(self.session_id, self.route)
+        return self.loaded
 
     @classmethod
     def from_fields(

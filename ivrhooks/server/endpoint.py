@@ -26,6 +26,7 @@ from ivrhooks.server.auth import authenticate, finish, reject
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
+from ivrhooks.sessions import SessionBroker
 from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
 
 __all__ = ["ActionEndpoint", "ServedRoute"]
@@ -81,6 +82,7 @@ class ActionEndpoint:
         guard: AuthGuard,
         observer: RequestObserver,
         journal: CallJournal | None = None,
+        sessions: SessionBroker | None = None,
         hashing: HashRunner | None = None,
     ) -> None:
         self.budget = budget
@@ -94,6 +96,7 @@ class ActionEndpoint:
         self.guard = guard
         self.observer = observer
         self.journal = journal
+        self.sessions = sessions
         self.hashing = hashing or HashRunner()
 
     async def __call__(
@@ -132,6 +135,7 @@ class ActionEndpoint:
                 route=route.name,
                 deadline=start + self.budget,
             )
+            request.sessions = self.sessions
         except InboundError as exc:
             await send_json(send, exc.status, error_body(str(exc)))
             return

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ivrhooks.app import IVRHooks
 from ivrhooks.fakepbx import DialResult, FakePBX
@@ -62,6 +63,14 @@ async def running(
             registration=config.registration.replace(public_url=f"http://{host}:{port}"),
         )
         server = app.build(config, services=services)
+        journal = server.runtime.journal
+        if journal is not None:
+            # As under `ivrhooks run`: each call's result says what the app decided and why.
+            def outcome_of(session_id: str) -> dict[str, Any] | None:
+                record = journal.latest(session_id)
+                return record.as_json() if record is not None else None
+
+            pbx.outcome_of = outcome_of
         async with serve(server, sock=sock) as url:
             try:
                 async with asyncio.timeout(ready_within):

@@ -1,0 +1,180 @@
+"""Per-call sessions, through the fake PBX: state kept across receptionists, never across calls,
+saved only with a decision, expiring, capped, counted, and refused clearly without a session id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from ivrhooks import IVRHooks, ServingConfig, call, repeat
+from ivrhooks.sessions import SessionBroker
+from ivrhooks.store import MemoryStore
+from ivrhooks.testing import RunningApp, running
+from ivrhooks.types import ActionRequest
+
+SEEN: list[dict[str, Any]] = []
+
+
+def _menu(**serving: Any) -> IVRHooks:
+    app = IVRHooks(receptionists=["8000"], env=False, serving=ServingConfig(**serving))
+
+    @app.dtmf("1000-9999")
+    async def remember(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = req.digits
+        return call("8001")
+
+    @app.dtmf("1", receptionists=["8001"])
+    async def recall(req: ActionRequest) -> object:
+        session = await req.session()
+        SEEN.append(dict(session))
+        return call("2" + session.get("account", "000")[-3:])
+
+    @app.dtmf("2", receptionists=["8001"])
+    async def breaks_after_writing(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "tampered"
+        raise RuntimeError("after writing")
+
+    @app.dtmf("3", receptionists=["8001"])
+    async def overruns_after_writing(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "late"
+        await asyncio.sleep(30)
+        return call("1")
+
+    @app.dtmf("4", receptionists=["8001"])
+    async def hoards(req: ActionRequest) -> object:
+        session = await req.session()
+        session["blob"] = "x" * 20_000
+        return call("1")
+
+    @app.dtmf("5", receptionists=["8001"])
+    async def counts(req: ActionRequest) -> object:
+        session = await req.session()
+        return call("0") if session.attempts >= 3 else repeat()
+
+    @app.fallback
+    def operator(req: ActionRequest) -> object:
+        return call("0")
+
+    return app
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[RunningApp]:
+    SEEN.clear()
+    async with running(_menu()) as h:
+        yield h
+
+
+async def test_what_one_receptionist_writes_the_next_reads_in_the_same_call(
+    harness: RunningApp,
+) -> None:
+    flow = await harness.pbx.call("8000", "101", ["4321", "1"])
+    assert [(h.fields["to"], h.destination) for h in flow.hops] == [
+        ("8000", "8001"),
+        ("8001", "2321"),
+    ]
+    assert SEEN == [{"account": "4321"}]
+
+
+async def test_two_calls_from_one_number_at_once_do_not_share_state(harness: RunningApp) -> None:
+    first, second = await asyncio.gather(
+        harness.pbx.call("8000", "5551234", ["1111", "1"]),
+        harness.pbx.call("8000", "5551234", ["2222", "1"]),
+    )
+    assert first.session_id != second.session_id
+    assert (first.hops[-1].destination, second.hops[-1].destination) == ("2111", "2222")
+
+
+@pytest.mark.parametrize("digit", ["2", "3"], ids=["raises", "overruns"])
+async def test_a_failing_or_overrunning_handler_saves_nothing(
+    harness: RunningApp, digit: str
+) -> None:
+    flow = await harness.pbx.call("8000", "101", ["4321", digit])
+    assert flow.hops[-1].destination == "0", "the fallback answered"
+    after = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+    assert after.hops[-1].destination == "2321", "the account is as the last decision left it"
+
+
+async def test_a_session_over_its_cap_is_a_handler_failure(
+    harness: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="ivrhooks.handler"):
+        flow = await harness.pbx.call("8000", "101", ["4321", "4"])
+    assert flow.hops[-1].destination == "0"
+    outcome = flow.hops[-1].outcome
+    assert outcome is not None and (outcome["answered_by"], outcome["cause"]) == (
+        "fallback",
+        "session",
+    )
+    (line,) = [r for r in caplog.records if "session" in r.getMessage()]
+    assert "over the cap of 16384" in line.getMessage() and line.exc_info is None
+
+
+async def test_attempts_count_the_route_in_this_call_and_cap_it(harness: RunningApp) -> None:
+    flow = await harness.pbx.call("8001", "101", ["5", "5", "5", "5"])
+    assert [h.action for h in flow.hops] == ["repeat", "repeat", "call"]
+    assert flow.hops[-1].destination == "0", "the third time: the operator"
+    fresh = await harness.pbx.call("8001", "101", ["5"])
+    assert fresh.hops[-1].action == "repeat", "another call counts from one"
+
+
+async def test_without_a_session_id_the_fallback_answers_with_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import httpx
+
+    app = _menu()
+    app_server = app.build(app.configure())
+    creds = app_server.runtime.manifest.get("remember")
+    assert creds is not None and creds.credentials is not None
+    transport = httpx.ASGITransport(app=app_server)
+    with caplog.at_level(logging.ERROR, logger="ivrhooks.handler"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://pbx") as client:
+            r = await client.post(
+                "/hooks/remember",
+                json={"from": "101", "to": "8000", "input": "4321"},  # an older PBX: no session_id
+                auth=(creds.credentials.username, creds.credentials.password),
+            )
+    assert r.json() == {"status_code": 200, "action": "call", "destination": "0"}
+    (line,) = [rec for rec in caplog.records if rec.name == "ivrhooks.handler"]
+    assert "session_id" in line.getMessage() and "late 2025" in line.getMessage()
+    assert line.exc_info is None, "no traceback: the PBX's age is not a bug"
+
+
+async def test_a_session_expires_after_its_last_write() -> None:
+    clock = [0.0]
+    store = MemoryStore(clock=lambda: clock[0])
+    broker = SessionBroker(store, "app", ttl=60)
+    session = await broker.load("s1", "route")
+    session["k"] = "v"
+    await broker.save("s1", session)
+    clock[0] = 59
+    read = await broker.load("s1", "route")
+    assert read["k"] == "v" and read.attempts == 2
+    await broker.save("s1", read)  # a handler that asked for the session writes its count
+    clock[0] = 59 + 59
+    assert (await broker.load("s1", "route"))["k"] == "v", "the last write restarted the clock"
+    clock[0] = 59 + 61
+    assert dict(await broker.load("s1", "route")) == {}, "60 s after the last write: gone"
+
+
+async def test_two_requests_of_one_call_at_once_the_first_save_wins(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = SessionBroker(MemoryStore(), "app")
+    a = await broker.load("s", "r")
+    b = await broker.load("s", "r")
+    a["who"] = "a"
+    b["who"] = "b"
+    assert await broker.save("s", a) is True
+    with caplog.at_level(logging.WARNING, logger="ivrhooks.handler"):
+        assert await broker.save("s", b) is False
+    assert (await broker.load("s", "r"))["who"] == "a"
+    assert "not saved" in caplog.text
