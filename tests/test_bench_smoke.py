@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -152,3 +153,17 @@ async def test_reconcile_bench_runs_against_a_fake_pbx_in_its_own_process() -> N
     assert "plan drift 0" in in_sync
     # Reported, not judged here (tests/pbx/test_ratelimit.py holds the budget to its rate).
     assert int(fresh.split("busiest second at the PBX ")[1].split()[0]) >= 1
+
+
+def test_session_bench_prints_memory_and_redis_rows() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "sessions.py"), "--requests", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
+    assert set(rows) == {"memory", "redis"}
+    assert all(float(v) > 0 for values in rows.values() for v in values[:2])
