@@ -10,21 +10,19 @@ serves them. See docs/architecture.md.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
 import sys
 import types
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from ivrhooks.auth.credentials import Credentials, Secrets
-from ivrhooks.auth.guard import AuthGuard
+from ivrhooks.auth.credentials import Credentials
 from ivrhooks.auth.static import StaticCredentials
+from ivrhooks.compose import Parts, compose
 from ivrhooks.config import (
     AuthConfig,
     Config,
@@ -34,23 +32,15 @@ from ivrhooks.config import (
     StoreConfig,
 )
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.journal import CallJournal
-from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
-from ivrhooks.registration.service import Registration
-from ivrhooks.route_auth import build_authenticators
 from ivrhooks.routes import Route, RouteTable, route_name
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Server
 from ivrhooks.server.asgi import Receive, Scope, Send
-from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
-from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
-from ivrhooks.sessions import SessionBroker
 from ivrhooks.settings import Declared, resolve
-from ivrhooks.store import open_store
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
 
 __all__ = ["IVRHooks", "Lifespan"]
@@ -335,114 +325,20 @@ class IVRHooks:
         """A server for this app under ``config`` (default: :meth:`configure`), as an ASGI app.
 
         Registration is added when a PBX is configured, unless ``services`` (default: the app's
-        ``services``) already has one. Raises :class:`ConfigurationError`.
+        ``services``) already has one. Raises :class:`ConfigurationError`. The composition
+        itself is :func:`ivrhooks.compose.compose`.
         """
-        config = config if config is not None else self.configure()
-        if config.pbx is None and config.embedded_explicit:
-            raise ConfigurationError(
-                "IVRHOOKS_EMBEDDED_PBX=true: only `ivrhooks run` and `ivrhooks dev` embed the fake "
-                "PBX; to serve with another server, set IVRHOOKS_PBX_URL to a PBX"
-            )
-        manifest = build_manifest(self.table, config, app_name=self.name)
-        secrets = Secrets(config.secret, config.auth.previous_secret)
-        runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
-        runtime.store = open_store(
-            config.store.redis_url,
-            connect_timeout=config.store.connect_timeout,
-            timeout=config.store.timeout,
-            max_connections=config.store.max_connections,
-            on_fallback=runtime.metrics.store_fallback,
-            on_error=runtime.metrics.store_error,
-        )
-        if config.embedded_pbx:
-            runtime.journal = CallJournal()  # for the development tools; never with a real PBX
-        chosen = list(self.services if services is None else services)
-        registering = config.pbx is not None and config.registration.enabled
-        if registering and not any(isinstance(s, Registration) for s in chosen):
-            chosen.insert(0, Registration())
-        serving = config.serving
-        endpoint = ActionEndpoint(
-            budget=serving.deadline,
-            fallback=self._fallback,
-            executor=lambda: ThreadPoolExecutor(
-                serving.max_threads, thread_name_prefix="ivrhooks-handler"
+        lifespan = self._user_lifespan
+        return compose(
+            Parts(
+                table=self.table,
+                name=self.name,
+                state=self.state,
+                fallback=self._fallback,
+                lifespan=None if lifespan is None else (lambda: lifespan(self)),
             ),
-            max_body=serving.max_body,
-            guard=AuthGuard(
-                allow=config.auth.allow,
-                trusted_proxies=config.auth.trusted_proxies,
-                ops_allow=config.auth.ops_allow,
-            ),
-            observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
-            journal=runtime.journal,
-            sessions=SessionBroker(
-                runtime.store,
-                manifest.app_id,
-                ttl=serving.session_ttl,
-                max_bytes=serving.session_max_bytes,
-            ),
-        )
-        if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
-            # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
-            logger.warning(
-                "IVRHOOKS_AUTH=none: action URLs are served without authentication; anyone "
-                "who can reach this service can drive the receptionists"
-            )
-        built = {"version": self.table.version}
-        # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
-        methods = frozenset(serving.methods or (config.registration.method,))
-
-        def compile_routes() -> dict[str, ServedRoute]:
-            # Again when a route was added after the build: every route gets its verifier.
-            if built["version"] != self.table.version:
-                runtime.manifest = build_manifest(self.table, config, app_name=self.name)
-                built["version"] = self.table.version
-            verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
-            return {
-                entry.path: ServedRoute(
-                    entry.route,
-                    frozenset(entry.receptionists),
-                    entry.scheme,
-                    verifiers[entry.name],
-                    methods,
-                )
-                for entry in runtime.manifest.routes
-            }
-
-        @contextlib.asynccontextmanager
-        async def running() -> AsyncIterator[None]:
-            # Under any server: JSON request lines and no query strings in access logs.
-            ensure_request_logging()
-            if not config.registration.enabled:
-                logger.info("IVRHOOKS_REGISTER=false: serving only, registering on no PBX")
-            elif config.pbx is None:
-                logger.info(
-                    "no PBX configured (IVRHOOKS_PBX_URL is unset): action URLs are not "
-                    "registered anywhere; `ivrhooks run` embeds a fake PBX in this case"
-                )
-            else:
-                logger.info("registering on the PBX: %s", config.registers_on)
-            if config.secret_generated:
-                logger.warning(
-                    "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
-                    "credentials change on every start (set IVRHOOKS_SECRET for a real PBX)"
-                )
-            async with contextlib.AsyncExitStack() as stack:
-                stack.push_async_callback(runtime.store.close)
-                if self._user_lifespan is not None:
-                    state = await stack.enter_async_context(self._user_lifespan(self))
-                    for key, value in (state or {}).items():
-                        setattr(self.state, key, value)
-                for service in chosen:
-                    await stack.enter_async_context(service(runtime))
-                yield
-
-        return Server(
-            runtime=runtime,
-            endpoint=endpoint,
-            table=self.table,
-            compile=compile_routes,
-            running=running,
+            config if config is not None else self.configure(),
+            list(self.services if services is None else services),
         )
 
     @property

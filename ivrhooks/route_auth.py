@@ -10,10 +10,11 @@ import logging
 
 from ivrhooks.auth.build import build_authenticator
 from ivrhooks.auth.credentials import Secrets
-from ivrhooks.auth.replay import MemoryReplayStore
+from ivrhooks.auth.replay import MemoryReplayStore, ReplayStore, StoreReplay
 from ivrhooks.auth.verdict import Authenticator
 from ivrhooks.config import AuthConfig
 from ivrhooks.manifest import Manifest
+from ivrhooks.store.base import Store
 
 __all__ = ["build_authenticators"]
 
@@ -21,10 +22,19 @@ logger = logging.getLogger("ivrhooks")
 
 
 def build_authenticators(
-    manifest: Manifest, auth: AuthConfig, secrets: Secrets
+    manifest: Manifest, auth: AuthConfig, secrets: Secrets, shared: Store | None = None
 ) -> dict[str, Authenticator | None]:
-    """``{route name: verifier}``; ``None`` only for a route whose scheme is ``none``."""
-    store = auth.replay_store if auth.replay_store is not None else MemoryReplayStore()
+    """``{route name: verifier}``; ``None`` only for a route whose scheme is ``none``.
+
+    With a ``shared`` store (Redis), Digest ``nc`` values are recorded there, so a response
+    accepted by one replica is refused by every other."""
+    store: ReplayStore | StoreReplay
+    if auth.replay_store is not None:
+        store = auth.replay_store
+    elif shared is not None and shared.kind != "memory":
+        store = StoreReplay(shared, f"ivrhooks:{manifest.app_id}:nc:")
+    else:
+        store = MemoryReplayStore()
     verifiers: dict[str, Authenticator | None] = {}
     for entry in manifest.routes:
         if entry.scheme == "none":

@@ -14,7 +14,7 @@ from ivrhooks.auth.basic import BasicAuthenticator, BearerAuthenticator, Passwor
 from ivrhooks.auth.credentials import Credentials, Secrets, derive_credentials, derive_key
 from ivrhooks.auth.digest import ALGORITHMS, DEFAULT_LIFETIME, DigestAuthenticator, digest_ha1
 from ivrhooks.auth.hashed import DigestPasswords, HashedPasswords
-from ivrhooks.auth.replay import MemoryReplayStore, ReplayStore
+from ivrhooks.auth.replay import MemoryReplayStore, ReplayStore, StoreReplay
 from ivrhooks.auth.static import StaticCredentials, load_htdigest
 from ivrhooks.auth.verdict import OK, Authenticator, Scheme, Verdict
 from ivrhooks.errors import ConfigurationError
@@ -61,7 +61,7 @@ def build_authenticator(
     realm: str = "ivrhooks",
     static: StaticCredentials | None = None,
     digest_algorithms: Sequence[str] = ("MD5",),
-    replay_store: ReplayStore | None = None,
+    replay_store: ReplayStore | StoreReplay | None = None,
     allow_none: bool = False,
     clock: Callable[[], float] = time.time,
     nonce_lifetime: float = DEFAULT_LIFETIME,
@@ -152,7 +152,7 @@ def _digest(
     secrets: Secrets | None,
     static: StaticCredentials | None,
     algorithms: Sequence[str],
-    store: ReplayStore,
+    store: ReplayStore | StoreReplay,
     clock: Callable[[], float],
     lifetime: float,
 ) -> DigestAuthenticator:

@@ -13,12 +13,13 @@ import hmac
 import os
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
 from ivrhooks.auth.nonce import NonceCodec
 from ivrhooks.auth.params import AuthHeaderError, parse_auth_params, split_scheme
-from ivrhooks.auth.replay import ReplayStore
-from ivrhooks.auth.verdict import Scheme, Verdict, reject, single_header
+from ivrhooks.auth.replay import ReplayStore, StoreReplay
+from ivrhooks.auth.verdict import Deferred, Scheme, Verdict, reject, single_header
 
 __all__ = ["ALGORITHMS", "DigestAuthenticator", "digest_ha1", "digest_response"]
 
@@ -78,7 +79,7 @@ class DigestAuthenticator:
         algorithms: Sequence[str],
         users: Callable[[], HA1Table],
         keys: Callable[[], tuple[bytes, ...]],
-        replay_store: ReplayStore,
+        replay_store: ReplayStore | StoreReplay,
         clock: Callable[[], float],
         opaque: str,
         lifetime: float = DEFAULT_LIFETIME,
@@ -91,6 +92,11 @@ class DigestAuthenticator:
         self._users = users
         self._keys = keys
         self._store = replay_store
+        # A shared window needs the store, an await: the check is then finished by the server.
+        self._shared: StoreReplay | None = (
+            replay_store if isinstance(replay_store, StoreReplay) else None
+        )
+        self._pending: tuple[str, int, float] = ("", 0, 0.0)  # set by _verify for check()
         self._clock = clock
         self._opaque = opaque
         self._lifetime = lifetime
@@ -117,12 +123,26 @@ class DigestAuthenticator:
 
     def check(
         self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
-    ) -> Verdict:
+    ) -> Verdict | Deferred:
         now = self._clock() if now is None else now
         reason, claimed, stale = self._verify(method, target, authorization, now)
         if reason == "ok":
             return Verdict(ok=True, status=200, reason="ok", username=claimed, claimed=claimed)
+        if reason == "record" and claimed is not None:
+            nonce, nc, issued = self._pending
+            return Deferred(claimed, partial(self._record, nonce, claimed, nc, issued, now))
         return reject(reason, self.challenge(now, stale=stale), claimed)
+
+    async def _record(
+        self, nonce: str, username: str, nc: int, issued: float, now: float
+    ) -> Verdict:
+        assert self._shared is not None
+        if await self._shared.check_and_set(nonce, username, nc, issued, now) == "ok":
+            return Verdict(ok=True, status=200, reason="ok", username=username, claimed=username)
+        # Seen before: an exact resend of a correct request, or its replay. stale=true lets a
+        # client that lost the first answer retry with a fresh nonce at once (RFC 7616 §3.3):
+        # a lost reply must not become a lockout, and a replayer learns nothing from it.
+        return reject("replay", self.challenge(now, stale=True), username)
 
     def _verify(
         self, method: str, target: bytes, authorization: list[bytes], now: float
@@ -193,9 +213,16 @@ class DigestAuthenticator:
         # (RFC 7616 §3.3 stale): telling it earlier would help a guesser.
         if now - issued > self._lifetime:
             return "stale", claimed, True
+        if self._shared is not None:
+            # This check runs on the event loop with no await in it (the Authenticator
+            # protocol); the shared store is asked by the server, right after (_record).
+            self._pending = (nonce, nc, issued)
+            return "record", username, False
+        assert not isinstance(self._store, StoreReplay)
         outcome = self._store.check_and_set(nonce, username, nc, issued, now)
         if outcome == "stale":
             return "stale", claimed, True
         if outcome == "replay":
-            return "replay", claimed, False
+            # As in _record: stale=true, so a resend after a lost reply recovers at once.
+            return "replay", claimed, True
         return "ok", username, False

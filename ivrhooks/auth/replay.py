@@ -19,8 +19,9 @@ import threading
 from typing import Literal, Protocol
 
 from ivrhooks.errors import InvalidArgumentError
+from ivrhooks.store.base import Store
 
-__all__ = ["WINDOW", "MemoryReplayStore", "ReplayOutcome", "ReplayStore"]
+__all__ = ["WINDOW", "MemoryReplayStore", "ReplayOutcome", "ReplayStore", "StoreReplay"]
 
 WINDOW = 128
 ReplayOutcome = Literal["ok", "replay", "stale"]
@@ -94,3 +95,23 @@ class MemoryReplayStore:
                 self.watermark = max(self.watermark, float(issued))
             else:
                 break
+
+
+class StoreReplay:
+    """The replay window in the shared store (Redis): an ``nc`` accepted by one replica is
+    refused by every other. Atomic in the store (:meth:`~ivrhooks.store.base.Store.mark`)."""
+
+    shared = True
+
+    def __init__(self, store: Store, prefix: str, *, lifetime: float = 300.0) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.lifetime = lifetime
+
+    async def check_and_set(
+        self, nonce: str, username: str, nc: int, issued_at: float, now: float
+    ) -> ReplayOutcome:
+        # Kept as long as the nonce can still be used, plus a margin for clock skew.
+        ttl = max(1.0, issued_at + self.lifetime - now) + 5.0
+        seen = await self.store.mark(f"{self.prefix}{nonce}:{username}", nc, window=WINDOW, ttl=ttl)
+        return "ok" if seen == "new" else "replay"

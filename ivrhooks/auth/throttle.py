@@ -34,11 +34,12 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from ivrhooks.auth.verdict import Verdict
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["Throttle"]
+__all__ = ["Key", "Throttle"]
 
 Key = tuple[str, str, str | None]  # (source, route id, claimed username)
 _SOURCE_CACHE = 1024
@@ -112,6 +113,24 @@ class Throttle:
         self._slow = _Window(slow, window, max_tracked)
         self._known: dict[Key, float] = {}  # key -> last success
         self._sources: dict[str, str] = {}
+        self._shared: Any = None  # SharedCounts, when replicas share a store
+
+    def share(self, counts: Any) -> None:
+        """Share counts with the other replicas (``ivrhooks.auth.shared_throttle``)."""
+        self._shared = counts
+
+    def throttle_key(self, key: Key) -> None:
+        """Throttle ``key`` now, as if its failures had been counted here (another replica's)."""
+        now = self._clock()
+        for _ in range(self.max_failures):
+            self._keys.add(key, now)
+
+    def mark_known_good(self, key: Key) -> None:
+        """``key`` authenticated on another replica: known-good here too."""
+        known = self._known
+        if key not in known and len(known) >= self.max_known:
+            del known[next(iter(known))]
+        known[key] = self._clock()
 
     @property
     def idle(self) -> bool:
@@ -142,6 +161,8 @@ class Throttle:
         if key not in known and len(known) >= self.max_known:
             del known[next(iter(known))]  # the oldest first: only real successes get in
         known[key] = self._clock()
+        if self._shared is not None:
+            self._shared.succeeded(self, key)
 
     def accepts_success(self, ip: str, route: str, username: str | None) -> Verdict | None:
         """For a request whose credentials were correct: 429 when its key is throttled and not
@@ -171,6 +192,9 @@ class Throttle:
         """Count one failed authentication (``slow``: it cost a slow hash)."""
         now = self._clock()
         source = self._source(ip)
-        self._keys.add((source, route, claimed), now)
+        key = (source, route, claimed)
+        self._keys.add(key, now)
         if slow:
             self._slow.add(source, now)
+        if self._shared is not None:
+            self._shared.failed(self, key)

@@ -11,11 +11,20 @@ credentials, Digest, cached successes) answers at once, with no ``await`` on the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-__all__ = ["OK", "Authenticator", "Pending", "Scheme", "Verdict", "reject", "single_header"]
+__all__ = [
+    "OK",
+    "Authenticator",
+    "Deferred",
+    "Pending",
+    "Scheme",
+    "Verdict",
+    "reject",
+    "single_header",
+]
 
 Scheme = Literal["basic", "digest", "bearer", "none"]
 
@@ -50,6 +59,22 @@ class Pending:
         return self._finish()
 
 
+class Deferred:
+    """A correct Digest response whose ``nc`` must still be recorded in the shared store (so a
+    replica can refuse what another accepted): ``await resolve()``. The only await in auth
+    besides a slow hash, and only with a shared store."""
+
+    __slots__ = ("_resolve", "claimed")
+    ok = False
+
+    def __init__(self, claimed: str, resolve: Callable[[], Awaitable[Verdict]]) -> None:
+        self.claimed = claimed
+        self._resolve = resolve
+
+    async def resolve(self) -> Verdict:
+        return await self._resolve()
+
+
 class Authenticator(Protocol):
     """One per route (action URL)."""
 
@@ -62,7 +87,7 @@ class Authenticator(Protocol):
 
     def check(
         self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
-    ) -> Verdict | Pending: ...
+    ) -> Verdict | Pending | Deferred: ...
 
 
 def reject(

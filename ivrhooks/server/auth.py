@@ -12,7 +12,7 @@ import logging
 from starlette.types import Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator, Pending, Verdict
+from ivrhooks.auth.verdict import Authenticator, Deferred, Pending, Verdict
 from ivrhooks.metrics import AUTH_CHALLENGES
 from ivrhooks.server.hashing import BUSY, HashRunner
 from ivrhooks.server.responses import error_body, send_json
@@ -24,6 +24,7 @@ __all__ = [
     "reject",
     "request_target",
     "send_rejection",
+    "settle",
 ]
 
 logger = logging.getLogger("ivrhooks.auth")
@@ -59,7 +60,7 @@ def request_target(scope: Scope) -> bytes:
 
 def authenticate(
     scope: Scope, authenticator: Authenticator, guard: AuthGuard
-) -> tuple[Verdict | Pending, str]:
+) -> tuple[Verdict | Pending | Deferred, str]:
     """Judge one request's credentials: the verdict (or a :class:`Pending` slow check, for
     :func:`finish`) and the client address it was judged for.
 
@@ -81,8 +82,15 @@ def authenticate(
     if isinstance(result, Pending):
         # Never a slow hash for a throttled key or a source past its slow budget.
         return throttle.refuses_failure(ip, route, result.claimed, slow=True) or result, ip
+    if isinstance(result, Deferred):
+        # A correct response, its nc still to be recorded in the shared store (settle()).
+        if authenticator.guessable:
+            limited = throttle.accepts_success(ip, route, result.claimed)
+            if limited is not None:
+                return limited, ip
+        return result, ip
     reason = result.reason
-    if result.ok or reason == "stale":  # stale: the response was correct, the nonce old
+    if result.ok or reason in ("stale", "replay"):  # a correct response, an old or used nonce
         if authenticator.guessable:
             limited = throttle.accepts_success(ip, route, result.claimed)
             if limited is not None:
@@ -97,6 +105,16 @@ def authenticate(
         return limited, ip
     throttle.failed(ip, route, result.claimed)
     return result, ip
+
+
+async def settle(
+    deferred: Deferred, ip: str, authenticator: Authenticator, guard: AuthGuard
+) -> Verdict:
+    """Record a correct Digest response's nc in the shared store: accepted, or a replay."""
+    verdict = await deferred.resolve()
+    if verdict.ok and authenticator.guessable:
+        guard.throttle.succeeded(ip, authenticator.route_id, verdict.claimed)
+    return verdict
 
 
 async def finish(

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator, Pending
+from ivrhooks.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.journal import CallJournal, CallRecord
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
 from ivrhooks.runner import Outcome, decide
-from ivrhooks.server.auth import authenticate, finish, reject
+from ivrhooks.server.auth import authenticate, finish, reject, settle
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
@@ -114,11 +114,13 @@ class ActionEndpoint:
         if authenticator is not None:
             verdict, ip = authenticate(scope, authenticator, self.guard)
             if not verdict.ok:
-                if isinstance(verdict, Pending):  # a slow hash: the only await in auth
+                if isinstance(verdict, Pending):  # a slow hash: an await in auth
                     remaining = start + self.budget - self.reserve - loop.time()
                     verdict = await finish(
                         verdict, ip, authenticator, self.guard, self.hashing, remaining
                     )
+                elif isinstance(verdict, Deferred):  # a Digest nc for the shared store: the other
+                    verdict = await settle(verdict, ip, authenticator, self.guard)
                 if not verdict.ok:
                     await reject(send, verdict, ip, authenticator)
                     self.observer.rejected(verdict)
