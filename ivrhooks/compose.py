@@ -19,6 +19,7 @@ from typing import Any
 
 from ivrhooks.auth.credentials import Secrets
 from ivrhooks.auth.guard import AuthGuard
+from ivrhooks.auth.shared_throttle import SharedCounts
 from ivrhooks.config import Config
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.journal import CallJournal
@@ -77,6 +78,14 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
     if registering and not any(isinstance(s, Registration) for s in chosen):
         chosen.insert(0, Registration())
     serving = config.serving
+    guard = AuthGuard(
+        allow=config.auth.allow,
+        trusted_proxies=config.auth.trusted_proxies,
+        ops_allow=config.auth.ops_allow,
+    )
+    if runtime.store.kind != "memory":
+        # Replicas count failures together: N replicas are not N times a guesser's budget.
+        guard.throttle.share(SharedCounts(runtime.store, f"ivrhooks:{manifest.app_id}:throttle:"))
     endpoint = ActionEndpoint(
         budget=serving.deadline,
         fallback=parts.fallback,
@@ -84,11 +93,7 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
             serving.max_threads, thread_name_prefix="ivrhooks-handler"
         ),
         max_body=serving.max_body,
-        guard=AuthGuard(
-            allow=config.auth.allow,
-            trusted_proxies=config.auth.trusted_proxies,
-            ops_allow=config.auth.ops_allow,
-        ),
+        guard=guard,
         observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
         journal=runtime.journal,
         sessions=SessionBroker(
@@ -113,7 +118,9 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
         if built["version"] != parts.table.version:
             runtime.manifest = build_manifest(parts.table, config, app_name=parts.name)
             built["version"] = parts.table.version
-        verifiers = build_authenticators(runtime.manifest, config.auth, secrets)
+        verifiers = build_authenticators(
+            runtime.manifest, config.auth, secrets, shared=runtime.store
+        )
         return {
             entry.path: ServedRoute(
                 entry.route,

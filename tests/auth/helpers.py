@@ -29,6 +29,7 @@ from ivrhooks.auth import (
     build_authenticator,
     derive_credentials,
 )
+from ivrhooks.auth.verdict import Deferred
 from ivrhooks.decisions import Decision
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
@@ -127,7 +128,7 @@ async def call(
     return Response(sent[0]["status"], list(sent[0]["headers"]), sent[1]["body"])
 
 
-def judged(result: Verdict | Pending) -> Verdict:
+def judged(result: Verdict | Pending | Deferred) -> Verdict:
     """A verifier's answer that needed no slow hash (only htpasswd files hand back a Pending)."""
     assert isinstance(result, Verdict), result
     return result

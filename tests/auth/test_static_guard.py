@@ -13,7 +13,7 @@ import pytest
 from ivrhooks.auth import AuthGuard, StaticCredentials, Verdict, build_authenticator
 from ivrhooks.auth.static import HashedPasswords
 from ivrhooks.auth.throttle import Throttle
-from ivrhooks.auth.verdict import Pending
+from ivrhooks.auth.verdict import Deferred, Pending
 from ivrhooks.errors import ConfigurationError
 
 from .helpers import TARGET, Clock, basic, challenges, digest_fields, digest_header, judged
@@ -38,7 +38,7 @@ def test_htpasswd_basic_and_cache(htpasswd: Path) -> None:
         "basic", "s", secrets=None, static=StaticCredentials(htpasswd=htpasswd)
     )
 
-    def check(user: str, password: str) -> Verdict | Pending:
+    def check(user: str, password: str) -> Verdict | Pending | Deferred:
         return auth.check("GET", TARGET, [basic(user, password)])
 
     # Not yet remembered: the bcrypt check is handed back to run off the event loop.
