@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ivrhooks import IVRHooks, StoreConfig, call  # noqa: E402
-from ivrhooks.auth import derive_credentials  # noqa: E402
-from ivrhooks.testing import free_port  # noqa: E402
-from ivrhooks.types import ActionRequest  # noqa: E402
+from ivrhooks import IVRHooks, StoreConfig, call
+from ivrhooks.auth import derive_credentials
+from ivrhooks.testing import free_port
+from ivrhooks.types import ActionRequest
 
 SECRET = "bench-sessions-secret-0123456789"
 
