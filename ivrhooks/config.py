@@ -175,6 +175,9 @@ class RegistrationConfig(_Group):
     """Seconds registered as ``request_timeout`` and ``connection_timeout``."""
     interval: float = 300.0
     """Seconds between reconciles; ``0`` reconciles at startup only."""
+    lease_ttl: float = 15.0
+    """With a shared store: seconds the registrar lease lasts without renewal, the longest the
+    other replicas wait to take over from a registrar that died."""
     generation: int | None = None
     """The order of this version among the versions registering at once (a rolling deploy):
     the highest writes. Unset: the order in which their desired states first appeared, newest
@@ -456,6 +459,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("registration", "app_id"): _app_id,
     ("registration", "enabled"): _boolean,
     ("registration", "generation"): _optional_integer(1, 2**62),
+    ("registration", "lease_ttl"): _number(1, 300),
     ("app", "embedded_pbx"): _optional_boolean,
     ("run", "host"): _text,
     ("run", "port"): _integer(0, 65535),

@@ -120,6 +120,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
     Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),
     Variable("IVRHOOKS_GENERATION", "registration", "generation", _integer),
+    Variable("IVRHOOKS_REGISTRAR_LEASE", "registration", "lease_ttl", _number),
     Variable("IVRHOOKS_EMBEDDED_PBX", "app", "embedded_pbx", _boolean),
     Variable("IVRHOOKS_REDIS_URL", "store", "redis_url", _text, secret=True),
     # Read by `ivrhooks run` (its --host/--port), not by the app: a container sets them once and

@@ -103,7 +103,7 @@ class Registration:
         backoff_cap: float = 60.0,
         concurrency: int = DEFAULT_CONCURRENCY,
         client_options: Mapping[str, Any] | None = None,
-        lease_ttl: float = 15.0,
+        lease_ttl: float | None = None,
         rng: Callable[[], float] = random.random,
     ) -> None:
         if backoff_base <= 0 or backoff_cap < backoff_base:
@@ -114,8 +114,9 @@ class Registration:
         self.concurrency = concurrency
         self.client_options = dict(client_options or {})
         self.lease_ttl = lease_ttl
-        """Seconds the registrar lease lasts without renewal: the longest a dead registrar
-        keeps the others waiting (with a shared store)."""
+        """Seconds the registrar lease lasts without renewal (default
+        ``RegistrationConfig.lease_ttl``): the longest a dead registrar keeps the others
+        waiting, with a shared store."""
         self.registrar: Registrar | None = None
         self.task: asyncio.Task[None] | None = None
         """The background loop, while the app runs."""
@@ -185,7 +186,7 @@ class Registration:
             runtime.store,
             runtime.manifest.app_id,
             state,
-            lease_ttl=self.lease_ttl,
+            lease_ttl=self.lease_ttl or runtime.config.registration.lease_ttl,
             generation=runtime.config.registration.generation,
         )
         self.registrar = registrar
