@@ -106,6 +106,12 @@ class Metrics:
             "1 while this replica holds the registrar lease (it alone writes the registration).",
             registry=r,
         )
+        self._generation = Gauge(
+            "ivrhooks_generation",
+            "This replica's generation: the order of its desired state among the versions "
+            "registering (the highest writes; IVRHOOKS_GENERATION sets it).",
+            registry=r,
+        )
         self._auth_children: dict[str, Counter] = {
             "bad_credentials": self._auth_failures.labels("bad_credentials")
         }
@@ -160,6 +166,10 @@ class Metrics:
     def registrar(self, holding: bool) -> None:
         """Whether this replica holds the registrar lease."""
         self._registrar.set(1 if holding else 0)
+
+    def generation(self, number: int) -> None:
+        """This replica's generation number."""
+        self._generation.set(number)
 
     def store_error(self, op: str) -> None:
         """Count one failed shared-store operation."""

@@ -12,7 +12,8 @@ each other's entries back and forth. So:
   highest number is the newest generation. A rolling deploy starts the new version after the
   old, so by default the most recent desired state wins, and a superseded generation never
   writes again, not even when an old replica restarts mid-deploy. ``IVRHOOKS_GENERATION``
-  gives the number explicitly instead (a rollback: give the old code a higher number).
+  gives the number explicitly instead (a rollback: give the old code a higher number); a
+  version numbered by first sight after that one still comes after it.
 - **Synced.** After a successful pass the registrar records the fingerprint it brought the PBX
   to; a replica whose fingerprint that is knows the registration it serves is in place.
 
@@ -74,6 +75,9 @@ class Registrar:
         self._me = self.replica.encode()
         self._prefix = f"ivrhooks:{app_id}:"
         self.number: int | None = None
+        """This replica's generation, once known."""
+        self.newest: int | None = None
+        """The newest generation running, as of the last :meth:`role`."""
         self.holding = False
 
     def _key(self, name: str) -> str:
@@ -85,6 +89,8 @@ class Registrar:
         if self.explicit is not None:
             number = self.explicit
             await self.store.put(key, b"%d" % number, ttl=GENERATION_TTL)
+            # A later version numbered by first sight must come after this one, not below it.
+            await self.store.raise_to(self._key("generations"), number, ttl=GENERATION_TTL)
         else:
             found = await self.store.get(key)
             if found is not None:
@@ -105,11 +111,12 @@ class Registrar:
         Raises :class:`~ivrhooks.errors.StoreError` when the store fails: the caller pauses.
         """
         if not self.shared:
-            self.number, self.holding = 1, True
+            self.number, self.newest, self.holding = 1, 1, True
             return "registrar"
         try:
             number = await self._generation()
             newest = await self.store.raise_to(self._key("newest"), number, ttl=GENERATION_TTL)
+            self.newest = newest
             if number < newest:
                 await self.release()
                 return "superseded"

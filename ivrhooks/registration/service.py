@@ -118,6 +118,7 @@ class Registration:
         ``RegistrationConfig.lease_ttl``): the longest a dead registrar keeps the others
         waiting, with a shared store."""
         self.registrar: Registrar | None = None
+        self._announced: int | None = None
         self.task: asyncio.Task[None] | None = None
         """The background loop, while the app runs."""
         self._stopping = False
@@ -214,6 +215,7 @@ class Registration:
                     await self._wait(runtime, tick or self.backoff_cap)
                     continue
                 runtime.metrics.registrar(registrar.holding)
+                self._announce(runtime, registrar)
                 if role != "registrar":
                     await self._not_registering(runtime, registrar, role)
                     await self._wait(runtime, tick)
@@ -306,12 +308,26 @@ class Registration:
                     async with asyncio.timeout(5.0):
                         await asyncio.shield(task)
 
+    def _announce(self, runtime: Runtime, registrar: Registrar) -> None:
+        """Log this replica's generation once (and again if it changes: a fresh Redis)."""
+        if registrar.number is None or registrar.number == self._announced:
+            return
+        self._announced = registrar.number
+        runtime.metrics.generation(registrar.number)
+        if registrar.shared:
+            log.info(
+                "registration generation %d (newest running: %d)",
+                registrar.number,
+                registrar.newest or registrar.number,
+            )
+
     async def _not_registering(self, runtime: Runtime, registrar: Registrar, role: str) -> None:
         if role == "superseded":
             runtime.status.set(
                 False,
-                "superseded: a newer version of this app registers its own action URLs; this "
-                "replica's are no longer the ones on the PBX",
+                f"superseded: this replica is generation {registrar.number} and a newer version "
+                f"of this app (generation {registrar.newest}) registers its own action URLs; "
+                "this replica's are no longer the ones on the PBX",
             )
             return
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -147,5 +148,19 @@ async def test_an_old_and_a_new_generation_end_with_the_new_entries_and_then_no_
             assert fake.counters.writes == writes, "no write after convergence: no flapping"
             async with httpx.AsyncClient() as http:
                 states = [(await http.get(r.url + "/readyz")).json() for r in old + new]
+                metrics = [(await http.get(r.url + "/metrics")).text for r in old + new]
     assert [s["status"] for s in states] == ["not ready", "not ready", "ready", "ready"]
-    assert "superseded" in states[0]["reason"]
+    # What a rollback needs to know: the numbers (IVRHOOKS_GENERATION above the newest).
+    # (Replicas of one version starting at once may both draw a number: the numbers grow but
+    # may skip one.)
+    found = re.search(
+        r"this replica is generation (\d+) .* \(generation (\d+)\)", states[0]["reason"]
+    )
+    assert found is not None, states[0]["reason"]
+    mine, newest = int(found.group(1)), int(found.group(2))
+    assert mine == 1 and newest > mine
+    generations = [
+        next(line for line in text.splitlines() if line.startswith("ivrhooks_generation "))
+        for text in metrics
+    ]
+    assert generations == [f"ivrhooks_generation {n}.0" for n in (mine, mine, newest, newest)]
