@@ -54,6 +54,7 @@ class App:
     #: "bench": uvicorn with UVICORN above; "defaults": plain `uvicorn APP`; "run": `ivrhooks run`
     runner: str = "bench"
     run_args: tuple[str, ...] = ()  # extra `ivrhooks run` options
+    env: tuple[tuple[str, str], ...] = ()  # extra environment (IVRHOOKS_REDIS_URL, say)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def serve(app: App) -> Iterator[Server]:
         "PYTHONPATH": str(ROOT),
     }
     env = {k: v for k, v in env.items() if not k.startswith("IVRHOOKS_")}
+    env.update(app.env)
     # The server's stderr (its log: request lines, uvicorn's access log, one "auth rejected:
     # missing" line per Digest challenge) goes into a pipe that `tail` drains, as a supervisor
     # would read it; the last 64 KiB are shown only if the server fails.

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.redis_proc import redis_server
 from ivrhooks import IVRHooks, StoreConfig, call
 from ivrhooks.auth import derive_credentials
-from ivrhooks.testing import free_port
 from ivrhooks.types import ActionRequest
 
 SECRET = "bench-sessions-secret-0123456789"
@@ -91,22 +89,8 @@ async def measure(server: Any, route: str, digit: str, requests: int) -> float:
     return statistics.median(samples[requests // 10 :]) * 1e6
 
 
-def start_redis() -> tuple[subprocess.Popen[bytes] | None, str | None]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None, None
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    time.sleep(0.3)
-    return proc, f"redis://127.0.0.1:{port}/0"
-
-
 async def main(requests: int) -> None:
-    proc, url = start_redis()
-    try:
+    with redis_server() as url:
         rows = []
         for label, redis_url in (("memory", None), ("redis", url)):
             if label == "redis" and redis_url is None:
@@ -120,10 +104,6 @@ async def main(requests: int) -> None:
         print(f"{'store':<8} {'no session µs':>14} {'read+write µs':>14} {'cost µs':>9}")
         for label, plain, with_session in rows:
             print(f"{label:<8} {plain:>14.1f} {with_session:>14.1f} {with_session - plain:>9.1f}")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(5)
 
 
 if __name__ == "__main__":

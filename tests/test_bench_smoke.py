@@ -167,3 +167,22 @@ def test_session_bench_prints_memory_and_redis_rows() -> None:
     rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
     assert set(rows) == {"memory", "redis"}
     assert all(float(v) > 0 for values in rows.values() for v in values[:2])
+
+
+async def test_the_store_cost_bench_measures_accepted_checks_and_saved_sessions(
+    redis_server: Any,
+) -> None:
+    # bench/shared_store.py's per-operation rows: each operation must have done its work
+    # (a fresh nonce accepted, a session written); the bench stops otherwise.
+    from bench.shared_store import store_costs
+
+    rows = dict(await store_costs(redis_server.url, 40))
+    assert set(rows) == {
+        "replay check, memory",
+        "replay check, memory store",
+        "session read + write, memory store",
+        "replay check, Redis store",
+        "session read + write, Redis store",
+    }
+    with pytest.raises(SystemExit, match="answered 'replay'"):
+        await store_costs(redis_server.url, 40)  # the same nonces again: Redis refuses them
