@@ -100,6 +100,14 @@ def other_call(req: ActionRequest) -> object:
     return call("2001")
 
 
+def ternary_of_decisions(req: ActionRequest) -> object:
+    return call(req.digits) if req.digits.startswith("2") else repeat()
+
+
+def raises(req: ActionRequest) -> object:
+    return 1 / 0
+
+
 def nothing(req: ActionRequest) -> None:
     return None
 
@@ -125,12 +133,14 @@ CASES: list[tuple[Callable[..., object], tuple[Target, ...] | None]] = [
     (bare_constant, (Target("call", "2001"),)),
     (global_decision, (Target("call", "2002"),)),
     (enders, (Target("hangup"), Target("repeat"))),
-    (awaited, (Target("computed"),)),
+    (awaited, (Target("runtime"),)),
     (local_shadows_the_constant, (Target("computed"),)),
     (not_a_number_constant, (Target("computed"),)),
     (class_attribute, (Target("call", "2004"),)),
     (nested_helper, (Target("computed"),)),
-    (other_call, (Target("computed"),)),
+    (other_call, (Target("runtime"),)),
+    (raises, (Target("runtime"),)),
+    (ternary_of_decisions, (Target("computed"), Target("repeat"))),
     (nothing, ()),
     (wrapped, (Target("call", "2001"),)),  # unwrapped: the function functools.wraps names
     (Callable_(), (Target("hangup"),)),

@@ -4,8 +4,9 @@ A handler is ordinary Python, so in general what it decides is known only when i
 menus say it literally: ``return call("2001")``, ``call(SALES_QUEUE)`` with a module constant,
 ``hangup()``, ``repeat()``, a bare ``return "2900"``. Those are read here with :mod:`ast`, the
 names looked up in the handler's own module globals (never evaluated: nothing is called). A
-``call(...)`` whose argument is anything else (``call("2" + req.digits[1:])``) is ``computed``:
-the map shows that the handler decides at run time, and the calls seen so far fill it in.
+``call(...)`` whose argument is anything else (``call("2" + req.digits[1:])``) is ``computed``,
+any other returned value (``return await crm.route(req)``) ``runtime``: the map says the handler
+decides when it runs, and the calls seen so far fill it in.
 A handler whose source cannot be read (built in, made at run time) is ``None``: nothing known.
 """
 
@@ -23,7 +24,7 @@ from ivrhooks.types import Handler
 
 __all__ = ["Target", "destinations_of"]
 
-TargetKind = Literal["call", "hangup", "repeat", "computed"]
+TargetKind = Literal["call", "hangup", "repeat", "computed", "runtime"]
 
 _DECIDERS: tuple[tuple[object, TargetKind], ...] = (
     (call, "call"),
@@ -41,8 +42,8 @@ def _decider(value: object) -> TargetKind | None:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One decision a handler can make: ``call`` a ``number``, ``hangup``, ``repeat``, or a
-    ``call`` whose number is ``computed`` when it runs."""
+    """One decision a handler can make: ``call`` a ``number``, ``hangup``, ``repeat``, a
+    ``call`` whose number is ``computed`` when it runs, or one known only at ``runtime``."""
 
     kind: TargetKind
     number: str | None = None
@@ -93,12 +94,7 @@ def _targets(node: ast.AST, scope: dict[str, Any]) -> list[Target]:
             return [Target(kind)]
         return _numbers(node.args[0], scope) if len(node.args) == 1 else [Target("computed")]
     if isinstance(node, ast.Return) and node.value is not None:
-        value = node.value
-        if isinstance(value, ast.Call) and _decider(_resolve(value.func, scope)) is not None:
-            return []  # return call(...): the Call node itself says it
-        if isinstance(value, ast.Constant) and value.value is None:
-            return []
-        return _returned(value, scope)
+        return _returned(node.value, scope)
     return []
 
 
@@ -106,14 +102,16 @@ def _returned(value: ast.expr, scope: dict[str, Any]) -> list[Target]:
     """A returned value: a number string means ``call`` it (``coerce_decision``)."""
     if isinstance(value, ast.IfExp):
         return _returned(value.body, scope) + _returned(value.orelse, scope)
-    if isinstance(value, ast.Await | ast.Call):
-        return [Target("computed")]
+    if isinstance(value, ast.Call) and _decider(_resolve(value.func, scope)) is not None:
+        return []  # return call(...): the Call node itself says it
+    if isinstance(value, ast.Constant) and value.value is None:
+        return []
     known = _resolve(value, scope)
     if isinstance(known, Decision):
         return [Target(known.action, known.destination)]
     if type(known) is str:
         return [Target("call", known)]
-    return [Target("computed")]
+    return [Target("runtime")]
 
 
 def _numbers(argument: ast.expr, scope: dict[str, Any]) -> list[Target]:

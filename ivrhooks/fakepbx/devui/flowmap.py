@@ -8,7 +8,7 @@ What the page draws, as JSON. A route's targets come from two places, and each s
   embedded PBX placed since the app started), so a computed number shows up once it is dialled.
 
 A target that dials another receptionist of this app is an edge (``receptionist``); any other
-number is a leaf (``number``), as are ``hangup``, ``repeat`` and ``computed``.
+number is a leaf (``number``), as are ``hangup``, ``repeat``, ``computed`` and ``runtime``.
 """
 
 from __future__ import annotations

@@ -65,6 +65,8 @@ export function targetLabel(target) {
       return "repeat the prompt";
     case "computed":
       return "call a number it computes";
+    case "runtime":
+      return "decides at run time";
     case "unknown":
       return "its source cannot be read";
     default:
