@@ -79,7 +79,8 @@ export function setupPhone() {
       const item = document.createElement("li");
       item.className = "hop error";
       item.setAttribute("role", "alert");
-      item.textContent = `error: ${error.message === "Failed to fetch" || error instanceof TypeError ? "the app is not running (reloading?)" : error.message}`;
+      // A TypeError is a network failure (its message differs between browsers).
+      item.textContent = `error: ${error instanceof TypeError ? "the app is not running (reloading?)" : error.message}`;
       result.replaceChildren(item);
     } finally {
       dial.disabled = false;
