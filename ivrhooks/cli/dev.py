@@ -34,10 +34,12 @@ from ivrhooks.cli.dev_prompt import (
     parse_line,
 )
 from ivrhooks.cli.group import main
+from ivrhooks.cli.run import DEFAULT_UI_PORT
 from ivrhooks.errors import IVRHooksError, PBXError
 from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from ivrhooks.fakepbx.remote import ReadyProbe, place_call
 from ivrhooks.pbx.client import PBXClient
+from ivrhooks.server.loopback import free_port
 
 __all__ = ["child_env", "dev", "watch_paths"]
 
@@ -243,13 +245,15 @@ async def _call(child: Child, to: str | None, dial: Dial) -> None:
     click.echo(line)
 
 
-async def _dev(app_spec: str, port: int, pbx_port: int, to: str | None, log_level: str) -> None:
+async def _dev(
+    app_spec: str, port: int, pbx_port: int, to: str | None, log_level: str, page: list[str]
+) -> None:
     paths = watch_paths(app_spec)
     env, dropped = child_env(dict(os.environ))
     if dropped:
         click.echo(f"ivrhooks dev uses the embedded PBX; ignoring {', '.join(dropped)}", err=True)
     cmd = [sys.executable, "-m", "ivrhooks", "run", app_spec]
-    cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", log_level]
+    cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", log_level, *page]
     child = Child(cmd, env, port, pbx_port)
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     _read_stdin(asyncio.get_running_loop(), lines)
@@ -297,10 +301,31 @@ async def _dev(app_spec: str, port: int, pbx_port: int, to: str | None, log_leve
     type=click.IntRange(1, 65535),
     help="Port of the embedded fake PBX.",
 )
+@click.option(
+    "--ui-port",
+    default=DEFAULT_UI_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Loopback port of the dev page (0: any free port, the same across reloads).",
+)
+@click.option("--ui/--no-ui", default=True, help="Serve the dev page [default: --ui].")
 @click.option("--to", metavar="EXT", help="Receptionist to call [default: the app's first].")
 @click.option("--log-level", default="warning", show_default=True, help="The app's log level.")
-def dev(app_spec: str, port: int, pbx_port: int, to: str | None, log_level: str) -> None:
-    """Run APP with the embedded PBX, reload it on change, and place calls from a prompt."""
+@click.pass_context
+def dev(
+    ctx: click.Context,
+    app_spec: str,
+    port: int,
+    pbx_port: int,
+    ui_port: int,
+    ui: bool,
+    to: str | None,
+    log_level: str,
+) -> None:
+    """Run APP with the embedded PBX, reload it on change, and place calls from a prompt.
+
+    The app's dev page (call-flow map, dev phone, live calls) is served by each start of the
+    app on 127.0.0.1:--ui-port; an open page reconnects after a reload and redraws its map."""
     if to is not None:
         try:
             command = parse_line(f"to {to}")
@@ -308,5 +333,11 @@ def dev(app_spec: str, port: int, pbx_port: int, to: str | None, log_level: str)
             raise click.BadParameter(str(exc).removeprefix("to: "), param_hint="--to") from None
         assert isinstance(command, SwitchTo)
         to = command.extension
+    # The child decides about the default port (a warning if taken); one asked for is passed on,
+    # and 0 is resolved here once, so the page keeps its URL across reloads.
+    page = ["--no-ui"]
+    if ui:
+        asked = ctx.get_parameter_source("ui_port") is not click.core.ParameterSource.DEFAULT
+        page = ["--ui-port", str(ui_port or free_port())] if asked else []
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_dev(app_spec, port, pbx_port, to, log_level))
+        asyncio.run(_dev(app_spec, port, pbx_port, to, log_level, page))

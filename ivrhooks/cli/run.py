@@ -3,12 +3,15 @@
 With no PBX configured (``IVRHOOKS_PBX_URL`` unset) the fake PBX runs in the same process and
 event loop, on ``127.0.0.1:--pbx-port`` (8887, PortSIP's REST port), holding the app's
 receptionists; the app registers against it and ``ivrhooks call`` places calls through it.
+Beside it, on ``127.0.0.1:--ui-port`` (8888), the dev page: the call-flow map, a dev phone and
+the live call list (:mod:`ivrhooks.fakepbx.devui`). Never with a real PBX.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,14 +23,22 @@ from ivrhooks.app import IVRHooks
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.config import Config
+from ivrhooks.fakepbx.devui.serving import serve_dev_page
 from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
+from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.manifest import Manifest
 from ivrhooks.registration.desired import desired_state
+from ivrhooks.server.app import Server
 from ivrhooks.server.loopback import bind_socket
 from ivrhooks.server.protocol import protocol_for
+from ivrhooks.types import Handler
 
-__all__ = ["run"]
+__all__ = ["DEFAULT_UI_PORT", "run"]
+
+logger = logging.getLogger("ivrhooks")
+
+DEFAULT_UI_PORT = 8888
 
 
 class _Server(uvicorn.Server):
@@ -60,6 +71,37 @@ def _bind(what: str, option: str, host: str, port: int) -> socket.socket:
         ) from None
 
 
+def dev_page_socket(port: int, *, asked: bool) -> socket.socket | None:
+    """The dev page's loopback socket. The page is a convenience: when the default port is
+    taken (another app's dev page) the app runs without it, and says so; a port asked for by
+    name must be had."""
+    try:
+        return bind_socket("127.0.0.1", port)
+    except OSError as exc:
+        if asked:
+            raise click.ClickException(
+                f"--ui-port: cannot serve the dev page on 127.0.0.1:{port} ({exc.strerror})"
+            ) from None
+        logger.warning(
+            "dev page not served: 127.0.0.1:%d is taken (%s); pass --ui-port PORT (0: any "
+            "free port)",
+            port,
+            exc.strerror,
+        )
+        return None
+
+
+async def _dev_page(
+    stack: contextlib.AsyncExitStack, pbx: FakePBX, server: Server, sock: socket.socket
+) -> str:
+    # Read at each request: the fallback can be set after the app was built.
+    def fallback() -> Handler | None:
+        return server.endpoint.fallback
+
+    stack.callback(sock.close)
+    return await stack.enter_async_context(serve_dev_page(pbx, server.runtime, fallback, sock))
+
+
 def _hint(manifest: Manifest, pbx_port: int) -> str:
     receptionists = manifest.receptionists
     to = receptionists[0] if receptionists else "8000"
@@ -78,8 +120,15 @@ def _url(host: str, port: int, root_path: str) -> str:
 
 
 async def _serve(
-    app: IVRHooks, config: Config, sock: socket.socket, pbx_port: int, root_path: str, level: str
+    app: IVRHooks,
+    config: Config,
+    sock: socket.socket,
+    pbx_port: int,
+    root_path: str,
+    level: str,
+    ui: tuple[int, bool] | None = None,
 ) -> None:
+    """``ui``: the dev page's port and whether it was asked for by name; ``None``: no page."""
     host, port = sock.getsockname()[:2]
     # A long-running server: keep the startup objects out of every full GC (ServingConfig).
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
@@ -104,6 +153,11 @@ async def _serve(
                 return record.as_json() if record is not None else None
 
             pbx.outcome_of = outcome_of
+        page = None
+        if pbx is not None and ui is not None:
+            ui_sock = dev_page_socket(ui[0], asked=ui[1])
+            if ui_sock is not None:
+                page = await _dev_page(stack, pbx, server, ui_sock)
         # Fail now, with the reason, not inside uvicorn's startup.
         desired_state(server.runtime.manifest)
         uvicorn_config = uvicorn.Config(
@@ -137,6 +191,8 @@ async def _serve(
             assert config.pbx is not None
             click.echo(f"embedded fake PBX: {config.pbx.url} (login admin / fakepbx)")
             click.echo(_hint(server.runtime.manifest, pbx_port))
+        if page is not None:
+            click.echo(f"dev page: {page}  (call-flow map, dev phone, live calls)")
         await uvicorn_server.serve(sockets=[sock])
         if refused:
             raise click.ClickException(refused[0])
@@ -174,18 +230,33 @@ async def _serve(
     help="Embed the fake PBX, or never [default: only when no PBX setting is present; "
     "env: IVRHOOKS_EMBEDDED_PBX].",
 )
+@click.option(
+    "--ui-port",
+    default=DEFAULT_UI_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Loopback port of the dev page (with the embedded PBX only; 0: any free port).",
+)
+@click.option("--ui/--no-ui", default=True, help="Serve the dev page [default: --ui].")
 @click.option("--root-path", default="", help="Path prefix when served behind a proxy.")
 @click.option("--log-level", default="info", show_default=True)
+@click.pass_context
 def run(
+    ctx: click.Context,
     app_spec: str,
     host: str,
     port: int,
     pbx_port: int,
     embedded_pbx: bool | None,
+    ui_port: int,
+    ui: bool,
     root_path: str,
     log_level: str,
 ) -> None:
-    """Serve APP and register its action URLs on the PBX (an embedded fake one by default)."""
+    """Serve APP and register its action URLs on the PBX (an embedded fake one by default).
+
+    With the embedded PBX, a dev page on 127.0.0.1:--ui-port shows the app's call-flow map,
+    places calls from a dev phone and lists every call live."""
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise click.BadParameter(
             "start it with '/' and do not end it with '/'", param_hint="--root-path"
@@ -199,7 +270,12 @@ def run(
         sock = _bind("app", "--host/--port", host, port)
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-                runner.run(_serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level))
+                asked = (
+                    ctx.get_parameter_source("ui_port") is not click.core.ParameterSource.DEFAULT
+                )
+                page = (ui_port, asked) if ui else None
+                served = _serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level, page)
+                runner.run(served)
         finally:
             sock.close()
     finally:

@@ -7,6 +7,7 @@ call into a running fake PBX (the embedded one of ``ivrhooks run``, or ``ivrhook
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -18,12 +19,13 @@ from ivrhooks.fakepbx.dial import DialResult
 if TYPE_CHECKING:
     from ivrhooks.fakepbx.state import PBXState
 
-__all__ = ["DIAL_PATH", "call_routes"]
+__all__ = ["DIAL_PATH", "call_routes", "dial_endpoint", "hop_json"]
 
 DIAL_PATH = "/_fake/dial"
 
 
-def _hop(result: DialResult) -> dict[str, Any]:
+def hop_json(result: DialResult) -> dict[str, Any]:
+    """One hop as the dial endpoint answers it (and the dev page's live list shows it)."""
     url = result.action_url
     return {
         "receptionist": result.fields.get("to"),
@@ -38,7 +40,10 @@ def _hop(result: DialResult) -> dict[str, Any]:
     }
 
 
-def call_routes(pbx: PBXState) -> list[Route]:
+def dial_endpoint(pbx: PBXState) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """The endpoint placing a call on ``pbx``: the fake PBX's ``/_fake/dial``, and the dev
+    page's dev phone, which places calls exactly as ``ivrhooks call`` does."""
+
     async def dial(request: Request) -> JSONResponse:
         """``{"to", "caller", "digits", "caller_name"?, "session_id"?}``; ``digits`` a string
         (one prompt) or a list (one group per prompt, followed across receptionists)."""
@@ -90,9 +95,13 @@ def call_routes(pbx: PBXState) -> list[Route]:
             return JSONResponse(
                 {"error": f"no receptionist with extension {fields['to']}"}, status_code=404
             )
-        shown = [_hop(h) for h in hops]
+        shown = [hop_json(h) for h in hops]
         # The first hop's fields at the top too: what a one-prompt call has always answered.
         first = shown[0] if shown else {"matched": False, "action_url": None}
         return JSONResponse({**first, "session_id": session, "hops": shown})
 
-    return [Route(DIAL_PATH, dial, methods=["POST"])]
+    return dial
+
+
+def call_routes(pbx: PBXState) -> list[Route]:
+    return [Route(DIAL_PATH, dial_endpoint(pbx), methods=["POST"])]

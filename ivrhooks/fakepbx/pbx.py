@@ -89,6 +89,9 @@ class FakePBX:
             raise InvalidArgumentError("login_generations: serve at least one login generation")
         #: The login endpoints it answers; the others answer 404 (PortSIP REST §4).
         self.login_generations = generations
+        #: Told of every action URL a call fires, and of input no action URL takes, as it
+        #: happens (``listen``): the dev page's live call list.
+        self._listeners: list[Callable[[DialResult], None]] = []
         #: What ``GET /auth/user`` (and ``GET /login``, role only) say about the account;
         #: ``capabilities=None`` emulates a PBX older than v22.3, which has none.
         self.role = role
@@ -162,6 +165,18 @@ class FakePBX:
     def close(self) -> None:
         self.store.close()
 
+    def listen(self, listener: Callable[[DialResult], None]) -> Callable[[], None]:
+        """Call ``listener`` with every hop of every call this PBX places, whoever placed it
+        (a test, ``ivrhooks call``, the dev page): each action URL fired, once answered, and
+        input that no action URL takes. Called on the call's own path: it must not block.
+        Returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _tell(self, result: DialResult) -> None:
+        for listener in list(self._listeners):
+            listener(result)
+
     # --- calls ------------------------------------------------------------------------
 
     async def dial(
@@ -189,7 +204,9 @@ class FakePBX:
         )
         picked = pick_action_url(self.action_urls(to), caller=caller, digits=digits)
         if picked is None:
-            return DialResult(action_url=None, fields=fields)
+            unmatched = DialResult(action_url=None, fields=fields)
+            self._tell(unmatched)
+            return unmatched
         url, value = picked
         return await self._fire(url, {**fields, "input": value})
 
@@ -206,7 +223,7 @@ class FakePBX:
         group of ``digits`` at each prompt (``["12345", "9876"]``: an account number, then a
         PIN), under one session id. See :mod:`ivrhooks.fakepbx.flow` for what ends a call."""
         keys = [digits] if isinstance(digits, str) else list(digits)
-        return await follow(
+        flow = await follow(
             self.ivr,
             self.action_urls,
             to=to,
@@ -216,9 +233,14 @@ class FakePBX:
             session_id=session_id,
             send=self._fire,
         )
+        last = flow.last
+        if last is not None and not last.matched:
+            self._tell(last)  # fired hops were told by _fire; this one fired nothing
+        return flow
 
     async def _fire(self, url: ActionUrl, fields: dict[str, str]) -> DialResult:
         result = await fire(url, fields)
         if self.outcome_of is not None and result.status == 200:
             result = dataclasses.replace(result, outcome=self.outcome_of(fields["session_id"]))
+        self._tell(result)
         return result
