@@ -20,7 +20,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ivrhooks.auth.credentials import Credentials, Secrets
 from ivrhooks.auth.guard import AuthGuard
@@ -39,18 +39,24 @@ from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
+from ivrhooks.observer import Observer, fan_out
 from ivrhooks.registration.service import Registration
 from ivrhooks.route_auth import build_authenticators
 from ivrhooks.routes import Route, RouteTable, route_name
 from ivrhooks.runtime import Runtime, Service
-from ivrhooks.server.app import Server
+from ivrhooks.server.app import Action, Server
 from ivrhooks.server.asgi import Receive, Scope, Send
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.settings import Declared, resolve
 from ivrhooks.store import open_store
+from ivrhooks.tracing import Tracing
+from ivrhooks.tracing_setup import start_tracing
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["IVRHooks", "Lifespan"]
 
@@ -97,6 +103,17 @@ def _module_name(scope: Mapping[str, Any]) -> str:
     return name.rpartition(".")[2]
 
 
+def _traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:
+    """The endpoint inside each request's server span, when tracing is on."""
+    if tracing is None:
+        return None
+    from ivrhooks.otel import OTelTracing
+    from ivrhooks.server.tracing import TracedEndpoint  # imports OpenTelemetry: only now
+
+    assert isinstance(tracing, OTelTracing)
+    return TracedEndpoint(endpoint, tracing)
+
+
 class IVRHooks:
     """A PortSIP action-URL receiver: decorate handlers, then serve it as an ASGI app.
 
@@ -112,6 +129,11 @@ class IVRHooks:
     ``IVRHOOKS_*`` variables that are set override them when the app starts. ``secret``,
     ``allow_no_auth`` and ``public_url`` are shortcuts for the same fields of ``AuthConfig`` and
     ``RegistrationConfig``. ``env=False`` ignores the environment; a mapping stands in for it.
+
+    ``observers`` are told what the app does (:class:`~ivrhooks.observer.Observer`), after the
+    built-in one (metrics and the request log line). ``tracing``: ``True`` makes OpenTelemetry
+    spans when the application set a tracer provider before the app starts, ``False`` never, a
+    ``TracerProvider`` uses that one (docs/observability.md).
     """
 
     def __init__(
@@ -128,6 +150,8 @@ class IVRHooks:
         public_url: str | None = None,
         lifespan: Lifespan | None = None,
         env: bool | Mapping[str, str] = True,
+        observers: Iterable[Observer] = (),
+        tracing: bool | TracerProvider = True,
         **moved: Any,
     ) -> None:
         if isinstance(receptionists, str):
@@ -187,6 +211,15 @@ class IVRHooks:
         """The declared routes."""
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
+        self.observers: list[Observer] = list(observers)
+        """Observers added to the built-in one, in the order they are told (read at build)."""
+        for observer in self.observers:
+            if not isinstance(observer, Observer):
+                raise ConfigurationError(
+                    f"observers: {observer!r} is not an ivrhooks.Observer; subclass it"
+                )
+        self.tracing = tracing
+        """Whether the app makes OpenTelemetry spans (read at build)."""
         self.services: list[Service] = []
         """Background services run for the app's lifetime (registration is added when a PBX is
         configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
@@ -344,14 +377,31 @@ class IVRHooks:
             )
         manifest = build_manifest(self.table, config, app_name=self.name)
         secrets = Secrets(config.secret, config.auth.previous_secret)
-        runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=self.state)
+        tracing = start_tracing(self.tracing)  # once: the request path never asks again
+        runtime = Runtime(
+            config=config,
+            manifest=manifest,
+            secrets=secrets,
+            state=self.state,
+            metrics=Metrics(by_route=config.serving.route_label),
+            tracing=tracing,
+        )
+        builtin = RequestObserver(
+            runtime.metrics,
+            on_refused=runtime.credentials_refused,
+            trace_ids=tracing.ids if tracing is not None else None,
+        )
+        chain: list[Observer] = [builtin]
+        if tracing is not None:
+            chain.append(tracing.observer)
+        runtime.observer = fan_out([*chain, *self.observers])
         runtime.store = open_store(
             config.store.redis_url,
             connect_timeout=config.store.connect_timeout,
             timeout=config.store.timeout,
             max_connections=config.store.max_connections,
-            on_fallback=runtime.metrics.store_fallback,
-            on_error=runtime.metrics.store_error,
+            on_fallback=runtime.observer.store_fallback,
+            on_op=runtime.observer.store_op,
         )
         if config.embedded_pbx:
             runtime.journal = CallJournal()  # for the development tools; never with a real PBX
@@ -372,8 +422,9 @@ class IVRHooks:
                 trusted_proxies=config.auth.trusted_proxies,
                 ops_allow=config.auth.ops_allow,
             ),
-            observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
+            observer=runtime.observer,
             journal=runtime.journal,
+            trace=tracing,
         )
         if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
             # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
@@ -398,6 +449,7 @@ class IVRHooks:
                     entry.scheme,
                     verifiers[entry.name],
                     methods,
+                    entry.path,
                 )
                 for entry in runtime.manifest.routes
             }
@@ -415,6 +467,8 @@ class IVRHooks:
                 )
             else:
                 logger.info("registering on the PBX: %s", config.registers_on)
+            if tracing is not None:
+                logger.info("tracing: OpenTelemetry spans for every action-URL request")
             if config.secret_generated:
                 logger.warning(
                     "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
@@ -436,6 +490,7 @@ class IVRHooks:
             table=self.table,
             compile=compile_routes,
             running=running,
+            action=_traced(endpoint, tracing),
         )
 
     @property
