@@ -28,14 +28,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ivrhooks.auth.verdict import Verdict
-    from ivrhooks.runner import Outcome
-    from ivrhooks.types import ActionRequest
+from ivrhooks.auth.verdict import Verdict
+from ivrhooks.runner import Outcome
+from ivrhooks.types import ActionRequest
 
-__all__ = ["Observer", "PBXCall", "fan_out"]
+# What the methods receive, importable from here with the interface itself.
+__all__ = ["ActionRequest", "Observer", "Outcome", "PBXCall", "Verdict", "fan_out"]
 
 log = logging.getLogger("ivrhooks")
 

@@ -235,7 +235,9 @@ class PBXClient:
                 if (retry == "all" or not reached) and self._retry.allows(attempt, waited, delay):
                     log.info("%s %s failed (%s); retrying", method, path, type(exc).__name__)
                     tally.retries += 1
-                    span.event("retry", {"error.type": type(exc).__name__, "delay_s": delay})
+                    span.event(
+                        "retry", {"error.type": type(exc).__name__, "ivrhooks.retry.delay_s": delay}
+                    )
                     waited += delay
                     await asyncio.sleep(delay)
                     continue
@@ -260,7 +262,10 @@ class PBXClient:
                 if self._retry.allows(attempt, waited, delay):
                     log.info("%s %s -> %d; retrying in %.2fs", method, path, status, delay)
                     tally.retries += 1
-                    span.event("retry", {"http.response.status_code": status, "delay_s": delay})
+                    span.event(
+                        "retry",
+                        {"http.response.status_code": status, "ivrhooks.retry.delay_s": delay},
+                    )
                     waited += delay
                     started = time.monotonic()
                     await asyncio.sleep(delay)
