@@ -52,7 +52,9 @@ class RequestObserver(Observer):
         self.metrics.observe_request(request.route, decision.action, outcome.handler, latency)
         if outcome.cause is not None:
             self.metrics.fallback(outcome.cause)
-        ids = self.trace_ids() if self.trace_ids is not None else None
+        ids = None
+        if self.trace_ids is not None and request_logger.isEnabledFor(logging.INFO):
+            ids = self.trace_ids()
         log_request(
             request_logger,
             session_id=request.session_id,
