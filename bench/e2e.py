@@ -92,6 +92,14 @@ APPS = {
             ("digest", 1000, "", ()),
         ]
     },
+    # OpenTelemetry not installed, imported with no provider, and the SDK tracing every request
+    # (bench/apps/ivr_otel.py): `ivrhooks run` as shipped otherwise.
+    **{
+        f"run-basic-1000-otel-{mode}": App(
+            "bench/apps/ivr_otel.py:app", 1000, "basic", runner="run", env=(("BENCH_OTEL", mode),)
+        )
+        for mode in ("absent", "off", "sdk")
+    },
 }
 SCENARIOS = [
     Scenario("bare GET", "bare"),
@@ -111,6 +119,9 @@ SCENARIOS = [
     Scenario("ivrhooks run digest 1k GET", "run-digest-1000", auth="digest"),
     Scenario("ivrhooks run basic 10 GET", "run-basic-10", auth="basic"),
     Scenario("ivrhooks run basic 10k GET", "run-basic-10000", auth="basic"),
+    Scenario("ivrhooks run no otel 1k GET", "run-basic-1000-otel-absent", auth="basic"),
+    Scenario("ivrhooks run otel off 1k GET", "run-basic-1000-otel-off", auth="basic"),
+    Scenario("ivrhooks run traced 1k GET", "run-basic-1000-otel-sdk", auth="basic"),
 ]
 # (label, numerator, denominator, target ratio or None)
 RATIOS = [
@@ -133,6 +144,15 @@ RATIOS = [
         "ivrhooks run basic 10 GET",
         0.95,
     ),
+    # tracing (issue 17): off must cost nothing; on is the price of a span per request
+    (
+        "otel imported, no provider / no otel",
+        "ivrhooks run otel off 1k GET",
+        "ivrhooks run no otel 1k GET",
+        None,
+    ),
+    ("traced (SDK) / no otel", "ivrhooks run traced 1k GET", "ivrhooks run no otel 1k GET", None),
+    ("traced (SDK) / bare", "ivrhooks run traced 1k GET", "bare GET", None),
 ]
 # (numerator, denominator): p99 of the first no worse than the second's
 P99 = [
@@ -216,6 +236,7 @@ def serve(app: App) -> Iterator[Server]:
         "BENCH_ROUTES": str(app.routes),
         "BENCH_SCHEME": app.scheme,
         "PYTHONPATH": str(ROOT),
+        **dict(app.env),
     }
     env = {k: v for k, v in env.items() if not k.startswith("IVRHOOKS_")}
     env.update(app.env)

@@ -23,6 +23,7 @@ from ivrhooks.errors import (
     RouteConflictError,
     SettingError,
 )
+from ivrhooks.observer import Observer
 from ivrhooks.types import ActionRequest
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "InboundError",
     "InvalidDecisionError",
     "MaskError",
+    "Observer",
     "PBXConfig",
     "PBXError",
     "RegistrationConfig",

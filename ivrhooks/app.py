@@ -18,7 +18,7 @@ import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ivrhooks.auth.credentials import Credentials
 from ivrhooks.auth.static import StaticCredentials
@@ -35,6 +35,7 @@ from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.masks import parse_mask
 from ivrhooks.metrics import Metrics
+from ivrhooks.observer import Observer
 from ivrhooks.routes import Route, RouteTable, route_name
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Server
@@ -42,6 +43,9 @@ from ivrhooks.server.asgi import Receive, Scope, Send
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.settings import Declared, resolve
 from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["IVRHooks", "Lifespan"]
 
@@ -103,6 +107,11 @@ class IVRHooks:
     ``IVRHOOKS_*`` variables that are set override them when the app starts. ``secret``,
     ``allow_no_auth`` and ``public_url`` are shortcuts for the same fields of ``AuthConfig`` and
     ``RegistrationConfig``. ``env=False`` ignores the environment; a mapping stands in for it.
+
+    ``observers`` are told what the app does (:class:`~ivrhooks.observer.Observer`), after the
+    built-in one (metrics and the request log line). ``tracing``: ``True`` makes OpenTelemetry
+    spans when the application set a tracer provider before the app starts, ``False`` never, a
+    ``TracerProvider`` uses that one (docs/observability.md).
     """
 
     def __init__(
@@ -119,6 +128,8 @@ class IVRHooks:
         public_url: str | None = None,
         lifespan: Lifespan | None = None,
         env: bool | Mapping[str, str] = True,
+        observers: Iterable[Observer] = (),
+        tracing: bool | TracerProvider = True,
         **moved: Any,
     ) -> None:
         if isinstance(receptionists, str):
@@ -178,6 +189,15 @@ class IVRHooks:
         """The declared routes."""
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
+        self.observers: list[Observer] = list(observers)
+        """Observers added to the built-in one, in the order they are told (read at build)."""
+        for observer in self.observers:
+            if not isinstance(observer, Observer):
+                raise ConfigurationError(
+                    f"observers: {observer!r} is not an ivrhooks.Observer; subclass it"
+                )
+        self.tracing = tracing
+        """Whether the app makes OpenTelemetry spans (read at build)."""
         self.services: list[Service] = []
         """Background services run for the app's lifetime (registration is added when a PBX is
         configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
@@ -336,6 +356,8 @@ class IVRHooks:
                 state=self.state,
                 fallback=self._fallback,
                 lifespan=None if lifespan is None else (lambda: lifespan(self)),
+                observers=tuple(self.observers),
+                tracing=self.tracing,
             ),
             config if config is not None else self.configure(),
             list(self.services if services is None else services),

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivrhooks.auth.credentials import Secrets
 from ivrhooks.auth.guard import AuthGuard
@@ -25,16 +25,23 @@ from ivrhooks.errors import ConfigurationError
 from ivrhooks.journal import CallJournal
 from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import build_manifest
+from ivrhooks.metrics import Metrics
+from ivrhooks.observer import Observer, fan_out
 from ivrhooks.registration.service import Registration
 from ivrhooks.route_auth import build_authenticators
 from ivrhooks.routes import RouteTable
 from ivrhooks.runtime import Runtime, Service
-from ivrhooks.server.app import Server
+from ivrhooks.server.app import Action, Server
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.observer import RequestObserver
 from ivrhooks.sessions import SessionBroker
 from ivrhooks.store import open_store
+from ivrhooks.tracing import Tracing
+from ivrhooks.tracing_setup import start_tracing
 from ivrhooks.types import Handler
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["Parts", "compose"]
 
@@ -50,6 +57,21 @@ class Parts:
     state: types.SimpleNamespace
     fallback: Handler | None
     lifespan: Callable[[], AbstractAsyncContextManager[Mapping[str, Any] | None]] | None
+    observers: tuple[Observer, ...] = ()
+    """Told after the built-in observer (metrics, the request line) and the tracing one."""
+    tracing: bool | TracerProvider = True
+    """``IVRHooks(tracing=...)``: see :func:`ivrhooks.tracing_setup.start_tracing`."""
+
+
+def _traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:
+    """The endpoint inside each request's server span, when tracing is on."""
+    if tracing is None:
+        return None
+    from ivrhooks.otel import OTelTracing
+    from ivrhooks.server.tracing import TracedEndpoint  # imports OpenTelemetry: only now
+
+    assert isinstance(tracing, OTelTracing)
+    return TracedEndpoint(endpoint, tracing)
 
 
 def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
@@ -62,14 +84,31 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
         )
     manifest = build_manifest(parts.table, config, app_name=parts.name)
     secrets = Secrets(config.secret, config.auth.previous_secret)
-    runtime = Runtime(config=config, manifest=manifest, secrets=secrets, state=parts.state)
+    tracing = start_tracing(parts.tracing)  # once: the request path never asks again
+    runtime = Runtime(
+        config=config,
+        manifest=manifest,
+        secrets=secrets,
+        state=parts.state,
+        metrics=Metrics(by_route=config.serving.route_label),
+        tracing=tracing,
+    )
+    builtin = RequestObserver(
+        runtime.metrics,
+        on_refused=runtime.credentials_refused,
+        trace_ids=tracing.ids if tracing is not None else None,
+    )
+    chain: list[Observer] = [builtin]
+    if tracing is not None:
+        chain.append(tracing.observer)
+    runtime.observer = fan_out([*chain, *parts.observers])
     runtime.store = open_store(
         config.store.redis_url,
         connect_timeout=config.store.connect_timeout,
         timeout=config.store.timeout,
         max_connections=config.store.max_connections,
-        on_fallback=runtime.metrics.store_fallback,
-        on_error=runtime.metrics.store_error,
+        on_fallback=runtime.observer.store_fallback,
+        on_op=runtime.observer.store_op,
     )
     if config.embedded_pbx:
         runtime.journal = CallJournal()  # for the development tools; never with a real PBX
@@ -94,8 +133,9 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
         ),
         max_body=serving.max_body,
         guard=guard,
-        observer=RequestObserver(runtime.metrics, on_refused=runtime.credentials_refused),
+        observer=runtime.observer,
         journal=runtime.journal,
+        trace=tracing,
         sessions=SessionBroker(
             runtime.store,
             manifest.app_id,
@@ -128,6 +168,7 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
                 entry.scheme,
                 verifiers[entry.name],
                 methods,
+                entry.path,
             )
             for entry in runtime.manifest.routes
         }
@@ -145,6 +186,8 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
             )
         else:
             logger.info("registering on the PBX: %s", config.registers_on)
+        if tracing is not None:
+            logger.info("tracing: OpenTelemetry spans for every action-URL request")
         if config.secret_generated:
             logger.warning(
                 "no IVRHOOKS_SECRET set: generated a random one for this process; action-URL "
@@ -166,4 +209,5 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
         table=parts.table,
         compile=compile_routes,
         running=running,
+        action=_traced(endpoint, tracing),
     )

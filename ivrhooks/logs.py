@@ -230,8 +230,12 @@ def log_request(
     fallback_cause: str | None,
     caller: str | None,
     status: int,
+    trace: tuple[str, str] | None = None,
 ) -> None:
     """Write the one ``"request"`` line for an action-URL request, at INFO, caller masked.
+
+    ``trace``: the request span's trace and span ids (hex), written last as ``trace_id`` and
+    ``span_id`` when given (tracing on), so the line finds its trace and the trace its line.
 
     On the hot path: when the logger would drop INFO, this returns before building anything;
     when only the buffered handler would see the record, the line is rendered straight to text
@@ -258,26 +262,27 @@ def log_request(
                 fallback_cause,
                 _masked(caller),
                 status,
+                trace,
             )
         )
         return
-    logger.info(
-        "request",
-        extra={
-            "session_id": session_id,
-            "receptionist": receptionist,
-            "route": route,
-            "kind": kind,
-            "action": action,
-            "destination": destination,
-            "auth": auth,
-            "latency_ms": round(latency_ms, 2),
-            "deadline_hit": deadline_hit,
-            "fallback_cause": fallback_cause,
-            "caller": mask_number(caller),
-            "status": status,
-        },
-    )
+    extra = {
+        "session_id": session_id,
+        "receptionist": receptionist,
+        "route": route,
+        "kind": kind,
+        "action": action,
+        "destination": destination,
+        "auth": auth,
+        "latency_ms": round(latency_ms, 2),
+        "deadline_hit": deadline_hit,
+        "fallback_cause": fallback_cause,
+        "caller": mask_number(caller),
+        "status": status,
+    }
+    if trace is not None:
+        extra["trace_id"], extra["span_id"] = trace
+    logger.info("request", extra=extra)
 
 
 # Whether the request logger's records reach only the buffered handler: walking the logger

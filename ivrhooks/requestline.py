@@ -48,9 +48,12 @@ def render_request_line(
     fallback_cause: str | None,
     caller: str | None,
     status: int,
+    trace: tuple[str, str] | None = None,
 ) -> str:
-    """One ``"request"`` line, ending in ``\\n``; ``caller`` must already be masked."""
+    """One ``"request"`` line, ending in ``\\n``; ``caller`` must already be masked; ``trace``
+    (hex trace and span ids) adds ``trace_id`` and ``span_id`` at the end."""
     q = encode_basestring  # inline conditionals, not a helper: a call per field costs 10%
+    end = "}\n" if trace is None else f', "trace_id": {q(trace[0])}, "span_id": {q(trace[1])}}}\n'
     return (
         f'{{"ts": "{timestamp(now)}", "level": "INFO", "logger": {q(logger)}, '
         f'"event": "request", "session_id": {"null" if session_id is None else q(session_id)}, '
@@ -62,5 +65,5 @@ def render_request_line(
         f'"auth": {"null" if auth is None else q(auth)}, "latency_ms": {latency_ms:.2f}, '
         f'"deadline_hit": {"true" if deadline_hit else "false"}, '
         f'"fallback_cause": {"null" if fallback_cause is None else q(fallback_cause)}, '
-        f'"caller": {"null" if caller is None else q(caller)}, "status": {int(status)}}}\n'
+        f'"caller": {"null" if caller is None else q(caller)}, "status": {int(status)}{end}'
     )

@@ -3,24 +3,31 @@
 The PBX waits ``request_timeout`` seconds (default 2) for an answer, and what it does after a
 timeout or a bad answer is not documented (``portsip.md`` §2), so every request gets a valid
 decision before its deadline: an async handler that overruns is cancelled; a sync handler runs in
-a thread, which may finish later but never delays the answer.
+a thread, which may finish later but never delays the answer. A sync handler runs in a copy of
+the caller's context (``contextvars``, as ``asyncio.to_thread`` does), so what the request set
+there, the current span included, is what the handler sees.
+
+With tracing on, each handler (and the fallback) runs inside a span of its own, current while it
+runs, so the spans of the handler's own calls (a CRM client) are its children.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 from collections.abc import Coroutine, Generator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ivrhooks.blame import handler_location, user_location
 from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
 from ivrhooks.errors import SessionError
 from ivrhooks.types import ActionRequest, FallbackCause, Handler
 
-__all__ = ["FallbackCause", "Outcome", "decide"]
+__all__ = ["FallbackCause", "HandlerTrace", "Outcome", "decide"]
 
 logger = logging.getLogger("ivrhooks.handler")
 
@@ -40,11 +47,20 @@ class Outcome:
     """Where, in the user's code: ``app.py:14``."""
 
 
+class HandlerTrace(Protocol):
+    """A span around each handler run (:class:`ivrhooks.tracing.Tracing` is one)."""
+
+    def begin(self, what: str, request: ActionRequest, handler: Handler) -> object: ...
+
+    def end(self, token: object, failure: str | None, exception: BaseException | None) -> None: ...
+
+
 @dataclass(slots=True)
 class _Failure:
     cause: FallbackCause
     error: str
     where: str | None
+    exception: BaseException | None = None
 
 
 async def _invoke(
@@ -66,7 +82,8 @@ async def _invoke(
         async with asyncio.timeout_at(deadline):
             result = await _Resumed(coroutine, pending)
     else:
-        future = asyncio.get_running_loop().run_in_executor(executor, handler, request)
+        run = contextvars.copy_context().run
+        future = asyncio.get_running_loop().run_in_executor(executor, run, handler, request)
         async with asyncio.timeout_at(deadline):
             result = await future
     return coerce_decision(result)
@@ -140,9 +157,9 @@ async def _attempt(
             where = handler_location(handler)
             logger.error("%s overran its deadline", what, extra={**extra, "where": where})
             return None, _Failure("timeout", "overran the deadline", where)
-        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__))
+        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__), exc)
     except InvalidDecisionError as exc:
-        failure = _Failure("invalid", str(exc), handler_location(handler))
+        failure = _Failure("invalid", str(exc), handler_location(handler), exc)
         logger.error(
             "%s returned an invalid decision: %s",
             what,
@@ -151,12 +168,34 @@ async def _attempt(
         )
         return None, failure
     except Exception as exc:
-        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__))
+        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__), exc)
     finally:
         request.loaded = None  # a failed handler saves nothing; the fallback reads afresh
     failure.where = failure.where or handler_location(handler)
     logger.exception("%s raised", what, extra={**extra, "where": failure.where})
     return None, failure
+
+
+async def _traced(
+    trace: HandlerTrace,
+    handler: Handler,
+    is_async: bool,
+    request: ActionRequest,
+    deadline: float,
+    executor: Executor | None,
+    what: str,
+) -> tuple[Decision | None, _Failure | None]:
+    """:func:`_attempt` inside the handler's span (the eager first step included)."""
+    token = trace.begin(what, request, handler)
+    failure: _Failure | None = None
+    try:
+        decision, failure = await _attempt(handler, is_async, request, deadline, executor, what)
+    finally:
+        if failure is None:
+            trace.end(token, None, None)
+        else:
+            trace.end(token, failure.cause, failure.exception)
+    return decision, failure
 
 
 def _summary(exc: BaseException) -> str:
@@ -175,15 +214,18 @@ async def decide(
     deadline: float,
     executor: Executor | None,
     cause: FallbackCause | None = None,
+    trace: HandlerTrace | None = None,
 ) -> Outcome:
     """The decision for ``request``: the handler's, else the fallback's, else ``repeat()``.
 
     ``handler=None`` (with a ``cause``) goes straight to the fallback. The handler must finish by
     ``handler_deadline``; the fallback by ``deadline``, which leaves it a reserved slice.
+    ``trace`` puts each run in a span (``None``: no tracing, nothing extra runs).
     """
     failure: _Failure | None = None
+    attempt = _attempt if trace is None else functools.partial(_traced, trace)
     if handler is not None:
-        decision, failure = await _attempt(
+        decision, failure = await attempt(
             handler, is_async, request, handler_deadline, executor, "handler"
         )
         if decision is not None:
@@ -194,7 +236,7 @@ async def decide(
     error = failure.error if failure is not None else None
     where = failure.where if failure is not None else None
     if fallback is not None:
-        decision, fallback_failure = await _attempt(
+        decision, fallback_failure = await attempt(
             fallback, fallback_is_async, request, deadline, executor, "fallback"
         )
         if decision is not None:

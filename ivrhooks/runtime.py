@@ -19,7 +19,9 @@ from ivrhooks.config import Config
 from ivrhooks.journal import CallJournal
 from ivrhooks.manifest import Manifest
 from ivrhooks.metrics import Metrics
+from ivrhooks.observer import Observer
 from ivrhooks.store import MemoryStore, Store
+from ivrhooks.tracing import Tracing
 
 __all__ = ["Runtime", "Service", "Status"]
 
@@ -43,6 +45,11 @@ class Runtime:
     manifest: Manifest
     secrets: Secrets
     metrics: Metrics = field(default_factory=Metrics)
+    observer: Observer = field(default_factory=Observer)
+    """Where services report what they did (:mod:`ivrhooks.observer`): the built-in observer
+    (these ``metrics``, the log), then the OpenTelemetry one and the app's own."""
+    tracing: Tracing | None = None
+    """The app's tracing (:mod:`ivrhooks.tracing`); ``None``: off."""
     store: Store = field(default_factory=MemoryStore)
     """State shared across requests (and replicas, with Redis): see :mod:`ivrhooks.store`."""
     status: Status = field(default_factory=Status)

@@ -113,6 +113,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_REQUEST_TIMEOUT", "registration", "request_timeout", _integer),
     Variable("IVRHOOKS_DEADLINE", "serving", "deadline", _number),
     Variable("IVRHOOKS_SESSION_TTL", "serving", "session_ttl", _number),
+    Variable("IVRHOOKS_METRICS_ROUTE_LABEL", "serving", "route_label", _boolean),
     Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
     Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
     Variable("IVRHOOKS_OPS_ALLOW", "auth", "ops_allow", _list),

@@ -156,6 +156,7 @@ PUBLIC = {
         "InboundError",
         "InvalidDecisionError",
         "MaskError",
+        "Observer",
         "PBXConfig",
         "PBXError",
         "RegistrationConfig",
@@ -230,6 +231,8 @@ PUBLIC = {
         "Faults",
     ],
     "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
+    # The observer interface (docs/observability.md) and what its methods receive.
+    "ivrhooks.observer": ["ActionRequest", "Observer", "Outcome", "PBXCall", "Verdict", "fan_out"],
 }
 
 

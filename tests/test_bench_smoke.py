@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -186,3 +187,46 @@ async def test_the_store_cost_bench_measures_accepted_checks_and_saved_sessions(
     }
     with pytest.raises(SystemExit, match="answered 'replay'"):
         await store_costs(redis_server.url, 40)  # the same nonces again: Redis refuses them
+
+
+async def test_tracing_cost_bench_runs_every_mode() -> None:
+    """bench/tracing_cost.py, tiny: every mode answers 200 (it aborts otherwise) and reports."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "bench/tracing_cost.py",
+        *("--requests", "20", "--rounds", "1"),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0
+    text = out.decode()
+    for mode in ("tracing off", "one observer added", "BatchSpanProcessor", "SDK floor"):
+        assert mode in text
+
+
+@pytest.mark.parametrize("mode", ["absent", "off", "sdk"])
+async def test_the_otel_bench_app_builds_in_each_mode(mode: str) -> None:
+    """bench/apps/ivr_otel.py as `ivrhooks run` imports it: absent really hides OpenTelemetry,
+    and only the SDK mode traces."""
+    script = (
+        "import sys; from bench.apps import ivr_otel; server = ivr_otel.app.build(); "
+        "print(server.endpoint.trace is not None, "
+        "any(m.startswith('opentelemetry') for m in sys.modules))"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        cwd=ROOT,
+        env={**os.environ, "BENCH_OTEL": mode, "BENCH_ROUTES": "3", "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    traced, imported = out.decode().split()
+    assert (traced, imported) == {
+        "absent": ("False", "False"),
+        "off": ("False", "True"),
+        "sdk": ("True", "True"),
+    }[mode]

@@ -186,3 +186,64 @@ async def test_the_app_serves_its_metrics_on_get_and_head_only() -> None:
     assert head.content == b""
     assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD")
     assert odd.status_code == 200, "a query or header that is not UTF-8 is not a 500"
+
+
+@pytest.mark.parametrize(
+    ("environ", "labelled"),
+    [({}, True), ({"IVRHOOKS_METRICS_ROUTE_LABEL": "false"}, False)],
+    ids=["route-label-default", "IVRHOOKS_METRICS_ROUTE_LABEL=false"],
+)
+async def test_the_route_label_can_be_dropped_for_apps_with_many_routes(
+    environ: dict[str, str], labelled: bool
+) -> None:
+    app = IVRHooks(["8000"], auth="none", allow_no_auth=True, env=environ)
+    for n in range(3):
+        app.dtmf(str(n), name=f"r{n}")(lambda req: None)
+    server = app.build()
+    for n in range(3):
+        server.runtime.metrics.observe_request(f"r{n}", "call", "route", 0.004)
+    s = await _scrape(server.runtime.metrics)
+    requests = {
+        dict(labels).get("route") for (name, labels) in s if name == "ivrhooks_requests_total"
+    }
+    buckets = [labels for (name, labels) in s if name == "ivrhooks_request_latency_seconds_bucket"]
+    if labelled:
+        assert requests == {"r0", "r1", "r2"}
+        assert len(buckets) == 3 * (len(LATENCY_BUCKETS) + 1)
+    else:
+        assert requests == {None}
+        assert _value(s, "ivrhooks_requests_total", action="call", outcome="route") == 3
+        assert len(buckets) == len(LATENCY_BUCKETS) + 1
+        assert _value(s, "ivrhooks_request_latency_seconds_count") == 3
+
+
+async def test_build_info_names_the_version_and_python() -> None:
+    import platform
+
+    from ivrhooks import __version__
+
+    s = await _scrape(Metrics())
+    info = {
+        "version": __version__,
+        "python": platform.python_version(),
+    }
+    assert _value(s, "ivrhooks_build_info", **info) == 1
+
+
+async def test_pbx_calls_are_counted_by_template_status_and_retries() -> None:
+    m = Metrics()
+    m.pbx.request("ivrs/{id}/action_urls", "GET", 200, 0.03, retries=2, rate_limited=1)
+    m.pbx.request("ivrs/{id}/action_urls", "GET", None, 1.2, retries=0, rate_limited=0)
+    m.pbx.login("login", True)
+    s = await _scrape(m)
+    endpoint = "ivrs/{id}/action_urls"
+    total = "ivrhooks_pbx_requests_total"
+    assert _value(s, total, endpoint=endpoint, method="GET", status="200") == 1
+    assert _value(s, total, endpoint=endpoint, method="GET", status="error") == 1
+    hist = "ivrhooks_pbx_request_duration_seconds"
+    assert _value(s, hist + "_count", endpoint=endpoint, method="GET") == 2
+    assert _value(s, "ivrhooks_pbx_retries_total", endpoint=endpoint) == 2
+    assert _value(s, "ivrhooks_pbx_rate_limited_total", endpoint=endpoint) == 1
+    assert _value(s, "ivrhooks_pbx_logins_total", kind="login", result="ok") == 1
+    # Exported before the first one happens, so alerts on them see a series.
+    assert _value(s, "ivrhooks_pbx_logins_total", kind="refresh", result="refused") == 0

@@ -87,8 +87,17 @@ def _stdlib_line(**fields: Any) -> dict[str, Any]:
         {"caller": "+4930123456", "receptionist": "8001", "latency_ms": 0.0},
         {"caller": "1234", "session_id": "ünïcode ☎", "latency_ms": 1234567.891},
         {"caller": None, "status": 200, "latency_ms": 0.004},
+        {"trace": ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")},
     ],
-    ids=["plain", "nulls-and-true", "escapes", "international", "unicode-short", "no-caller"],
+    ids=[
+        "plain",
+        "nulls-and-true",
+        "escapes",
+        "international",
+        "unicode-short",
+        "no-caller",
+        "traced",
+    ],
 )
 def test_the_direct_line_is_the_object_jsonformatter_writes(changes: dict[str, Any]) -> None:
     fields = {**FIELDS, **changes}

@@ -4,6 +4,10 @@ Every request goes through :meth:`PBXClient.request`, the one chokepoint that ta
 the rate budget (``ivrhooks.pbx.ratelimit``), adds the Bearer token, retries what is safe to
 retry, logs in again once on a 401 and maps failures onto ``ivrhooks.pbx.errors``. Only GET and
 POST exist on this API (PortSIP REST "About").
+
+Each call (its retries and any login it needed included) is one client span when tracing is on,
+and one :class:`~ivrhooks.observer.PBXCall` for the observer: named by its path *template*
+(:mod:`ivrhooks.pbx.templates`), never by a path with ids, a query string or a token.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,11 +30,14 @@ from ivrhooks.errors import (
     PBXValidationError,
 )
 from ivrhooks.models import AccountInfo
+from ivrhooks.observer import Observer, PBXCall
 from ivrhooks.pbx.account import account_info
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
+from ivrhooks.pbx.templates import endpoint_template
 from ivrhooks.pbx.tokens import TokenManager
+from ivrhooks.tracing import NO_TRACING, Span, Tracing
 from ivrhooks.types import Method
 
 __all__ = ["PBXClient", "Retry"]
@@ -48,7 +56,8 @@ class PBXClient:
     ``async with PBXClient(...) as pbx:``; the resource groups are ``pbx.ivr_servers``,
     ``pbx.ivrs`` and ``pbx.action_urls``. ``rate`` caps the requests sent in any one-second
     window, token calls included (a :class:`RateBudget` to share or tune one; ``None``: no cap,
-    for a fake PBX only).
+    for a fake PBX only). ``observer`` is told of every call and login (the app's metrics, under
+    the registration service); ``tracing`` makes a span of each call.
     """
 
     def __init__(
@@ -70,8 +79,18 @@ class PBXClient:
         rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
+        self._observer = observer
+        self._tracing = tracing if tracing is not None else NO_TRACING
+        where = urlsplit(self.base_url)
+        self._base_path = where.path.rstrip("/")
+        self._server: dict[str, str | int] = {"server.address": where.hostname or ""}
+        port = where.port or {"http": 80, "https": 443}.get(where.scheme)
+        if port is not None:
+            self._server["server.port"] = port
         # Checks the login first: a bad one must not leave an open client behind.
         self.tokens = TokenManager(
             self._send_unauthenticated,
@@ -81,6 +100,7 @@ class PBXClient:
             token=token,
             refresh_margin=refresh_margin,
             clock=clock,
+            on_login=observer.pbx_login if observer is not None else None,
         )
         self._retry = RetryPolicy(
             max_attempts=max_attempts,
@@ -142,6 +162,53 @@ class PBXClient:
     async def _attempts(
         self, method: str, path: str, *, retry: Retry, authenticated: bool, **kwargs: Any
     ) -> httpx.Response:
+        template = endpoint_template(path)
+        url_template = f"{self._base_path}/{template}"
+        attributes = {"http.request.method": method, "url.template": url_template, **self._server}
+        started = time.monotonic()
+        tally = _Tally()
+        with self._tracing.span(f"{method} {url_template}", "client", attributes) as span:
+            try:
+                response = await self._send(method, path, retry, authenticated, tally, span, kwargs)
+            except Exception:
+                self._report(method, template, None, started, tally, span)
+                raise
+            status = response.status_code
+            self._report(method, template, status, started, tally, span)
+            if status >= 400:  # a client span fails on 4xx too (semantic conventions, HTTP)
+                span.fail(str(status))
+            return response
+
+    def _report(
+        self,
+        method: str,
+        template: str,
+        status: int | None,
+        started: float,
+        tally: _Tally,
+        span: Span,
+    ) -> None:
+        if status is not None:
+            span.set("http.response.status_code", status)
+        if tally.retries:
+            span.set("http.request.resend_count", tally.retries)
+        if tally.limited:
+            span.set("ivrhooks.pbx.rate_limited", tally.limited)
+        if self._observer is not None:
+            seconds = time.monotonic() - started
+            call = PBXCall(method, template, status, seconds, tally.retries, tally.limited)
+            self._observer.pbx_request(call)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        retry: Retry,
+        authenticated: bool,
+        tally: _Tally,
+        span: Span,
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
         attempt = 0
         waited = 0.0
         relogged = False
@@ -167,11 +234,17 @@ class PBXClient:
                 delay = self._retry.delay(attempt)
                 if (retry == "all" or not reached) and self._retry.allows(attempt, waited, delay):
                     log.info("%s %s failed (%s); retrying", method, path, type(exc).__name__)
+                    tally.retries += 1
+                    span.event(
+                        "retry", {"error.type": type(exc).__name__, "ivrhooks.retry.delay_s": delay}
+                    )
                     waited += delay
                     await asyncio.sleep(delay)
                     continue
                 raise error from exc
             status = response.status_code
+            if status == 429:
+                tally.limited += 1
             if status == 429 and self.budget is not None:
                 after = parse_retry_after(response.headers.get("Retry-After"))
                 cap = self._retry.max_retry_after
@@ -188,12 +261,27 @@ class PBXClient:
                 )
                 if self._retry.allows(attempt, waited, delay):
                     log.info("%s %s -> %d; retrying in %.2fs", method, path, status, delay)
+                    tally.retries += 1
+                    span.event(
+                        "retry",
+                        {"http.response.status_code": status, "ivrhooks.retry.delay_s": delay},
+                    )
                     waited += delay
                     started = time.monotonic()
                     await asyncio.sleep(delay)
                     waited += max(0.0, time.monotonic() - started - delay)
                     continue
             return response
+
+
+class _Tally:
+    """What one call's attempts added up to."""
+
+    __slots__ = ("limited", "retries")
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.limited = 0
 
 
 def _api_error(response: httpx.Response, method: str, path: str) -> PBXAPIError:

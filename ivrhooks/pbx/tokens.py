@@ -56,6 +56,7 @@ class TokenManager:
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        on_login: Callable[[str, bool], None] | None = None,
     ) -> None:
         if token is None and (not username or not password):
             raise InvalidArgumentError(
@@ -74,6 +75,8 @@ class TokenManager:
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = asyncio.Lock()
+        # Told of each login ("login") and refresh ("refresh") sent, and whether it worked.
+        self._on_login = on_login
         #: The login endpoint that answered (None until the first login).
         self.generation: Generation | None = None
         #: The current token's lifetime in seconds as the PBX gave it (None: not said).
@@ -158,9 +161,21 @@ class TokenManager:
             log.warning("the PBX's expires_at is in the past (clock skew?); relying on 401s")
         return None
 
+    def _told(self, kind: str, ok: bool) -> None:
+        if self._on_login is not None:
+            self._on_login(kind, ok)
+
     async def _login(self) -> None:
         if not self.can_login:
             raise PBXLoginError("the static token expired or was refused, and no login was given")
+        try:
+            await self._log_in()
+        except PBXLoginError:
+            self._told("login", False)
+            raise
+        self._told("login", True)
+
+    async def _log_in(self) -> None:
         assert self._username is not None and self._password is not None
         self.logins += 1
         candidates = (self.generation,) if self.generation else GENERATIONS
@@ -202,11 +217,14 @@ class TokenManager:
         response = await self._send("POST", path, **kwargs)
         if response.status_code >= 400:
             log.info("token refresh refused (%d); logging in again", response.status_code)
+            self._told("refresh", False)
             return False
         try:
             self._accept(response, "refresh")
         except PBXLoginError:
+            self._told("refresh", False)
             return False
+        self._told("refresh", True)
         return True
 
 

@@ -38,6 +38,7 @@ from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
 from ivrhooks.registration.reconcile import Report, fetch_plans
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
+from ivrhooks.tracing import NO_TRACING
 
 __all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
 
@@ -151,7 +152,8 @@ class Registration:
         state = desired_state(runtime.manifest)  # a bad configuration fails startup
         interval = runtime.config.registration.interval if self.interval is None else self.interval
         runtime.status.set(False, f"registering {summary(state)} with the PBX")
-        client = client_for(config, **self.client_options)
+        options = {"observer": runtime.observer, "tracing": runtime.tracing, **self.client_options}
+        client = client_for(config, **options)
         self._stopping = False
         self.task = asyncio.create_task(self._loop(runtime, client, state, interval))
         try:
@@ -208,13 +210,13 @@ class Registration:
                     role = await registrar.role()
                 except StoreError as exc:
                     # Without the store nobody can tell who registers: pause, never race.
-                    runtime.metrics.registrar(False)
+                    runtime.observer.registrar(False)
                     if not runtime.status.ready:
                         runtime.status.set(False, f"registration paused: {exc}")
                     log.warning("registration paused: %s", exc)
                     await self._wait(runtime, tick or self.backoff_cap)
                     continue
-                runtime.metrics.registrar(registrar.holding)
+                runtime.observer.registrar(registrar.holding)
                 self._announce(runtime, registrar)
                 if role != "registrar":
                     await self._not_registering(runtime, registrar, role)
@@ -224,11 +226,16 @@ class Registration:
                 if now < due:
                     await self._wait(runtime, min(due - now, tick) if tick else due - now)
                     continue
+                started = loop.time()
                 try:
-                    report = await self._holding(
-                        registrar,
-                        tick,
-                        self._pass(runtime, client, state, registrar, rechecking),
+                    report = await self._traced(
+                        runtime,
+                        self._holding(
+                            registrar,
+                            tick,
+                            self._pass(runtime, client, state, registrar, rechecking),
+                        ),
+                        rechecking,
                     )
                 except _LeaseLostError:
                     log.warning("lost the registrar lease during a pass: another replica registers")
@@ -239,7 +246,7 @@ class Registration:
                     self.last_error = str(exc)
                     log.error("%s", exc)
                     runtime.status.set(False, str(exc))
-                    runtime.metrics.reconcile("conflict", 0, 0, 0, 0)
+                    runtime.observer.reconciled("conflict", 0, 0, 0, 0, loop.time() - started)
                     await self._bump(failed=True)
                     if runtime.fatal is not None:
                         runtime.fatal(str(exc))
@@ -260,7 +267,7 @@ class Registration:
                         runtime.status.set(
                             False, f"registration failed: {reason}; retrying in {delay:.1f}s"
                         )
-                    runtime.metrics.reconcile("error", 0, 0, 0, 0)
+                    runtime.observer.reconciled("error", 0, 0, 0, 0, loop.time() - started)
                     await self._bump(failed=True)
                     due = loop.time() + delay
                     continue
@@ -281,6 +288,23 @@ class Registration:
             # Shutdown: give the lease up so another replica takes over at once.
             with contextlib.suppress(StoreError):
                 await registrar.release()
+
+    async def _traced(
+        self, runtime: Runtime, work: Coroutine[Any, Any, Report], rechecking: bool
+    ) -> Report:
+        """``work`` (one pass) inside a span, current while it runs: the PBX calls it makes are
+        its children. The span says what the pass wrote; its failure, by type."""
+        tracing = runtime.tracing if runtime.tracing is not None else NO_TRACING
+        attributes = {"ivrhooks.registration.rechecking": rechecking}
+        with tracing.span("ivrhooks registration", attributes=attributes) as span:
+            report = await work
+            applied = report.applied
+            span.set("ivrhooks.registration.receptionists", len(report.plans))
+            span.set("ivrhooks.registration.creates", applied.created)
+            span.set("ivrhooks.registration.updates", applied.updated)
+            span.set("ivrhooks.registration.deletes", applied.deleted)
+            span.set("ivrhooks.registration.drift", report.drift)
+            return report
 
     async def _holding(
         self, registrar: Registrar, tick: float | None, work: Coroutine[Any, Any, Report]
@@ -345,13 +369,14 @@ class Registration:
         self, runtime: Runtime, report: Report, state: Mapping[str, Mapping[str, DesiredUrl]]
     ) -> None:
         applied = report.applied
-        runtime.metrics.reconcile(
+        runtime.observer.reconciled(
             "ok",
             applied.created,
             applied.updated,
             applied.deleted,
             # After the first sync, every write repairs drift (portal edits, a restarted PBX).
             report.drift if self.successes else 0,
+            report.seconds,
         )
         if not self.successes and runtime.config.serving.freeze_gc:
             # What the first registration made lives as long as the app (the embedded PBX's

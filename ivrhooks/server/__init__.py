@@ -1,7 +1,8 @@
 """The server wing: everything ASGI. Path dispatch and the operational endpoints (``app``), the
 action-URL endpoint (``endpoint``), the ASGI half of auth (``auth``), what each request reports
-(``observer``), the one JSON sender (``responses``) and a loopback uvicorn for tests and the
-embedded PBX (``loopback``). The pure core below it imports neither Starlette nor httpx."""
+(``observer``), the request's span when tracing is on (``tracing``), the one JSON sender
+(``responses``) and a loopback uvicorn for tests and the embedded PBX (``loopback``). The pure
+core below it imports neither Starlette nor httpx."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -36,13 +36,17 @@ _ALLOW_GET = ((b"allow", b"GET, HEAD"),)
 # and only when they are ASCII.
 _METRICS_HEADERS = frozenset({b"accept", b"accept-encoding"})
 
+Action = Callable[[ServedRoute, Scope, Receive, Send], Awaitable[None]]
+"""What serves an action-URL request: the endpoint, or the endpoint inside its span."""
+
 
 class Server:
     """Serves one app: its action-URL routes, the operational endpoints and its lifespan.
 
     ``compile`` builds the route map (path -> :class:`ServedRoute`) from the declared table; it
     runs again when a route is added to ``table`` while serving, so a route added in any way is
-    served with its verifier or not at all.
+    served with its verifier or not at all. ``action`` serves the action-URL requests (default:
+    ``endpoint`` itself; with tracing on, the endpoint inside the request's span).
     """
 
     def __init__(
@@ -53,9 +57,11 @@ class Server:
         table: RouteTable,
         compile: Callable[[], dict[str, ServedRoute]],
         running: Callable[[], AbstractAsyncContextManager[None]],
+        action: Action | None = None,
     ) -> None:
         self.runtime = runtime
         self.endpoint = endpoint
+        self._action: Action = action if action is not None else endpoint
         self._table = table
         self._compile = compile
         self._running = running
@@ -88,7 +94,7 @@ class Server:
                 path = path[len(root) :]
             route = self.routes.get(path)
             if route is not None:
-                await self.endpoint(route, scope, receive, send)
+                await self._action(route, scope, receive, send)
                 return
             await self._operational(path, scope, receive, send)
         elif kind == "lifespan":

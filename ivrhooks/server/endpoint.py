@@ -19,12 +19,12 @@ from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.journal import CallJournal, CallRecord
+from ivrhooks.observer import Observer
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
-from ivrhooks.runner import Outcome, decide
+from ivrhooks.runner import HandlerTrace, Outcome, decide
 from ivrhooks.server.auth import authenticate, finish, reject, settle
 from ivrhooks.server.hashing import HashRunner
-from ivrhooks.server.observer import RequestObserver
 from ivrhooks.server.responses import error_body, send_json
 from ivrhooks.sessions import SessionBroker
 from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
@@ -45,6 +45,8 @@ class ServedRoute:
     """The route's verifier; ``None`` exactly when ``scheme`` is ``none``."""
     methods: frozenset[str] = frozenset(METHODS)
     """The methods answered; the app serves the registered one only (``ServingConfig.methods``)."""
+    path: str = ""
+    """The path it is served at (``/hooks/sales``): the ``http.route`` of its spans."""
     is_async: bool = field(init=False)
     """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
     allow: tuple[tuple[bytes, bytes], ...] = field(init=False)
@@ -80,10 +82,11 @@ class ActionEndpoint:
         executor: Callable[[], Executor] | None,
         max_body: int,
         guard: AuthGuard,
-        observer: RequestObserver,
+        observer: Observer,
         journal: CallJournal | None = None,
         sessions: SessionBroker | None = None,
         hashing: HashRunner | None = None,
+        trace: HandlerTrace | None = None,
     ) -> None:
         self.budget = budget
         # The fallback's slice of the budget: a handler that overruns still leaves time to ask
@@ -95,6 +98,10 @@ class ActionEndpoint:
         self.max_body = max_body
         self.guard = guard
         self.observer = observer
+        """Told of every answer and refusal (:mod:`ivrhooks.observer`): one object, decided at
+        build time, however many observers the app has."""
+        self.trace = trace
+        """Spans around handlers when tracing is on; ``None`` otherwise."""
         self.journal = journal
         self.sessions = sessions
         self.hashing = hashing or HashRunner()
@@ -123,7 +130,7 @@ class ActionEndpoint:
                     verdict = await settle(verdict, ip, authenticator, self.guard)
                 if not verdict.ok:
                     await reject(send, verdict, ip, authenticator)
-                    self.observer.rejected(verdict)
+                    self.observer.rejected(route.name, verdict)
                     return
         try:
             if method == "GET":
@@ -162,6 +169,7 @@ class ActionEndpoint:
             deadline=request.deadline,
             executor=self.executor,
             cause=cause,
+            trace=self.trace,
         )
         if self.journal is not None:
             # Before the answer goes out: whoever reads the journal on receiving it finds it.

@@ -24,8 +24,11 @@ def open_store(
     max_connections: int = 32,
     on_fallback: Callable[[str], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    on_op: Callable[[str, float, bool], None] | None = None,
 ) -> Store:
-    """The store for a configuration: memory, or Redis with a per-process fallback."""
+    """The store for a configuration: memory, or Redis with a per-process fallback.
+
+    The callbacks report on the Redis store only (see :class:`FallbackStore`)."""
     if not redis_url:
         return MemoryStore()
     from ivrhooks.store.redis import RedisStore  # the optional extra: imported only when used
@@ -36,4 +39,4 @@ def open_store(
         timeout=timeout,
         max_connections=max_connections,
     )
-    return FallbackStore(primary, on_fallback=on_fallback, on_error=on_error)
+    return FallbackStore(primary, on_fallback=on_fallback, on_error=on_error, on_op=on_op)

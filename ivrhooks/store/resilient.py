@@ -4,13 +4,15 @@ Every operation goes to the primary (Redis). When it fails (unreachable, too slo
 operation is answered from a per-process :class:`~ivrhooks.store.memory.MemoryStore` for that
 request: a Digest replay is then refused per process only, the throttle counts per process, for
 as long as the episode lasts. Each fallback is counted (``on_fallback``); the episode is logged
-once when it starts and once when the primary answers again. Coordination that must not race
+once when it starts and once when the primary answers again. Every primary operation is timed
+and reported with its outcome (``on_op(op, seconds, ok)``). Coordination that must not race
 (the registrar lease) uses :attr:`primary` directly and treats a failure as "not the holder".
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -34,21 +36,27 @@ class FallbackStore:
         fallback: MemoryStore | None = None,
         on_fallback: Callable[[str], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_op: Callable[[str, float, bool], None] | None = None,
     ) -> None:
         self.primary = primary
         self.fallback = fallback if fallback is not None else MemoryStore()
         self.kind = primary.kind
         self._on_fallback = on_fallback
         self._on_error = on_error
+        self._on_op = on_op
         self.degraded = False
         """Whether the last operation was answered from memory (an episode is under way)."""
 
     async def _do(
         self, op: str, primary: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
     ) -> T:
+        on_op = self._on_op
+        started = time.perf_counter() if on_op is not None else 0.0
         try:
             result = await primary()
         except StoreError as exc:
+            if on_op is not None:
+                on_op(op, time.perf_counter() - started, False)
             if self._on_error is not None:
                 self._on_error(op)
             if not self.degraded:
@@ -61,6 +69,8 @@ class FallbackStore:
             if self._on_fallback is not None:
                 self._on_fallback(op)
             return await fallback()
+        if on_op is not None:
+            on_op(op, time.perf_counter() - started, True)
         if self.degraded:
             self.degraded = False
             log.warning("the %s store answers again: shared state resumes", self.kind)
