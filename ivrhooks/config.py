@@ -80,6 +80,8 @@ def _shown(name: str, value: Any) -> str:
     """The value for a message: never a secret's."""
     if name in _HIDDEN and value is not None:
         return "***"
+    if name.endswith("url") and isinstance(value, str):
+        return repr(_redact_url(value))
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value) if value else "''"
     return repr(value)
@@ -290,7 +292,8 @@ class Config:
             return "none"
         if self.embedded_pbx:
             return "embedded"
-        return urlsplit(self.pbx.url).netloc or self.pbx.url
+        # The URL is refused with a login in it; rpartition keeps even a hand-built one out.
+        return urlsplit(self.pbx.url).netloc.rpartition("@")[2] or "?"
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -357,7 +360,7 @@ def _optional(check: Any) -> Any:
     return optional
 
 
-def _url(required: bool) -> Any:
+def _url(required: bool, login_hint: str) -> Any:
     def check(value: Any) -> str | None:
         if value is None:
             return "is required" if required else None
@@ -365,9 +368,22 @@ def _url(required: bool) -> Any:
             return "must start with http:// or https://"
         if any(c.isspace() for c in value) or len(value) <= len("https://"):
             return "is not a URL"
+        if "@" in urlsplit(value).netloc:
+            # A login in a URL ends up in logs, /readyz and error messages: never accepted.
+            return f"must not carry a login (user:password@): {login_hint}"
         return None
 
     return check
+
+
+def _redact_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, rest = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return parts._replace(netloc=f"{name}:***@{rest}").geturl()
 
 
 def _text(value: Any) -> str | None:
@@ -449,14 +465,18 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("auth", "allow"): _networks,
     ("auth", "trusted_proxies"): _networks,
     ("auth", "ops_allow"): _networks,
-    ("pbx", "url"): _url(required=True),
+    ("pbx", "url"): _url(
+        required=True, login_hint="set IVRHOOKS_PBX_USERNAME and IVRHOOKS_PBX_PASSWORD instead"
+    ),
     ("pbx", "username"): _text,
     ("pbx", "password"): _text,
     ("pbx", "domain"): _text,
     ("pbx", "token"): _text,
     ("pbx", "verify_tls"): _boolean,
     ("pbx", "rate"): _optional(_integer(1, MAX_RATE)),
-    ("registration", "public_url"): _url(required=False),
+    ("registration", "public_url"): _url(
+        required=False, login_hint="the PBX authenticates with the route's own scheme"
+    ),
     ("registration", "method"): _one_of(METHODS),
     ("registration", "request_timeout"): _integer(1, 60),
     ("registration", "interval"): _number(0),

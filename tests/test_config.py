@@ -45,6 +45,36 @@ def test_the_objects_check_their_fields_naming_the_argument() -> None:
     assert "s" * 20 not in repr(secret), "a secret never shows in a repr"
 
 
+def test_urls_never_carry_a_login_and_messages_never_show_a_password() -> None:
+    with pytest.raises(SettingError) as caught:
+        PBXConfig("https://svc:hunter2pass@pbx.example.com/api")
+    assert "PBXConfig(url='https://svc:***@pbx.example.com/api'): must not carry a login" in str(
+        caught.value
+    )
+    with pytest.raises(SettingError, match="must not carry a login") as caught:
+        RegistrationConfig(public_url="https://u:p4ss@ivr.example.com")
+    assert "p4ss" not in str(caught.value)
+    app = IVRHooks(["8000"], env={"IVRHOOKS_REDIS_URL": "http://:r3dispass@redis:6379"})
+    with pytest.raises(ConfigurationError) as redis:
+        app.configure()
+    assert "IVRHOOKS_REDIS_URL='http://:***@redis:6379'" in str(redis.value)
+    assert "r3dispass" not in str(redis.value)
+
+
+def test_the_pbx_an_app_registers_on_is_named_by_host_and_port_only() -> None:
+    app = IVRHooks(
+        ["8000"],
+        env={
+            "IVRHOOKS_PBX_URL": "https://pbx.example.com:8887/api",
+            "IVRHOOKS_PBX_USERNAME": "svc",
+            "IVRHOOKS_PBX_PASSWORD": "pbx-password",
+            "IVRHOOKS_SECRET": "from-the-environment-0123",
+            "IVRHOOKS_PUBLIC_URL": "https://ivr.example.com",
+        },
+    )
+    assert app.configure().registers_on == "pbx.example.com:8887"
+
+
 def test_variables_win_over_the_code() -> None:
     app = IVRHooks(
         ["8000"],

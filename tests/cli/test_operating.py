@@ -108,6 +108,27 @@ def test_nothing_listening_at_the_pbx_url_names_the_url_and_the_variable(tmp_pat
     assert "secret" not in line.lower().replace("ivrhooks_secret", "")
 
 
+def test_a_login_in_a_url_is_refused_and_never_shown(tmp_path: Path) -> None:
+    """A password written into IVRHOOKS_PBX_URL would reach /readyz, the startup log and every
+    message naming the URL: it is refused, and the refusal shows the URL without it."""
+    line = _one_error(
+        _run(
+            tmp_path,
+            "run",
+            "opsapp.py",
+            "--port",
+            "0",
+            IVRHOOKS_PBX_URL="https://svc:hunter2pass@pbx.example.com:8887/api",
+            IVRHOOKS_PBX_USERNAME="svc",
+            IVRHOOKS_PBX_PASSWORD="other-password",
+            IVRHOOKS_SECRET=SECRET,
+        )
+    )
+    assert "IVRHOOKS_PBX_URL='https://svc:***@pbx.example.com:8887/api'" in line
+    assert "must not carry a login" in line and "IVRHOOKS_PBX_USERNAME" in line
+    assert "hunter2pass" not in line
+
+
 def test_readyz_and_the_log_say_which_pbx_the_app_registers_on(tmp_path: Path) -> None:
     (tmp_path / "opsapp.py").write_text(APP)
     port = free_port()
