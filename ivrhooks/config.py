@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 from ivrhooks.auth.replay import ReplayStore
 from ivrhooks.errors import SettingError
 from ivrhooks.types import DEFAULT_PBX_RATE as DEFAULT_RATE
+from ivrhooks.types import EXTENSION_RULE, METHODS, SCHEMES, Method, Scheme, is_extension
 from ivrhooks.types import MAX_PBX_RATE as MAX_RATE
-from ivrhooks.types import METHODS, SCHEMES, Method, Scheme, is_extension
 
 __all__ = [
     "AuthConfig",
@@ -451,7 +451,7 @@ def _optional_boolean(value: Any) -> str | None:
 def _receptionists(value: Any) -> str | None:
     for item in value:
         if not is_extension(item):
-            return f"{item!r} is not an extension number (3 to 64 digits, as a string)"
+            return f"{item!r} is not an extension number ({EXTENSION_RULE}, as a string)"
     return None
 
 

@@ -20,8 +20,10 @@ __all__ = [
     "ACTIONS",
     "AUTH_MODES",
     "CREDENTIAL_PATTERN",
+    "CREDENTIAL_RE",
     "DEFAULT_PBX_RATE",
     "EXTENSION_PATTERN",
+    "EXTENSION_RE",
     "EXTENSION_RULE",
     "FALLBACK_CAUSES",
     "KINDS",
@@ -73,11 +75,13 @@ AUTH_MODES: Final[dict[Scheme, str]] = {
 }
 
 #: A receptionist's ``extension_number``: 3 to 64 digits (PortSIP ``/ivrs`` schema).
-EXTENSION_PATTERN: Final = re.compile(r"[0-9]{3,64}")
+EXTENSION_RE: Final = "[0-9]{3,64}"
+EXTENSION_PATTERN: Final = re.compile(EXTENSION_RE)
 EXTENSION_RULE: Final = "3 to 64 digits"
 
 #: An action URL's ``username`` / ``password``: what the PBX stores (reference/portsip.md §1).
-CREDENTIAL_PATTERN: Final = re.compile(r"[a-z0-9]{6,64}")
+CREDENTIAL_RE: Final = "[a-z0-9]{6,64}"
+CREDENTIAL_PATTERN: Final = re.compile(CREDENTIAL_RE)
 
 #: PBX REST requests a second by default: 2,400 a minute, under half of PortSIP's smallest
 #: documented limit (5,000 a minute), leaving the rest to the PBX's other integrations.

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from ivrhooks.types import MAX_ACTION_URL
+from ivrhooks.types import CREDENTIAL_RE, EXTENSION_RE, MAX_ACTION_URL
 
 __all__ = [
     "INT32_MAX",
@@ -50,9 +50,9 @@ INT32_MAX = 2**31 - 1
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # The published patterns are unanchored ("[0-9]{3,64}"), which in JSON Schema matches any value
 # that merely contains such a run; a PBX plainly means the whole value (docs/rest-api.md).
-ExtensionNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,64}$")]
+ExtensionNumber = Annotated[str, StringConstraints(pattern=f"^{EXTENSION_RE}$")]
 Mask = Annotated[str, StringConstraints(max_length=255)]
-Credential = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{6,64}$")]
+Credential = Annotated[str, StringConstraints(pattern=f"^{CREDENTIAL_RE}$")]
 # OpenAPI: url maxLength 128 (the seed text said 1024; the published schema wins).
 Url = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ACTION_URL)]
 

@@ -111,6 +111,53 @@ def test_only_the_edges_import_http_libraries(library: str) -> None:
     assert [name for name in users if not _is_edge(name)] == []
 
 
+def test_no_production_module_imports_the_test_helpers() -> None:
+    """ivrhooks.testing is for users' tests (the pytest plugin, FakePBX re-exported): the CLI,
+    the server and everything else reach the fake PBX through ivrhooks.fakepbx, never it."""
+    importers = sorted(
+        name
+        for name, targets in GRAPH.items()
+        if not (name == "ivrhooks.testing" or name.startswith("ivrhooks.testing."))
+        and any(t == "ivrhooks.testing" or t.startswith("ivrhooks.testing.") for t in targets)
+    )
+    assert importers == []
+    assert "ivrhooks.fakepbx" in GRAPH["ivrhooks.testing"] or any(
+        t.startswith("ivrhooks.fakepbx") for t in GRAPH["ivrhooks.testing"]
+    ), "the helpers re-export the fake PBX from its own package"
+
+
+# PortSIP's field rules, written once in ivrhooks.types and derived everywhere else.
+FIELD_RULES = ("[0-9]{3,64}", "[a-z0-9]{6,64}", "3 to 64 digits")
+
+
+def _strings(tree: ast.AST) -> list[str]:
+    """Every str or bytes constant in code, docstrings excepted (those may quote a rule)."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            docstrings.add(id(body[0].value))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings:
+            if isinstance(node.value, str):
+                found.append(node.value)
+            elif isinstance(node.value, bytes):
+                found.append(node.value.decode("latin-1"))
+    return found
+
+
+def test_portsip_field_rules_are_written_once() -> None:
+    spelled = sorted(
+        f"{name}: {rule}"
+        for name, path in MODULES.items()
+        for text in _strings(ast.parse(path.read_text()))
+        for rule in FIELD_RULES
+        if rule in text
+    )
+    assert spelled == [f"ivrhooks.types: {rule}" for rule in sorted(FIELD_RULES)]
+
+
 PURE_CORE = (
     "ivrhooks.masks",
     "ivrhooks.routes",
@@ -231,6 +278,83 @@ PUBLIC = {
         "Faults",
     ],
     "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
+    "ivrhooks.masks": [
+        "Kind",
+        "Mask",
+        "MaskIndex",
+        "parse_mask",
+    ],
+    "ivrhooks.store": [
+        "FallbackStore",
+        "Mark",
+        "MemoryStore",
+        "Store",
+        "StoreError",
+        "open_store",
+    ],
+    "ivrhooks.doctor": [
+        "Diagnosis",
+        "Finding",
+        "account_findings",
+        "diagnose",
+        "public_url_findings",
+    ],
+    "ivrhooks.errors": [
+        "ApplyError",
+        "AuthHeaderError",
+        "ConfigurationError",
+        "FakePBXError",
+        "IVRHooksError",
+        "InboundError",
+        "InvalidArgumentError",
+        "InvalidDecisionError",
+        "KNOWN_PBX_CODES",
+        "MaskError",
+        "PBXAPIError",
+        "PBXConnectionError",
+        "PBXError",
+        "PBXLoginError",
+        "PBXNotFoundError",
+        "PBXResponseError",
+        "PBXUnauthorizedError",
+        "PBXValidationError",
+        "RegistrationConflictError",
+        "RegistrationError",
+        "RouteConflictError",
+        "SessionError",
+        "SessionTooLargeError",
+        "SessionUnavailableError",
+        "SettingError",
+        "StoreError",
+        "TwoFactorRequiredError",
+        "UnknownReceptionistError",
+    ],
+    "ivrhooks.types": [
+        "ACTIONS",
+        "AUTH_MODES",
+        "Action",
+        "ActionRequest",
+        "CREDENTIAL_PATTERN",
+        "CREDENTIAL_RE",
+        "DEFAULT_PBX_RATE",
+        "EXTENSION_PATTERN",
+        "EXTENSION_RE",
+        "EXTENSION_RULE",
+        "FALLBACK_CAUSES",
+        "FallbackCause",
+        "Handler",
+        "KINDS",
+        "Kind",
+        "MAX_ACTION_URL",
+        "MAX_MASK",
+        "MAX_NAME",
+        "MAX_PBX_RATE",
+        "METHODS",
+        "Method",
+        "SCHEMES",
+        "Scheme",
+        "is_extension",
+    ],
     # The observer interface (docs/observability.md) and what its methods receive.
     "ivrhooks.observer": ["ActionRequest", "Observer", "Outcome", "PBXCall", "Verdict", "fan_out"],
 }

@@ -15,10 +15,11 @@ from typing import Protocol
 
 from ivrhooks.auth.params import AuthHeaderError, split_scheme
 from ivrhooks.auth.verdict import Pending, Scheme, Verdict, reject, single_header
+from ivrhooks.types import CREDENTIAL_RE
 
 __all__ = ["BasicAuthenticator", "BearerAuthenticator", "PasswordStore"]
 
-_CRED = re.compile(rb"[a-z0-9]{6,64}")
+_CRED = re.compile(CREDENTIAL_RE.encode())
 # RFC 6750 §2.1 b64token; bounded so a megabyte of "A" is refused before any comparison.
 _TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]{1,1024}=*")
 

@@ -17,6 +17,7 @@ import secrets as _secrets
 from dataclasses import dataclass
 
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.types import CREDENTIAL_PATTERN
 
 __all__ = [
     "CREDENTIAL_PATTERN",
@@ -27,7 +28,6 @@ __all__ = [
     "generate_secret",
 ]
 
-CREDENTIAL_PATTERN = re.compile(r"[a-z0-9]{6,64}")
 _ROUTE_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _LABEL = b"ivrhooks/v1/"
 MIN_SECRET_LENGTH = 16

@@ -15,11 +15,11 @@ import re
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
 from ivrhooks.auth.nonce import NonceCodec
 from ivrhooks.auth.params import AuthHeaderError, parse_auth_params, split_scheme
 from ivrhooks.auth.replay import ReplayStore, StoreReplay
 from ivrhooks.auth.verdict import Deferred, Scheme, Verdict, reject, single_header
+from ivrhooks.types import CREDENTIAL_PATTERN
 
 __all__ = ["ALGORITHMS", "DigestAuthenticator", "digest_ha1", "digest_response"]
 

@@ -25,8 +25,8 @@ from passlib.apache import (  # type: ignore[import-untyped]  # libpass ships no
     HtpasswdFile,
 )
 
-from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.types import CREDENTIAL_PATTERN
 
 __all__ = ["REFUSED_SCHEMES", "WEAK_SCHEMES", "load_htdigest", "read_htpasswd"]
 

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivrhooks.auth.credentials import CREDENTIAL_PATTERN
 from ivrhooks.auth.files import REFUSED_SCHEMES, load_htdigest
 from ivrhooks.auth.hashed import HashedPasswords
 from ivrhooks.errors import ConfigurationError
+from ivrhooks.types import CREDENTIAL_PATTERN, CREDENTIAL_RE
 
 __all__ = ["REFUSED_SCHEMES", "HashedPasswords", "StaticCredentials", "load_htdigest"]
 
@@ -54,7 +54,7 @@ class StaticCredentials:
                 not isinstance(value, str) or not CREDENTIAL_PATTERN.fullmatch(value)
             ):
                 # The PBX itself only stores [a-z0-9]{6,64} (reference/portsip.md §1).
-                raise ConfigurationError(f"static credentials: {field} must match [a-z0-9]{{6,64}}")
+                raise ConfigurationError(f"static credentials: {field} must match {CREDENTIAL_RE}")
         if self.token is not None and not _TOKEN.fullmatch(self.token):
             raise ConfigurationError(
                 "static credentials: token must be 16..1024 characters of A-Z a-z 0-9 - . _ ~ + /"

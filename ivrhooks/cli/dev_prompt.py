@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ivrhooks.types import EXTENSION_RULE, is_extension
+
 __all__ = [
     "HELP",
     "Command",
@@ -38,8 +40,6 @@ HELP = (
 _CALLER = re.compile(r"\+?[0-9]{1,64}")
 # DTMF keys a phone sends (RFC 4733 events 0-11): 0-9, * and #.
 _DIGITS = re.compile(r"[0-9*#]{1,64}")
-# PortSIP extension numbers are 3 to 64 digits (the same rule as IVRHOOKS_RECEPTIONISTS).
-_EXTENSION = re.compile(r"[0-9]{3,64}")
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ def parse_line(line: str) -> Command:
     if head in ("quit", "exit", "q"):
         return Quit()
     if head == "to":
-        if len(words) != 2 or not _EXTENSION.fullmatch(words[1]):
-            raise PromptError("to: give one extension number of 3 to 64 digits, e.g. `to 8001`")
+        if len(words) != 2 or not is_extension(words[1]):
+            raise PromptError(f"to: give one extension number of {EXTENSION_RULE}, e.g. `to 8001`")
         return SwitchTo(words[1])
     if not _CALLER.fullmatch(words[0]):
         raise PromptError(
