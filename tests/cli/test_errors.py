@@ -124,7 +124,10 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("mistake", ["bad-variable", "bad-mask", "overlap", "htpasswd"])
+TERMINAL_MISTAKES = ["bad-variable", "bad-mask", "overlap", "duplicate-name", "htpasswd"]
+
+
+@pytest.mark.parametrize("mistake", TERMINAL_MISTAKES)
 def test_what_a_person_sees_in_a_terminal(tmp_path: Path, mistake: str) -> None:
     env = dict(PBX_ENV)
     if mistake == "bad-variable":
@@ -141,3 +144,24 @@ def test_what_a_person_sees_in_a_terminal(tmp_path: Path, mistake: str) -> None:
     done = _cli(*_args("run", path), env=env)
     _assert_one_line(done.stdout + done.stderr, done.returncode, needle)
     assert "place a call" not in done.stdout, "no hint before the error"
+
+
+@pytest.mark.parametrize("mistake", TERMINAL_MISTAKES)
+def test_routes_in_a_terminal_never_prints_a_traceback(tmp_path: Path, mistake: str) -> None:
+    """``ivrhooks routes`` is offline: a bad variable or a credential file it never loads is no
+    concern of it (the table is printed); a mistake in the routes themselves is one line."""
+    env = dict(PBX_ENV)
+    if mistake == "bad-variable":
+        path, env["IVRHOOKS_DEADLINE"] = _write(tmp_path, "good"), "abc"
+    elif mistake == "htpasswd":
+        path = _htpasswd_app(tmp_path)
+    else:
+        extra, needle = MISTAKES[mistake]
+        path = _write(tmp_path, mistake, extra)
+    done = _cli("routes", str(path), env=env)
+    output = done.stdout + done.stderr
+    if mistake in ("bad-variable", "htpasswd"):
+        assert done.returncode == 0 and "Traceback" not in output, output
+        assert "/hooks/sales" in done.stdout, output
+    else:
+        _assert_one_line(output, done.returncode, needle)
