@@ -1,5 +1,7 @@
-"""reference/auth.md's hostile-input list, each case through ``protect``: the status, the handler
-never called, and the one structured log line's outcome and reason."""
+"""reference/auth.md's hostile-input list, each case through the endpoint the server serves
+(``helpers.protected``: ``ActionEndpoint`` with a ``ServedRoute``, as ``ivrhooks run`` builds
+it): the status, the handler never called, and the one structured log line's outcome and
+reason."""
 
 from __future__ import annotations
 
