@@ -4,7 +4,7 @@ Imported only when the app is built with a tracer provider that records (see
 :func:`ivrhooks.tracing.start_tracing`), so ``opentelemetry-api`` stays an optional dependency.
 The attribute names are the stable semantic conventions' (HTTP, URL, server, network, error,
 code), written out here rather than taken from ``opentelemetry-semantic-conventions``, which
-the API does not bring; ``tests/test_tracing.py`` checks them against that package.
+the API does not bring; ``tests/tracing/test_semconv.py`` checks them against that package.
 
 What a span never carries: a query string, the caller's number or name, a credential, a PBX
 resource id or token, an exception's message (a handler's message may well name the caller):

@@ -325,3 +325,49 @@ async def test_a_refused_request_says_why_on_its_span_and_never_the_credentials(
     assert span.status.status_code is StatusCode.UNSET
     for secret in (SECRET, OTHER.username, OTHER.password):
         assert secret not in spans.text()
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest", "bearer"])
+async def test_an_authorised_request_leaves_no_credential_in_any_span(
+    spans: Spans, scheme: str
+) -> None:
+    """Every scheme's credentials as the PBX sends them (the Digest nonce, cnonce and response
+    too): none of it reaches a span, only the scheme and the outcome."""
+    app = new_app(tracing=spans.provider, auth=scheme, allow_no_auth=False, secret=SECRET)
+
+    @app.dtmf("1")
+    async def sales(req: ActionRequest) -> object:
+        return call("2001")
+
+    mine = derive_credentials(SECRET, "sales")
+    auth: httpx.Auth = {
+        "basic": httpx.BasicAuth(mine.username, mine.password),
+        "digest": httpx.DigestAuth(mine.username, mine.password),
+    }.get(scheme, httpx.USE_CLIENT_DEFAULT)  # type: ignore[arg-type]
+    headers = {"authorization": f"Bearer {mine.token}"} if scheme == "bearer" else {}
+    sent: list[str] = []
+
+    async def capture(request: httpx.Request) -> None:
+        sent.extend(v for k, v in request.headers.items() if k == "authorization")
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://pbx",
+        event_hooks={"request": [capture]},
+    ) as client:
+        reply = await client.post("/hooks/sales", json=CALL, auth=auth, headers=headers)
+    assert reply.status_code == 200 and reply.json()["destination"] == "2001"
+    assert sent, "the client sent its credentials"
+    server = [s for s in spans.finished if s.name == "POST /hooks/sales"]
+    assert server[-1].attributes is not None
+    assert server[-1].attributes["ivrhooks.auth.scheme"] == scheme
+    text = spans.text()
+    pieces = {SECRET, mine.username, mine.password, mine.token}
+    for header in sent:  # the raw header, and a Digest reply's nonce, cnonce, response, opaque
+        pieces.update((header, header.split(" ", 1)[1]))
+        fields = dict(p.split("=", 1) for p in header.split(" ", 1)[1].split(", ") if "=" in p)
+        pieces.update(
+            fields[k].strip('"') for k in ("nonce", "cnonce", "response", "opaque") if k in fields
+        )
+    for piece in sorted(p for p in pieces if len(p) >= 8):
+        assert piece not in text, f"{piece!r} is in a span"
