@@ -53,6 +53,18 @@ def _menu(**serving: Any) -> IVRHooks:
         session["blob"] = "x" * 20_000
         return call("1")
 
+    @app.dtmf("6", receptionists=["8001"])
+    async def forgets_to_return(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "unreturned"
+        return None  # an invalid decision: the handler has no answer
+
+    @app.dtmf("7", receptionists=["8001"])
+    async def answers_a_word(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "worded"
+        return "operator"  # a string that is no number: an invalid decision
+
     @app.dtmf("5", receptionists=["8001"])
     async def counts(req: ActionRequest) -> object:
         session = await req.session()
@@ -92,12 +104,18 @@ async def test_two_calls_from_one_number_at_once_do_not_share_state(harness: Run
     assert (first.hops[-1].destination, second.hops[-1].destination) == ("2111", "2222")
 
 
-@pytest.mark.parametrize("digit", ["2", "3"], ids=["raises", "overruns"])
-async def test_a_failing_or_overrunning_handler_saves_nothing(
-    harness: RunningApp, digit: str
+@pytest.mark.parametrize(
+    ("digit", "cause"),
+    [("2", "error"), ("3", "timeout"), ("6", "invalid"), ("7", "invalid")],
+    ids=["raises", "overruns", "returns-none", "returns-a-word"],
+)
+async def test_a_failing_overrunning_or_invalid_handler_saves_nothing(
+    harness: RunningApp, digit: str, cause: str
 ) -> None:
     flow = await harness.pbx.call("8000", "101", ["4321", digit])
     assert flow.hops[-1].destination == "0", "the fallback answered"
+    outcome = flow.hops[-1].outcome
+    assert outcome is not None and (outcome["answered_by"], outcome["cause"]) == ("fallback", cause)
     after = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
     assert after.hops[-1].destination == "2321", "the account is as the last decision left it"
 
