@@ -1,20 +1,28 @@
 """Per-call sessions, through the fake PBX: state kept across receptionists, never across calls,
-saved only with a decision, expiring, capped, counted, and refused clearly without a session id."""
+saved only with a decision, expiring after IVRHOOKS_SESSION_TTL (in memory and in a real
+redis-server), capped, counted, and refused clearly without a session id."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio
+from click.testing import CliRunner
 
 from ivrhooks import IVRHooks, ServingConfig, call, repeat
+from ivrhooks.cli import main
 from ivrhooks.sessions import SessionBroker
 from ivrhooks.store import MemoryStore
-from ivrhooks.testing import RunningApp, running
+from ivrhooks.testing import RunningApp, free_port, running
 from ivrhooks.types import ActionRequest
+from tests.redis_server import RedisServer
 
 SEEN: list[dict[str, Any]] = []
 
@@ -196,3 +204,66 @@ async def test_two_requests_of_one_call_at_once_the_first_save_wins(
         assert await broker.save("s", b) is False
     assert (await broker.load("s", "r"))["who"] == "a"
     assert "not saved" in caplog.text
+
+
+async def test_ivrhooks_session_ttl_is_how_long_a_served_session_lives() -> None:
+    # The variable, through the app's configuration and the composition root, to the store: the
+    # default (an hour) would keep the account below, so would a TTL that never reached it.
+    SEEN.clear()
+    async with running(_menu(), environ={"IVRHOOKS_SESSION_TTL": "1.5"}) as harness:
+        assert harness.runtime.config.serving.session_ttl == 1.5
+        flow = await harness.pbx.call("8000", "101", ["4321"])
+        alive = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+        written = time.monotonic()  # that request wrote too (its attempt count)
+        assert alive.hops[-1].destination == "2321", "within the TTL the account is there"
+        await asyncio.sleep(max(0.0, written + 1.5 + 0.3 - time.monotonic()))
+        gone = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+    assert gone.hops[-1].destination == "2000", "1.5 s after the last write: a fresh session"
+    assert SEEN == [{"account": "4321"}, {}]
+
+
+async def test_in_redis_a_saved_session_key_expires_after_ivrhooks_session_ttl(
+    redis_server: RedisServer,
+) -> None:
+    environ = {"IVRHOOKS_SESSION_TTL": "90", "IVRHOOKS_REDIS_URL": redis_server.url}
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        async with running(_menu(), environ=environ) as harness:
+            assert harness.runtime.store.kind == "redis"
+            flow = await harness.pbx.call("8000", "101", ["4321"])
+            key = f"ivrhooks:{harness.runtime.manifest.app_id}:session:{flow.session_id}"
+            pttl = await client.pttl(key)
+            stored = await client.get(key)
+    finally:
+        await client.aclose()
+    assert flow.hops[-1].destination == "8001"
+    assert stored is not None and json.loads(stored)["data"] == {"account": "4321"}
+    assert 85_000 < pttl <= 90_000, f"PTTL {pttl} ms, not IVRHOOKS_SESSION_TTL=90 s"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", "IVRHOOKS_SESSION_TTL='soon': must be a number"),
+        ("0", "IVRHOOKS_SESSION_TTL=0.0: must be at least 1"),
+        ("1e9", "IVRHOOKS_SESSION_TTL=1000000000.0: must be at most 604800"),
+    ],
+    ids=["not-a-number", "zero", "over-a-week"],
+)
+def test_a_bad_ivrhooks_session_ttl_is_one_line_naming_it_and_the_value(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    app = tmp_path / "ttl_app.py"
+    app.write_text(
+        "from ivrhooks import IVRHooks, call\n"
+        'app = IVRHooks(receptionists=["8000"])\n'
+        '@app.dtmf("1")\n'
+        "async def sales(req):\n"
+        '    return call("2001")\n'
+    )
+    args = ["run", str(app), "--port", "0", "--pbx-port", str(free_port()), "--no-ui"]
+    result = CliRunner().invoke(main, args, env={"IVRHOOKS_SESSION_TTL": value})
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line == f"Error: {message}", result.output
