@@ -1,6 +1,6 @@
 """``ivrhooks call`` places a call through a running fake PBX into a running app; with several
-``--digits`` (a real process against ``ivrhooks run examples/account_pin.py``), one hop per
-receptionist of one call."""
+``--digits`` (a real process against ``ivrhooks run examples/account_pin.py``), one line per hop
+of one call."""
 
 from __future__ import annotations
 
