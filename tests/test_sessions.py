@@ -5,6 +5,7 @@ redis-server), capped, counted, and refused clearly without a session id."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import time
@@ -72,6 +73,12 @@ def _menu(**serving: Any) -> IVRHooks:
         session = await req.session()
         session["account"] = "worded"
         return "operator"  # a string that is no number: an invalid decision
+
+    @app.dtmf("8", receptionists=["8001"])
+    def in_a_thread(req: ActionRequest) -> object:
+        session = req.session()  # a plain def handler: no event loop here to load it with
+        session["account"] = "threaded"  # type: ignore[index]
+        return call("1")
 
     @app.dtmf("5", receptionists=["8001"])
     async def counts(req: ActionRequest) -> object:
@@ -141,6 +148,28 @@ async def test_a_session_over_its_cap_is_a_handler_failure(
     )
     (line,) = [r for r in caplog.records if "session" in r.getMessage()]
     assert "over the cap of 16384" in line.getMessage() and line.exc_info is None
+
+
+async def test_a_sync_handler_asking_for_the_session_is_told_to_be_async_in_one_line(
+    harness: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="ivrhooks.handler"):
+        flow = await harness.pbx.call("8000", "101", ["4321", "8"])
+    assert flow.hops[-1].destination == "0", "the fallback answered"
+    outcome = flow.hops[-1].outcome
+    assert outcome is not None and (outcome["answered_by"], outcome["cause"]) == (
+        "fallback",
+        "session",
+    )
+    (line,) = [r for r in caplog.records if r.name == "ivrhooks.handler"]
+    assert "needs an async handler" in line.getMessage() and "async def" in line.getMessage()
+    assert line.exc_info is None
+    (route,) = [r for r in harness.app.routes if r.name == "in_a_thread"]
+    source, first = inspect.getsourcelines(route.handler)
+    asked = first + next(n for n, text in enumerate(source) if "req.session()" in text)
+    assert getattr(line, "where", "").endswith(f"test_sessions.py:{asked}"), "where it asked"
+    after = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+    assert after.hops[-1].destination == "2321", "nothing was saved"
 
 
 async def test_attempts_count_the_route_in_this_call_and_cap_it(harness: RunningApp) -> None:
