@@ -75,11 +75,13 @@ def _answer(sent: list[Any]) -> tuple[int | None, object]:
 
 def _fallbacks(server: Any) -> float:
     """Store operations this server answered from memory because the shared store failed."""
-    return sum(
-        sample.value
-        for family in server.runtime.metrics.registry.collect()
-        for sample in family.samples
-        if sample.name == "ivrhooks_store_fallbacks_total"
+    return float(
+        sum(
+            sample.value
+            for family in server.runtime.metrics.registry.collect()
+            for sample in family.samples
+            if sample.name == "ivrhooks_store_fallbacks_total"
+        )
     )
 
 
