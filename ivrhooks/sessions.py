@@ -21,6 +21,9 @@ request of the call on any receptionist and (with ``IVRHOOKS_REDIS_URL``) any re
   first to save wins: a save compares with what was loaded, and a session changed meanwhile is
   not overwritten (the later request's decision still stands; its changes are logged as lost).
 - Reading costs nothing for a handler that never calls ``req.session()``.
+- **Async handlers only**: a plain ``def`` handler runs in a worker thread, where
+  ``req.session()`` raises :class:`~ivrhooks.errors.SessionError` (the fallback answers, one log
+  line); write it as ``async def`` and move blocking calls into ``await asyncio.to_thread(...)``.
 """
 
 from __future__ import annotations

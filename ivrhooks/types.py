@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-from ivrhooks.errors import InboundError, SessionUnavailableError
+from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
 from ivrhooks.sessions import Session, SessionBroker
 
 __all__ = [
@@ -131,11 +131,29 @@ class ActionRequest:
     loaded: Session | None = field(default=None, repr=False, compare=False)
     """The session once a handler asked for it (saved by the runner with the decision)."""
 
-    async def session(self) -> Session:
+    def session(self) -> Coroutine[Any, Any, Session]:
         """This call's session: a mapping of JSON values shared by every request of the call,
         on any receptionist and replica (see :mod:`ivrhooks.sessions`). Changes are saved when
         the handler returns a decision. Raises :class:`SessionUnavailableError` when the PBX
-        sent no ``session_id`` (the request is then answered by the fallback)."""
+        sent no ``session_id`` (the request is then answered by the fallback).
+
+        For ``async def`` handlers only: ``session = await req.session()``. A plain ``def``
+        handler runs in a worker thread, away from the event loop the store is used from, so
+        there ``req.session()`` raises :class:`SessionError` at once (the fallback answers,
+        with one log line). Write a handler that needs the session as ``async def``, and run
+        its blocking calls with ``await asyncio.to_thread(blocking, ...)``."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise SessionError(
+                "req.session() needs an async handler: a plain `def` handler runs in a worker "
+                "thread, where the call's session cannot be loaded; declare it `async def`, "
+                "write `session = await req.session()`, and run blocking calls with "
+                "`await asyncio.to_thread(...)`"
+            ) from None
+        return self._session()
+
+    async def _session(self) -> Session:
         if self.loaded is None:
             if not self.session_id:
                 raise SessionUnavailableError(

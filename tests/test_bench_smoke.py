@@ -22,7 +22,7 @@ import pytest
 from bench.apps import DECISION, SECRET, query_for
 from bench.apps.ivr import build
 from ivrhooks.auth import derive_credentials
-from ivrhooks.server.loopback import serve
+from ivrhooks.server.loopback import free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads(DECISION)
@@ -156,7 +156,7 @@ async def test_reconcile_bench_runs_against_a_fake_pbx_in_its_own_process() -> N
     assert int(fresh.split("busiest second at the PBX ")[1].split()[0]) >= 1
 
 
-def test_session_bench_prints_memory_and_redis_rows() -> None:
+def test_session_bench_prints_memory_and_redis_rows_it_verified() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "sessions.py"), "--requests", "60"],
         capture_output=True,
@@ -165,9 +165,41 @@ def test_session_bench_prints_memory_and_redis_rows() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
+    header, *table, verified = done.stdout.splitlines()
+    assert header.split()[0] == "store"
+    rows = {line.split()[0]: line.split()[1:] for line in table}
     assert set(rows) == {"memory", "redis"}
     assert all(float(v) > 0 for values in rows.values() for v in values[:2])
+    assert verified.startswith("verified: every request answered 200 call 2001; "), verified
+
+
+async def test_the_session_bench_stops_when_redis_did_not_answer() -> None:
+    # A Redis row answered from the fallback memory would be the memory row under another name.
+    from bench.sessions import row
+
+    with pytest.raises(SystemExit, match="answered from this process's memory because the Redis"):
+        await row("redis", f"redis://127.0.0.1:{free_port()}/0", 20)
+
+
+async def test_the_session_bench_stops_on_an_answer_other_than_the_decision() -> None:
+    from bench.sessions import build, measure
+
+    server = build(None)
+    # Input 1 is not the route's mask: the built-in repeat() answers, fast and wrong.
+    with pytest.raises(SystemExit, match=r"request 0 to /hooks/remembers answered 200 .*'repeat'"):
+        await measure(server, "memory", "remembers", "1", 20, ["c1"])
+
+
+async def test_the_session_bench_stops_when_the_sessions_are_not_in_the_store() -> None:
+    from bench.sessions import build, measure, verify_sessions
+
+    calls = ["c1", "c2"]
+    server = build(None)
+    await measure(server, "memory", "plain", "1", 20, calls)  # never asks for the session
+    with pytest.raises(SystemExit, match="no session c1 in the memory store after 10 writes"):
+        await verify_sessions("memory", server, None, calls, 20)
+    with pytest.raises(SystemExit, match="the app's store is memory, not Redis"):
+        await verify_sessions("redis", server, "redis://127.0.0.1:9/0", calls, 20)
 
 
 async def test_the_store_cost_bench_measures_accepted_checks_and_saved_sessions(

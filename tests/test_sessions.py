@@ -1,20 +1,29 @@
 """Per-call sessions, through the fake PBX: state kept across receptionists, never across calls,
-saved only with a decision, expiring, capped, counted, and refused clearly without a session id."""
+saved only with a decision, expiring after IVRHOOKS_SESSION_TTL (in memory and in a real
+redis-server), capped, counted, and refused clearly without a session id."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio
+from click.testing import CliRunner
 
 from ivrhooks import IVRHooks, ServingConfig, call, repeat
+from ivrhooks.cli import main
 from ivrhooks.sessions import SessionBroker
 from ivrhooks.store import MemoryStore
-from ivrhooks.testing import RunningApp, running
+from ivrhooks.testing import RunningApp, free_port, running
 from ivrhooks.types import ActionRequest
+from tests.redis_server import RedisServer
 
 SEEN: list[dict[str, Any]] = []
 
@@ -51,6 +60,24 @@ def _menu(**serving: Any) -> IVRHooks:
     async def hoards(req: ActionRequest) -> object:
         session = await req.session()
         session["blob"] = "x" * 20_000
+        return call("1")
+
+    @app.dtmf("6", receptionists=["8001"])
+    async def forgets_to_return(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "unreturned"
+        return None  # an invalid decision: the handler has no answer
+
+    @app.dtmf("7", receptionists=["8001"])
+    async def answers_a_word(req: ActionRequest) -> object:
+        session = await req.session()
+        session["account"] = "worded"
+        return "operator"  # a string that is no number: an invalid decision
+
+    @app.dtmf("8", receptionists=["8001"])
+    def in_a_thread(req: ActionRequest) -> object:
+        session = req.session()  # a plain def handler: no event loop here to load it with
+        session["account"] = "threaded"  # type: ignore[index]
         return call("1")
 
     @app.dtmf("5", receptionists=["8001"])
@@ -92,12 +119,18 @@ async def test_two_calls_from_one_number_at_once_do_not_share_state(harness: Run
     assert (first.hops[-1].destination, second.hops[-1].destination) == ("2111", "2222")
 
 
-@pytest.mark.parametrize("digit", ["2", "3"], ids=["raises", "overruns"])
-async def test_a_failing_or_overrunning_handler_saves_nothing(
-    harness: RunningApp, digit: str
+@pytest.mark.parametrize(
+    ("digit", "cause"),
+    [("2", "error"), ("3", "timeout"), ("6", "invalid"), ("7", "invalid")],
+    ids=["raises", "overruns", "returns-none", "returns-a-word"],
+)
+async def test_a_failing_overrunning_or_invalid_handler_saves_nothing(
+    harness: RunningApp, digit: str, cause: str
 ) -> None:
     flow = await harness.pbx.call("8000", "101", ["4321", digit])
     assert flow.hops[-1].destination == "0", "the fallback answered"
+    outcome = flow.hops[-1].outcome
+    assert outcome is not None and (outcome["answered_by"], outcome["cause"]) == ("fallback", cause)
     after = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
     assert after.hops[-1].destination == "2321", "the account is as the last decision left it"
 
@@ -115,6 +148,28 @@ async def test_a_session_over_its_cap_is_a_handler_failure(
     )
     (line,) = [r for r in caplog.records if "session" in r.getMessage()]
     assert "over the cap of 16384" in line.getMessage() and line.exc_info is None
+
+
+async def test_a_sync_handler_asking_for_the_session_is_told_to_be_async_in_one_line(
+    harness: RunningApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="ivrhooks.handler"):
+        flow = await harness.pbx.call("8000", "101", ["4321", "8"])
+    assert flow.hops[-1].destination == "0", "the fallback answered"
+    outcome = flow.hops[-1].outcome
+    assert outcome is not None and (outcome["answered_by"], outcome["cause"]) == (
+        "fallback",
+        "session",
+    )
+    (line,) = [r for r in caplog.records if r.name == "ivrhooks.handler"]
+    assert "needs an async handler" in line.getMessage() and "async def" in line.getMessage()
+    assert line.exc_info is None
+    (route,) = [r for r in harness.app.routes if r.name == "in_a_thread"]
+    source, first = inspect.getsourcelines(route.handler)
+    asked = first + next(n for n, text in enumerate(source) if "req.session()" in text)
+    assert getattr(line, "where", "").endswith(f"test_sessions.py:{asked}"), "where it asked"
+    after = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+    assert after.hops[-1].destination == "2321", "nothing was saved"
 
 
 async def test_attempts_count_the_route_in_this_call_and_cap_it(harness: RunningApp) -> None:
@@ -178,3 +233,66 @@ async def test_two_requests_of_one_call_at_once_the_first_save_wins(
         assert await broker.save("s", b) is False
     assert (await broker.load("s", "r"))["who"] == "a"
     assert "not saved" in caplog.text
+
+
+async def test_ivrhooks_session_ttl_is_how_long_a_served_session_lives() -> None:
+    # The variable, through the app's configuration and the composition root, to the store: the
+    # default (an hour) would keep the account below, so would a TTL that never reached it.
+    SEEN.clear()
+    async with running(_menu(), environ={"IVRHOOKS_SESSION_TTL": "1.5"}) as harness:
+        assert harness.runtime.config.serving.session_ttl == 1.5
+        flow = await harness.pbx.call("8000", "101", ["4321"])
+        alive = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+        written = time.monotonic()  # that request wrote too (its attempt count)
+        assert alive.hops[-1].destination == "2321", "within the TTL the account is there"
+        await asyncio.sleep(max(0.0, written + 1.5 + 0.3 - time.monotonic()))
+        gone = await harness.pbx.call("8001", "101", ["1"], session_id=flow.session_id)
+    assert gone.hops[-1].destination == "2000", "1.5 s after the last write: a fresh session"
+    assert SEEN == [{"account": "4321"}, {}]
+
+
+async def test_in_redis_a_saved_session_key_expires_after_ivrhooks_session_ttl(
+    redis_server: RedisServer,
+) -> None:
+    environ = {"IVRHOOKS_SESSION_TTL": "90", "IVRHOOKS_REDIS_URL": redis_server.url}
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        async with running(_menu(), environ=environ) as harness:
+            assert harness.runtime.store.kind == "redis"
+            flow = await harness.pbx.call("8000", "101", ["4321"])
+            key = f"ivrhooks:{harness.runtime.manifest.app_id}:session:{flow.session_id}"
+            pttl = await client.pttl(key)
+            stored = await client.get(key)
+    finally:
+        await client.aclose()
+    assert flow.hops[-1].destination == "8001"
+    assert stored is not None and json.loads(stored)["data"] == {"account": "4321"}
+    assert 85_000 < pttl <= 90_000, f"PTTL {pttl} ms, not IVRHOOKS_SESSION_TTL=90 s"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", "IVRHOOKS_SESSION_TTL='soon': must be a number"),
+        ("0", "IVRHOOKS_SESSION_TTL=0.0: must be at least 1"),
+        ("1e9", "IVRHOOKS_SESSION_TTL=1000000000.0: must be at most 604800"),
+    ],
+    ids=["not-a-number", "zero", "over-a-week"],
+)
+def test_a_bad_ivrhooks_session_ttl_is_one_line_naming_it_and_the_value(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    app = tmp_path / "ttl_app.py"
+    app.write_text(
+        "from ivrhooks import IVRHooks, call\n"
+        'app = IVRHooks(receptionists=["8000"])\n'
+        '@app.dtmf("1")\n'
+        "async def sales(req):\n"
+        '    return call("2001")\n'
+    )
+    args = ["run", str(app), "--port", "0", "--pbx-port", str(free_port()), "--no-ui"]
+    result = CliRunner().invoke(main, args, env={"IVRHOOKS_SESSION_TTL": value})
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line == f"Error: {message}", result.output

@@ -1,18 +1,28 @@
-"""``ivrhooks call`` places a call through a running fake PBX into a running app."""
+"""``ivrhooks call`` places a call through a running fake PBX into a running app; with several
+``--digits`` (a real process against ``ivrhooks run examples/account_pin.py``), one line per hop
+of one call."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from crm_service import create_app as create_crm
 
 from ivrhooks import ActionRequest, IVRHooks, call
 from ivrhooks.cli import main
 from ivrhooks.fakepbx import FakePBX
 from ivrhooks.pbx import PBXClient
 from ivrhooks.testing import free_port, serve
+from tests.cli.test_run import ROOT, wait_ready
 
 SECRET = "call-command-secret-0123"
 
@@ -75,3 +85,79 @@ async def test_call_says_when_no_pbx_answers() -> None:
     result = await invoke("--to", "8000", "--pbx", f"http://127.0.0.1:{free_port()}")
     assert result.exit_code == 1
     assert "no fake PBX answers" in result.output
+
+
+ACCOUNT_PIN = ROOT / "examples" / "account_pin.py"
+HOP = (
+    r"(?P<n>\d)\. receptionist (?P<to>\d+) keys '(?P<keys>\d+)': decision: (?P<decision>[^(]+?)"
+    r"  \(handler: (?P<route>\w+), HTTP 200, (?P<ms>\d+\.\d) ms\)"
+)
+
+
+async def _cli_call(*args: str) -> tuple[int, str]:
+    """``ivrhooks call`` as a person runs it: a process of its own."""
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "ivrhooks", "call", *args),
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def test_call_with_several_digits_follows_the_call_across_receptionists(
+    tmp_path: Path,
+) -> None:
+    # examples/account_pin.py under `ivrhooks run` with its embedded fake PBX, the CRM beside it;
+    # `ivrhooks call --digits A --digits B` prints one line per hop, all of one call.
+    port, pbx_port = free_port(), free_port()
+    async with serve(create_crm(tmp_path / "crm.sqlite3")) as crm_url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+        env["CRM_URL"] = crm_url
+        cmd = [sys.executable, "-m", "ivrhooks", "run", str(ACCOUNT_PIN), "--no-ui"]
+        cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", "info"]
+        app = await asyncio.create_subprocess_exec(
+            *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            await wait_ready(f"http://127.0.0.1:{port}/readyz", app)
+            pbx = f"http://127.0.0.1:{pbx_port}"
+            base = ["--to", "8000", "--caller", "101", "--pbx", pbx]
+            unknown = await _cli_call(*base, "--digits", "12345", "--digits", "9876")
+            right = await _cli_call(*base, "--digits", "31234", "--digits", "2468")
+        finally:
+            app.terminate()
+            _, raw_log = await asyncio.wait_for(app.communicate(), 15)
+
+    calls = []
+    for (code, output), expected in [
+        # Account 12345 is not in the CRM: the PIN prompt again. Had the PIN handler not found
+        # the account in the call's session, it would have sent the caller back to 8000.
+        (unknown, [("8000", "12345", "call 8001", "account"), ("8001", "9876", "repeat", "pin")]),
+        (right, [("8000", "31234", "call 8001", "account"), ("8001", "2468", "call 2001", "pin")]),
+    ]:
+        assert code == 0, output
+        *hops, last = output.splitlines()
+        matched = [re.fullmatch(HOP, line) for line in hops]
+        assert all(matched), output
+        got = [(m["n"], m["to"], m["keys"], m["decision"], m["route"]) for m in matched if m]
+        assert got == [(str(n), *hop) for n, hop in enumerate(expected, start=1)], output
+        assert all(0 < float(m["ms"]) < 1500 for m in matched if m), output
+        session = re.fullmatch(r"session (\d+): 2 hops", last)
+        assert session is not None, output
+        calls.append(session[1])
+    assert calls[0] != calls[1], "two calls, two sessions"
+
+    # The app saw each call's two requests under the one session id the command printed.
+    lines = [json.loads(line) for line in raw_log.decode().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("event") == "request"]
+    for session_id, pin in zip(calls, ["repeat", "call"], strict=True):
+        seen = [
+            (r["receptionist"], r["route"], r["action"])
+            for r in requests
+            if r["session_id"] == session_id
+        ]
+        assert seen == [("8000", "account", "call"), ("8001", "pin", pin)], requests

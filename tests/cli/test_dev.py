@@ -245,3 +245,71 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
             await proc.wait()
     # Leaving dev ended its child: nothing serves the app's port any more.
     bind_socket("127.0.0.1", port).close()
+
+
+TWO_STEPS = """
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000"], auth="digest")
+
+@app.dtmf("1000-9999")
+async def remember(req):
+    session = await req.session()
+    session["account"] = req.digits
+    return call("8001")
+
+@app.dtmf("1", receptionists=["8001"])
+async def recall(req):
+    session = await req.session()
+    return call("2" + session.get("account", "0000")[-3:])
+"""
+
+
+async def test_a_line_with_several_groups_of_digits_follows_the_call_across_receptionists(
+    tmp_path: Path,
+) -> None:
+    app_file = tmp_path / "twosteps.py"
+    app_file.write_text(TWO_STEPS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    cmd = [sys.executable, "-m", "ivrhooks", "dev", str(app_file), "--no-ui"]
+    cmd += ["--port", str(free_port()), "--pbx-port", str(free_port())]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    session = Session(proc)
+    try:
+        await session.expect("type CALLER")
+        await session.type("101 4321 1")
+        first = await session.expect("1. receptionist")
+        second = await session.expect("2. receptionist")
+        summary = await session.expect("session ")
+        assert first.startswith(
+            "1. receptionist 8000 keys '4321': decision: call 8001  (handler: remember, HTTP 200, "
+        ), first
+        # 8001's handler read what 8000's wrote: the same call, the same session.
+        assert second.startswith(
+            "2. receptionist 8001 keys '1': decision: call 2321  (handler: recall, HTTP 200, "
+        ), second
+        assert first.rstrip().endswith(" ms)") and second.rstrip().endswith(" ms)")
+        assert summary.rstrip().endswith(": 2 hops") and summary.split()[1].rstrip(":").isdigit()
+
+        # One prompt, a new call: nothing remembered from the last one.
+        await session.type("to 8001")
+        await session.expect("calls now go to receptionist 8001")
+        await session.type("101 1")
+        line = await session.expect("decision:")
+        assert line.startswith("decision: call 2000  (handler: recall, "), line
+
+        await session.type("quit")
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
