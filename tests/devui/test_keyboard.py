@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.devui.browser import Served
+from tests.devui.browser import Served, ivrhooks_call
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -100,6 +100,17 @@ def test_a_route_is_chosen_on_the_map_with_tab_and_enter_or_space(
     page.keyboard.press("Enter")
     expect(page.get_by_label("Caller number")).to_have_value(re.compile(r"^555"))
     expect(page.get_by_label("Digits")).to_have_value("")
+
+
+def test_a_redrawn_map_keeps_the_focus_on_its_route(quickstart: Served, page: Any) -> None:
+    expect = _open(page, quickstart)
+    page.locator('#map g.route[data-route="account"]').focus()
+    # A call from elsewhere dials a number the map had not seen: the map is drawn again.
+    ivrhooks_call(quickstart.pbx, "--to", "8000", "--caller", "5550100", "--digits", "3456")
+    expect(page.locator('#map g.pill.taken[data-target="2456"]')).to_have_count(1)
+    assert _focused(page) == "route:account"
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Digits")).to_have_value("3000")
 
 
 def test_star_and_hash_from_the_keyboard_and_the_keypad(
