@@ -212,7 +212,7 @@ def test_the_map_and_the_phone_from_the_keyboard_alone(
 
     # With the focus on no control, Space starts the next prompt and Enter calls.
     tab.click("#clear")
-    tab.call("(s) => { document.querySelector(s).value = '8000'; }", "#to")
+    tab.call("(s) => { document.querySelector(s).value = '8000'; }", "#to")  # back from 8002
     _blur(tab)
     tab.keys("3", "Space", "1")
     tab.wait_value("#digits", "3 1")
