@@ -13,3 +13,10 @@ def test_ci_makes_its_own_venv_before_installing_anything() -> None:
     install = CI.index('bash -c "$test_cmd"')
     assert venv < activate < install
     assert "grep -A2 '<!-- test-command -->' README.md" in CI
+
+
+def test_ci_installs_the_browsers_the_dev_page_tests_drive() -> None:
+    # The Firefox tests fail rather than skip without firefox-esr: CI must bring it.
+    for binary in ("chromium", "firefox-esr"):
+        assert f"command -v {binary} >/dev/null 2>&1 || need+=({binary})" in CI
+    assert 'apt-get install -y -qq "${need[@]}"' in CI

@@ -36,6 +36,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+# An app with a forward to another receptionist (two prompts, one session), a handler that
+# raises (the fallback answers) and a receptionist that takes any keys, '*' and '#' included.
+DEV_APP = """
+from ivrhooks import IVRHooks, call, hangup
+
+app = IVRHooks(receptionists=["8000"])
+
+@app.dtmf("3")
+async def menu(req):
+    return call("8001")  # the PIN prompt, another receptionist of this app
+
+@app.dtmf("1", receptionists=["8001"])
+async def confirmed(req):
+    return call("2001")
+
+@app.dtmf("7")
+async def broken(req):
+    return 1 / 0
+
+@app.dtmf("ALL", receptionists=["8002"])
+async def keyed(req):
+    return call("2001") if req.digits == "*0#" else hangup()
+
+@app.fallback
+def operator(req):
+    return call("0")
+"""
+BROKEN_LINE = DEV_APP.splitlines().index("    return 1 / 0") + 1
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
     """A fresh headless Chromium profile: a Playwright ``BrowserContext``."""

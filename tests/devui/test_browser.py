@@ -11,40 +11,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.devui.browser import ROOT, Served, chromium, ivrhooks, ivrhooks_call
+from tests.devui.browser import BROKEN_LINE, DEV_APP, ROOT, Served, ivrhooks, ivrhooks_call
 
 pytestmark = pytest.mark.timeout(120)
 
 SCREENSHOT = ROOT / "docs" / "images" / "dev-phone.png"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as context:
-        yield context
-
-
-@pytest.fixture(scope="module")
-def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    log = tmp_path_factory.mktemp("quickstart") / "run.log"
-    with ivrhooks("run", "examples/quickstart.py", log) as served:
-        yield served
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    tab = browser.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    tab.close()
-    assert errors == [], "the page's scripts failed"
 
 
 def _expect() -> Any:
@@ -139,28 +115,6 @@ def test_a_call_from_ivrhooks_call_appears_in_the_live_list(
         shutil.copyfile(taken, SCREENSHOT)
 
 
-DEV_APP = """
-from ivrhooks import IVRHooks, call
-
-app = IVRHooks(receptionists=["8000"])
-
-@app.dtmf("3")
-async def menu(req):
-    return call("8001")  # the PIN prompt, another receptionist of this app
-
-@app.dtmf("1", receptionists=["8001"])
-async def confirmed(req):
-    return call("2001")
-
-@app.dtmf("7")
-async def broken(req):
-    return 1 / 0
-
-@app.fallback
-def operator(req):
-    return call("0")
-"""
-
 ADDED = """
 @app.dtmf("5")
 async def added(req):
@@ -173,7 +127,6 @@ def test_dev_shows_a_fallback_with_its_cause_and_redraws_the_map_on_reload(
 ) -> None:
     app_file = tmp_path / "devapp.py"
     app_file.write_text(DEV_APP)
-    broken_line = DEV_APP.splitlines().index("    return 1 / 0") + 1
     with ivrhooks("dev", app_file, tmp_path / "dev.log") as served:
         page = browser.new_page()
         page.goto(served.page)
@@ -187,7 +140,7 @@ def test_dev_shows_a_fallback_with_its_cause_and_redraws_the_map_on_reload(
         expect(hop).to_have_attribute("data-outcome", "fallback")
         expect(hop.locator(".verdict")).to_have_text("fallback: call 0")
         expect(hop).to_contain_text("route broken · cause: error · ZeroDivisionError")
-        expect(hop).to_contain_text(f"at {app_file}:{broken_line}")
+        expect(hop).to_contain_text(f"at {app_file}:{BROKEN_LINE}")
         expect(hop).to_contain_text("answered by the fallback")
 
         # Two prompts: the call is followed to 8001 under one session id.

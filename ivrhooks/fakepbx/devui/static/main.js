@@ -38,8 +38,15 @@ async function loadMap() {
     mapBox.replaceChildren(note);
     return;
   }
+  // A route card with the focus is focused again in the new drawing: a keyboard user
+  // walking the map keeps their place when a call elsewhere redraws it.
+  const focused = mapBox.contains(document.activeElement) ? document.activeElement.dataset : {};
+  const place = focused.route
+    ? `g.route[data-receptionist="${CSS.escape(focused.receptionist)}"][data-route="${CSS.escape(focused.route)}"]`
+    : null;
   mapBox.replaceChildren(drawMap(map, (choice) => phone.pick(choice)));
   mapBox.dataset.start = map.start;
+  if (place) mapBox.querySelector(place)?.focus({ preventScroll: true });
 }
 
 /** After calls, the map may know new decisions (seen in calls): load it again, at most every 300 ms. */

@@ -39,18 +39,24 @@ export function setupPhone() {
     digits.value = digits.value.replace(/[^0-9*# ]/g, "").replace(/ {2,}/g, " ").replace(/^ /, "");
   });
 
-  // The keypad from the keyboard: digits, * and # typed anywhere but in a text field.
+  // The keypad from the keyboard: digits, * and # typed anywhere but in a text field, Space for
+  // the next prompt, Backspace, and Enter to call. On a focused button or link, Enter and Space
+  // keep their own meaning: they press it.
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const typing = target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement;
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const onControl = target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement;
     if (KEY.test(event.key)) {
       event.preventDefault();
       press(event.key);
     } else if (event.key === "Backspace") {
       event.preventDefault();
       digits.value = digits.value.slice(0, -1);
-    } else if (event.key === "Enter" && !(target instanceof HTMLButtonElement) && !(target instanceof HTMLAnchorElement)) {
+    } else if (event.key === " " && !onControl) {
+      event.preventDefault(); // not a page scroll
+      nextPrompt();
+    } else if (event.key === "Enter" && !onControl) {
       event.preventDefault();
       form.requestSubmit();
     }
