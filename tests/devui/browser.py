@@ -70,7 +70,7 @@ BROKEN_LINE = DEV_APP.splitlines().index("    return 1 / 0") + 1
 def chromium() -> Iterator[Any]:
     """A fresh headless Chromium profile: a Playwright ``BrowserContext``."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium (.ci/run installs it: apt-get install chromium)")
+        pytest.fail("needs Debian's chromium (.ci/run installs it): apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with (
