@@ -111,7 +111,8 @@ def test_an_input_both_apps_answer_is_a_conflict_naming_both() -> None:
     assert not plan.in_sync
     (conflict,) = plan.conflicts
     assert "'ivrhooks:support@theirs'" in conflict and "https://b.example/hooks/support" in conflict
-    assert "route 'sales' of this app" in conflict and "https://a.example/hooks/sales" in conflict
+    assert "route 'sales' of this app ('ivrhooks:sales@ours'," in conflict
+    assert "https://a.example/hooks/sales" in conflict
     assert "DTMF input '2'" in conflict
 
 
