@@ -77,9 +77,13 @@ _HIDDEN = frozenset({"secret", "previous_secret", "password", "token"})
 
 
 def _shown(name: str, value: Any) -> str:
-    """The value for a message: never a secret's."""
+    """The value for a message: never a secret's (nor the password in a Redis URL)."""
     if name in _HIDDEN and value is not None:
         return "***"
+    if name == "redis_url" and isinstance(value, str) and "@" in value:
+        head, _, host = value.rpartition("@")
+        scheme = head.partition("://")[0] + "://" if "://" in head else ""
+        return repr(f"{scheme}***@{host}")
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value) if value else "''"
     return repr(value)

@@ -171,6 +171,22 @@ def test_bad_environment_names_the_variable_and_the_value_as_typed(
         app.configure()
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://:hunter2pw@redis.internal:6379", "'http://***@redis.internal:6379'"),
+        ("redis//user:hunter2pw@redis.internal", "'***@redis.internal'"),
+    ],
+    ids=["wrong-scheme", "no-scheme"],
+)
+def test_a_bad_redis_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_REDIS_URL": url})
+    with pytest.raises(ConfigurationError) as caught:
+        app.configure()
+    assert f"IVRHOOKS_REDIS_URL={shown}: must start with redis://" in str(caught.value)
+    assert "hunter2pw" not in str(caught.value)
+
+
 def test_environment_overrides_the_code() -> None:
     app = IVRHooks(
         receptionists=["8000"],
