@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ivrhooks.manifest import derive_app_id
+from tests.cli.processes import fake_pbx_process
 
 SECRET = "conflict-tests-secret-0123456789"
 
@@ -69,25 +70,10 @@ def shared_pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     where = tmp_path_factory.mktemp("apps")
     (where / "alpha.py").write_text(ALPHA)
     (where / "beta.py").write_text(BETA)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ivrhooks", "fake-pbx", "--port", "0", "--ivr", "8000:Main"],
-        env=base,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()  # "fake PBX REST API: http://127.0.0.1:PORT/api"
-        assert first.startswith("fake PBX REST API: "), first + proc.stderr.read()
-        pbx = first.split()[-1]
+    with fake_pbx_process("8000:Main") as pbx:
         synced = _cli(where, _env(pbx, ALPHA_URL), "sync", "alpha.py")
         assert synced.returncode == 0, synced.stdout + synced.stderr
         yield where, pbx
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=15)
 
 
 def _names_both_apps(line: str) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ivrhooks.testing import free_port
+from tests.cli.processes import fake_pbx_process
 
 APP = """
 from ivrhooks import IVRHooks, call
@@ -153,22 +154,8 @@ def test_readyz_and_the_log_say_which_pbx_the_app_registers_on(tmp_path: Path) -
 @pytest.fixture
 def real_pbx() -> Iterator[str]:
     """A fake PBX in a process of its own, reached as a real one would be: its REST URL."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ivrhooks", "fake-pbx", "--port", "0", "--ivr", "8000:Main"],
-        env=base,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()  # "fake PBX REST API: http://127.0.0.1:PORT/api"
-        assert first.startswith("fake PBX REST API: "), first
-        yield first.split()[-1]
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=15)
+    with fake_pbx_process("8000:Main") as url:
+        yield url
 
 
 def test_readyz_and_the_log_name_a_real_pbx_by_its_host_and_port(
