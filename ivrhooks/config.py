@@ -77,11 +77,13 @@ _HIDDEN = frozenset({"secret", "previous_secret", "password", "token"})
 
 
 def _shown(name: str, value: Any) -> str:
-    """The value for a message: never a secret's."""
+    """The value for a message: never a secret's (nor the login in a URL)."""
     if name in _HIDDEN and value is not None:
         return "***"
-    if name.endswith("url") and isinstance(value, str):
-        return repr(_redact_url(value))
+    if name.endswith("url") and isinstance(value, str) and "@" in value:
+        head, _, host = value.rpartition("@")
+        scheme = head.partition("://")[0] + "://" if "://" in head else ""
+        return repr(f"{scheme}***@{host}")
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value) if value else "''"
     return repr(value)
@@ -374,16 +376,6 @@ def _url(required: bool, login_hint: str) -> Any:
         return None
 
     return check
-
-
-def _redact_url(url: str) -> str:
-    """``url`` with any password in it replaced by ``***`` (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, _, rest = parts.netloc.rpartition("@")
-    name = user.partition(":")[0]
-    return parts._replace(netloc=f"{name}:***@{rest}").geturl()
 
 
 def _text(value: Any) -> str | None:

@@ -198,7 +198,8 @@ def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[
         try:
             check_field(variable.group, variable.field, value, spelled=name)
         except SettingError as exc:
-            problems.append(str(exc))
+            # The text as the user typed it ('0', '1e999'), not what it parsed to (0.0, inf).
+            problems.append(str(setting_error(name, variable.field, raw, exc.problem)))
             continue
         values[(variable.group, variable.field)] = value
     return values, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -127,21 +128,63 @@ async def test_without_a_pbx_a_random_secret_is_generated_and_said_at_startup(
 
 
 @pytest.mark.parametrize(
-    ("environ", "variable"),
+    ("environ", "said"),
     [
-        ({"IVRHOOKS_AUTH": "magic"}, "IVRHOOKS_AUTH"),
-        ({"IVRHOOKS_REQUEST_TIMEOUT": "soon"}, "IVRHOOKS_REQUEST_TIMEOUT"),
-        ({"IVRHOOKS_RECEPTIONISTS": "8000,12"}, "IVRHOOKS_RECEPTIONISTS"),
-        ({"IVRHOOKS_METHOD": "PUT"}, "IVRHOOKS_METHOD"),
-        ({"IVRHOOKS_PUBLIC_URL": "pbx.example.com"}, "IVRHOOKS_PUBLIC_URL"),
-        ({"IVRHOOKS_PBX_URL": "https://pbx/api"}, "IVRHOOKS_PBX_USERNAME"),
+        ({"IVRHOOKS_AUTH": "magic"}, "IVRHOOKS_AUTH='magic': choose 'basic'"),
+        ({"IVRHOOKS_REQUEST_TIMEOUT": "soon"}, "IVRHOOKS_REQUEST_TIMEOUT='soon': must be a whole"),
+        ({"IVRHOOKS_REQUEST_TIMEOUT": "90"}, "IVRHOOKS_REQUEST_TIMEOUT='90': must be from 1 to 60"),
+        ({"IVRHOOKS_DEADLINE": "0"}, "IVRHOOKS_DEADLINE='0': must be above 0"),
+        ({"IVRHOOKS_DEADLINE": "1e999"}, "IVRHOOKS_DEADLINE='1e999': must be a finite number"),
+        (
+            {"IVRHOOKS_RECEPTIONISTS": "8000,12"},
+            "IVRHOOKS_RECEPTIONISTS='8000,12': '12' is not an extension number",
+        ),
+        ({"IVRHOOKS_METHOD": "put"}, "IVRHOOKS_METHOD='put': choose 'GET' or 'POST'"),
+        (
+            {"IVRHOOKS_PUBLIC_URL": "pbx.example.com"},
+            "IVRHOOKS_PUBLIC_URL='pbx.example.com': must start with http:// or https://",
+        ),
+        (
+            {"IVRHOOKS_PBX_URL": "https://pbx/api"},
+            "the PBX at https://pbx/api needs a login: set IVRHOOKS_PBX_USERNAME",
+        ),
     ],
-    ids=["auth", "timeout", "receptionists", "method", "public-url", "pbx-login"],
+    ids=[
+        "auth",
+        "timeout",
+        "timeout-range",
+        "deadline-range",
+        "deadline-infinite",
+        "receptionists",
+        "method",
+        "public-url",
+        "pbx-login",
+    ],
 )
-def test_bad_environment_names_the_variable(environ: dict[str, str], variable: str) -> None:
+def test_bad_environment_names_the_variable_and_the_value_as_typed(
+    environ: dict[str, str], said: str
+) -> None:
+    """Each problem names the variable and the text it was set to, not the value parsed from it
+    (``'0'``, not ``0.0``; ``'1e999'``, not ``inf``)."""
     app = IVRHooks(receptionists=["8000"], env=environ)  # creating the app reads nothing
-    with pytest.raises(ConfigurationError, match=variable):
+    with pytest.raises(ConfigurationError, match=re.escape(said)):
         app.configure()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://:hunter2pw@redis.internal:6379", "'http://***@redis.internal:6379'"),
+        ("redis//user:hunter2pw@redis.internal", "'***@redis.internal'"),
+    ],
+    ids=["wrong-scheme", "no-scheme"],
+)
+def test_a_bad_redis_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    app = IVRHooks(receptionists=["8000"], env={"IVRHOOKS_REDIS_URL": url})
+    with pytest.raises(ConfigurationError) as caught:
+        app.configure()
+    assert f"IVRHOOKS_REDIS_URL={shown}: must start with redis://" in str(caught.value)
+    assert "hunter2pw" not in str(caught.value)
 
 
 def test_environment_overrides_the_code() -> None:

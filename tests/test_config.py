@@ -48,7 +48,7 @@ def test_the_objects_check_their_fields_naming_the_argument() -> None:
 def test_urls_never_carry_a_login_and_messages_never_show_a_password() -> None:
     with pytest.raises(SettingError) as caught:
         PBXConfig("https://svc:hunter2pass@pbx.example.com/api")
-    assert "PBXConfig(url='https://svc:***@pbx.example.com/api'): must not carry a login" in str(
+    assert "PBXConfig(url='https://***@pbx.example.com/api'): must not carry a login" in str(
         caught.value
     )
     with pytest.raises(SettingError, match="must not carry a login") as caught:
@@ -57,7 +57,7 @@ def test_urls_never_carry_a_login_and_messages_never_show_a_password() -> None:
     app = IVRHooks(["8000"], env={"IVRHOOKS_REDIS_URL": "http://:r3dispass@redis:6379"})
     with pytest.raises(ConfigurationError) as redis:
         app.configure()
-    assert "IVRHOOKS_REDIS_URL='http://:***@redis:6379'" in str(redis.value)
+    assert "IVRHOOKS_REDIS_URL='http://***@redis:6379'" in str(redis.value)
     assert "r3dispass" not in str(redis.value)
 
 

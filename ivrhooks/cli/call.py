@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -18,12 +19,29 @@ from ivrhooks.registration.owner import parse_name
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
 
 
+def _outside_the_mask(outcome: dict[str, Any]) -> str:
+    if outcome.get("kind") == "CALLER":
+        return "the caller's number is outside the route's mask"
+    return f"digits {outcome.get('digits') or ''!r} are outside the route's mask"
+
+
+# A request the PBX sent to a route that does not take it: an action URL on the PBX (made or
+# edited by hand, or left from an older version of the app) says more than the route does.
+_MISFITS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "receptionist": lambda o: (
+        f"the route does not serve receptionist {o.get('receptionist') or '?'}"
+    ),
+    "no_match": _outside_the_mask,
+}
+
+
 def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
     """The line for one action URL a call fired, and whether the app answered it properly.
 
     * ``decision: call 2001  (handler: sales, HTTP 200, 3.1 ms)``: the route's handler decided;
     * ``fallback: call 0  (route: crm, cause: error, ZeroDivisionError: ... at app.py:14; ...)``:
-      the app answered with its fallback (or the built-in ``repeat()``), and why;
+      the app answered with its fallback (or the built-in ``repeat()``), and why (``no_match``
+      and ``receptionist``: the PBX sent the route input or a receptionist it does not take);
     * ``no route matches ...``: no action URL fired; that is normal (the receptionist's own menu
       handles the input), so it counts as answered;
     * ``...: no decision (timeout) ...``: the app did not answer properly (False).
@@ -45,15 +63,19 @@ def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
     shown = decision.get("action", "?")
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
-    parsed = parse_name(name)
-    route = parsed.route if parsed is not None else (name or "?")
-    tail = f"HTTP {hop['status']}, {latency_ms:.1f} ms"
     outcome = hop.get("outcome") or {}
+    parsed = parse_name(name)
+    # The app says which route it ran; an entry made by hand has a name of its own.
+    route = outcome.get("route") or (parsed.route if parsed is not None else (name or "?"))
+    tail = f"HTTP {hop['status']}, {latency_ms:.1f} ms"
     if outcome.get("answered_by") in ("fallback", "default"):
         who = "the fallback" if outcome["answered_by"] == "fallback" else "the built-in default"
-        why = f"cause: {outcome.get('cause') or '?'}"
+        cause = outcome.get("cause")
+        why = f"cause: {cause or '?'}"
         if outcome.get("error"):
             why += f", {outcome['error']}"
+        elif cause in _MISFITS:
+            why += f", {_MISFITS[cause](outcome)}"
         if outcome.get("where"):
             why += f" at {outcome['where']}"
         return f"fallback: {shown}  (route: {route}, {why}; answered by {who}; {tail})", True

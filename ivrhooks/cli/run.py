@@ -158,8 +158,10 @@ async def _serve(
             ui_sock = dev_page_socket(ui[0], asked=ui[1])
             if ui_sock is not None:
                 page = await _dev_page(stack, pbx, server, ui_sock)
-        # Fail now, with the reason, not inside uvicorn's startup.
-        desired_state(server.runtime.manifest)
+        # Fail now, with the reason, not inside uvicorn's startup; serving only (no PBX, or
+        # IVRHOOKS_REGISTER=false) needs no public URL: nothing is registered.
+        if config.pbx is not None and config.registration.enabled:
+            desired_state(server.runtime.manifest)
         uvicorn_config = uvicorn.Config(
             server,
             root_path=root_path,

@@ -211,9 +211,10 @@ def _overlaps(
     theirs: str,
 ) -> list[str]:
     """One line per entry of ``entries`` whose mask shares an input with one of our routes."""
-    ours: dict[str, tuple[str, Mask, str]] = {}
+    ours: dict[str, tuple[str, Mask, str, str]] = {}
     for want in desired.values():
-        ours.setdefault(want.route, (str(want.body.type), want.mask, str(want.body.url)))
+        body = want.body
+        ours.setdefault(want.route, (str(body.type), want.mask, str(body.url), str(body.name)))
     found: list[str] = []
     for entry in entries:
         if not entry.enabled or entry.type is None:
@@ -226,7 +227,7 @@ def _overlaps(
             other = parse_mask(text, cast(Kind, kind))
         except MaskError:
             continue  # a mask we cannot read cannot be compared; the PBX accepted it
-        for route, (our_kind, mask, url) in ours.items():
+        for route, (our_kind, mask, url, name) in ours.items():
             if our_kind != kind:
                 continue
             sample = mask.overlap(other)
@@ -244,8 +245,8 @@ def _overlaps(
                 found.append(
                     f"receptionist {receptionist}: action URL {entry.name!r} of another app "
                     f"(id {entry.id}, calling {entry.url}) and route {route!r} of this app "
-                    f"(calling {url}) both match {what}; remove one (`ivrhooks unregister` "
-                    "on the other app) or narrow a mask"
+                    f"({name!r}, calling {url}) both match {what}; remove one (`ivrhooks "
+                    "unregister` on the other app) or narrow a mask"
                 )
             break
     return found

@@ -2,7 +2,9 @@
 
 A route with an ``htpasswd -B -C 12`` file (made here with bcrypt, as Apache's tool makes it) next
 to an ordinary route. What is asserted is the mechanism (which thread hashed, against which hash);
-the latency figures are printed, and bounded only generously.
+the latency figures are printed, and bounded only generously. The CPU bound (docs/security.md,
+"CPU bound for slow hashes"): a source's budget of failed slow checks, and the hash runner's
+queue, each refusing with 429 before any hash runs or any handler is reached.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import bcrypt
 import httpx
 import pytest
 
-from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, call
+from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, ServingConfig, call
 from ivrhooks.auth import StaticCredentials, derive_credentials
 from ivrhooks.auth.hashed import HashedPasswords
 from ivrhooks.testing import serve
@@ -28,15 +30,18 @@ from ivrhooks.testing import serve
 SECRET = "slow-hashes-secret-012345"
 MENU = derive_credentials(SECRET, "menu")
 USER, PASSWORD = "operator1", "s3cretpass"
+SPARE, SPARE_PASSWORD = "backup01", "an0therpass"  # in the file, never used before it counts
 QUERY = "?from=101&to=8000&input=1"
 
 
-def app_with(htpasswd: Path) -> tuple[IVRHooks, list[str]]:
+def app_with(htpasswd: Path, *, deadline: float | None = None) -> tuple[IVRHooks, list[str]]:
     app = IVRHooks(
         receptionists=["8000"],
         secret=SECRET,
         env=False,
-        registration=RegistrationConfig(method="GET"),
+        # A longer answer budget needs a longer PBX request_timeout above it.
+        registration=RegistrationConfig(method="GET", request_timeout=60 if deadline else 2),
+        serving=ServingConfig(deadline=deadline) if deadline else ServingConfig(),
     )
     called: list[str] = []
 
@@ -54,7 +59,11 @@ def app_with(htpasswd: Path) -> tuple[IVRHooks, list[str]]:
 
 def htpasswd_file(tmp_path: Path, cost: int) -> Path:
     path = tmp_path / "htpasswd"
-    path.write_text(f"{USER}:{bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(cost)).decode()}\n")
+    lines = [
+        f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()}\n"
+        for user, password in ((USER, PASSWORD), (SPARE, SPARE_PASSWORD))
+    ]
+    path.write_text("".join(lines))
     return path
 
 
@@ -62,6 +71,7 @@ def htpasswd_file(tmp_path: Path, cost: int) -> Path:
 class Hashes:
     started: list[str] = field(default_factory=list)  # the thread of each slow check
     results: list[bool | None] = field(default_factory=list)  # those that finished
+    tried: list[tuple[str, str]] = field(default_factory=list)  # (username, password) hashed
 
 
 @pytest.fixture
@@ -72,6 +82,7 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> Hashes:
 
     def spy(self: HashedPasswords, username: str, password: str) -> bool | None:
         seen.started.append(threading.current_thread().name)
+        seen.tried.append((username, password))
         result = verify(self, username, password)
         seen.results.append(result)
         return result
@@ -179,3 +190,116 @@ def _stores(app: IVRHooks) -> list[HashedPasswords]:
         for served in server.routes.values()
         if isinstance(getattr(served.authenticator, "_store", None), HashedPasswords)
     ]
+
+
+#: docs/security.md ("CPU bound for slow hashes"): at most 30 failed slow checks a minute per
+#: source, across its usernames (``Throttle(slow_failures=3 * max_failures)``, max_failures 10).
+SLOW_BUDGET = 30
+VAULT = f"/hooks/vault{QUERY[:-1]}2"
+
+
+def _failures(metrics: str, reason: str) -> float:
+    for line in metrics.splitlines():
+        if line.startswith(f'ivrhooks_auth_failures_total{{reason="{reason}"}} '):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_a_source_past_its_slow_budget_gets_no_more_hashes_but_the_pbx_is_answered(
+    tmp_path: Path, hashes: Hashes
+) -> None:
+    """A neighbour at the PBX's own address rotates usernames to buy bcrypt: after the budget,
+    its slow checks are 429 unhashed; the PBX's remembered credentials, derived credentials and
+    other sources are answered as before."""
+    app, called = app_with(htpasswd_file(tmp_path, 4))  # the cost is not the point: cost 4
+    async with serve(app) as url:
+        pbx = httpx.AsyncClient(base_url=url)  # 127.0.0.1, like the neighbour
+        elsewhere = client_from(url, "127.0.0.2")
+        try:
+            first = await pbx.get(VAULT, auth=(USER, PASSWORD))
+            assert first.status_code == 200 and called == ["vault"]
+            assert len(hashes.tried) == 1
+            # Each guess claims a new username: no per-username key is ever throttled.
+            spent = [
+                await pbx.get(VAULT, auth=(f"guess{i:04d}", "wrongpass1"))
+                for i in range(SLOW_BUDGET)
+            ]
+            assert [r.status_code for r in spent] == [401] * SLOW_BUDGET
+            assert len(hashes.tried) == 1 + SLOW_BUDGET, "every one of those was hashed"
+
+            refused = await pbx.get(VAULT, auth=("guess9999", "wrongpass1"))
+            # A correct password never seen from this source needs a hash: refused the same way,
+            # so a right guess is not told from a wrong one.
+            unseen = await pbx.get(VAULT, auth=(SPARE, SPARE_PASSWORD))
+            assert len(hashes.tried) == 1 + SLOW_BUDGET, "no slow check past the budget"
+            for r in (refused, unseen):
+                assert r.status_code == 429 and r.headers["retry-after"].isdigit(), r
+            assert called == ["vault"], "a refused request never reaches the handler"
+
+            # The PBX's credentials succeeded before: remembered, answered without a hash.
+            again = await pbx.get(VAULT, auth=(USER, PASSWORD))
+            menu = await pbx.get(f"/hooks/menu{QUERY}", auth=(MENU.username, MENU.password))
+            # The budget is per source: another address still gets its slow check.
+            other = await elsewhere.get(VAULT, auth=(SPARE, SPARE_PASSWORD))
+            metrics = (await pbx.get("/metrics")).text
+        finally:
+            await pbx.aclose()
+            await elsewhere.aclose()
+    assert (again.status_code, menu.status_code, other.status_code) == (200, 200, 200)
+    assert called == ["vault", "vault", "vault"]
+    assert hashes.tried[1 + SLOW_BUDGET :] == [(SPARE, SPARE_PASSWORD)]
+    assert _failures(metrics, "throttled") == 2
+    assert _failures(metrics, "bad_credentials") == SLOW_BUDGET
+
+
+async def test_a_full_hash_queue_answers_429_busy_without_hashing_or_the_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long answer budget: the queued checks must still be waiting, whatever the machine's load,
+    # when the one past the queue arrives.
+    app, called = app_with(htpasswd_file(tmp_path, 4), deadline=30.0)
+    server = app.build()
+    runner = server.endpoint.hashing
+    gate = threading.Event()
+    tried: list[tuple[str, str]] = []
+    verify = HashedPasswords.verify
+
+    def held(self: HashedPasswords, username: str, password: str) -> bool | None:
+        tried.append((username, password))
+        gate.wait(60)  # every hash thread is held here until the test lets go
+        return verify(self, username, password)
+
+    monkeypatch.setattr(HashedPasswords, "verify", held)
+    async with serve(server) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        try:
+            waiting = [
+                asyncio.ensure_future(client.get(VAULT, auth=(f"queued{i:04d}", "wrongpass1")))
+                for i in range(runner.limit)  # the threads' worth, and a full queue
+            ]
+            # The runner's count has no event to wait on: polled, with bounds on a hang only.
+            async with asyncio.timeout(30):
+                while runner.admitted < runner.limit:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            # Correct credentials, and one check too many: answered at once, or admitted.
+            answer = asyncio.ensure_future(client.get(VAULT, auth=(USER, PASSWORD)))
+            async with asyncio.timeout(30):
+                while not answer.done() and runner.admitted <= runner.limit:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            admitted_past_the_queue = runner.admitted > runner.limit
+        finally:
+            gate.set()
+        busy = await answer
+        queued = await asyncio.gather(*waiting)
+        metrics = (await client.get("/metrics")).text
+        afterwards = await client.get(VAULT, auth=(USER, PASSWORD))
+    assert not admitted_past_the_queue
+    assert busy.status_code == 429
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json() == {"error": "too_many_requests"}
+    assert _failures(metrics, "busy") == 1
+    assert called == ["vault"], "only the request after the queue drained reached the handler"
+    assert tried[-1] == (USER, PASSWORD) and tried.count((USER, PASSWORD)) == 1, (
+        "the busy request was never hashed; the one after was"
+    )
+    assert [r.status_code for r in queued] == [401] * runner.limit
+    assert afterwards.status_code == 200

@@ -8,12 +8,15 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from ivrhooks.testing import free_port
+from tests.cli.processes import fake_pbx_process
 
 APP = """
 from ivrhooks import IVRHooks, call
@@ -110,7 +113,7 @@ def test_nothing_listening_at_the_pbx_url_names_the_url_and_the_variable(tmp_pat
 
 def test_a_login_in_a_url_is_refused_and_never_shown(tmp_path: Path) -> None:
     """A password written into IVRHOOKS_PBX_URL would reach /readyz, the startup log and every
-    message naming the URL: it is refused, and the refusal shows the URL without it."""
+    message naming the URL: it is refused, and the refusal shows the URL without its login."""
     line = _one_error(
         _run(
             tmp_path,
@@ -124,49 +127,78 @@ def test_a_login_in_a_url_is_refused_and_never_shown(tmp_path: Path) -> None:
             IVRHOOKS_SECRET=SECRET,
         )
     )
-    assert "IVRHOOKS_PBX_URL='https://svc:***@pbx.example.com:8887/api'" in line
+    assert "IVRHOOKS_PBX_URL='https://***@pbx.example.com:8887/api'" in line
     assert "must not carry a login" in line and "IVRHOOKS_PBX_USERNAME" in line
     assert "hunter2pass" not in line
 
 
-def test_readyz_and_the_log_say_which_pbx_the_app_registers_on(tmp_path: Path) -> None:
+def _ready(tmp_path: Path, *args: str, **env: str) -> tuple[dict[str, object], list[str]]:
+    """``ivrhooks run opsapp.py ARGS`` until /readyz answers 200: its body, and the events of
+    the log lines the process wrote (every one JSON) by the time it was stopped."""
     (tmp_path / "opsapp.py").write_text(APP)
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ivrhooks",
-            "run",
-            "opsapp.py",
-            "--port",
-            str(port),
-            "--pbx-port",
-            str(free_port()),
-        ],
+        [sys.executable, "-m", "ivrhooks", "run", "opsapp.py", "--port", str(port), *args],
         cwd=tmp_path,
-        env=base,
+        env={**base, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    ready = None
     try:
         deadline = time.monotonic() + 30
-        while True:  # a bounded poll: the server starts in another process
+        # A bounded poll: the server starts in another process.
+        while ready is None and time.monotonic() < deadline and proc.poll() is None:
             try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                if ready.status_code == 200:
-                    break
+                answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                ready = answer.json() if answer.status_code == 200 else None
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and proc.poll() is None, "not ready"
             time.sleep(0.1)
     finally:
         proc.terminate()
         _, logs = proc.communicate(timeout=15)
-    assert ready.json() == {"status": "ready", "pbx": "embedded"}
-    lines = [json.loads(line) for line in logs.splitlines()]  # every line is JSON
-    events = [line["event"] for line in lines]
+    assert ready is not None, f"not ready (exit {proc.returncode}): {logs}"
+    events = [json.loads(line)["event"] for line in logs.splitlines()]  # every line is JSON
+    return ready, events
+
+
+def test_readyz_and_the_log_say_which_pbx_the_app_registers_on(tmp_path: Path) -> None:
+    ready, events = _ready(tmp_path, "--pbx-port", str(free_port()))
+    assert ready == {"status": "ready", "pbx": "embedded"}
     assert "registering on the PBX: embedded" in events
     assert any(e.startswith("registration in sync on embedded:") for e in events)
+
+
+@pytest.fixture
+def real_pbx() -> Iterator[str]:
+    """A fake PBX in a process of its own, reached as a real one would be: its REST URL."""
+    with fake_pbx_process("8000:Main") as url:
+        yield url
+
+
+def test_readyz_and_the_log_name_a_real_pbx_by_its_host_and_port(
+    tmp_path: Path, real_pbx: str
+) -> None:
+    where = urlsplit(real_pbx).netloc  # 127.0.0.1:PORT
+    ready, events = _ready(
+        tmp_path,
+        IVRHOOKS_PBX_URL=real_pbx,
+        IVRHOOKS_PBX_USERNAME="admin",
+        IVRHOOKS_PBX_PASSWORD="fakepbx",
+        IVRHOOKS_SECRET=SECRET,
+        IVRHOOKS_PUBLIC_URL="https://ivr.example.com",
+    )
+    assert ready == {"status": "ready", "pbx": where}
+    assert f"registering on the PBX: {where}" in events
+    assert any(e.startswith(f"registration in sync on {where}: 1 created") for e in events)
+    assert not any("embedded" in e for e in events), "no fake PBX was started beside it"
+
+
+def test_readyz_and_the_log_say_none_when_the_app_registers_nowhere(tmp_path: Path) -> None:
+    ready, events = _ready(tmp_path, IVRHOOKS_REGISTER="false", IVRHOOKS_SECRET=SECRET)
+    assert ready == {"status": "ready", "pbx": "none"}
+    assert "IVRHOOKS_REGISTER=false: serving only, registering on no PBX" in events
+    assert not any(e.startswith(("registering on the PBX", "registration in sync")) for e in events)

@@ -217,3 +217,82 @@ async def test_call_tells_a_fallback_from_an_answer_with_the_users_line(tmp_path
     assert nothing.stdout.startswith("no route matches caller '101' / digits '7'")
     gone = call("--digits", "1")
     assert gone.returncode == 1 and gone.stderr.startswith("Error: no fake PBX answers at")
+
+
+MISFIT_APP = """
+from ivrhooks import IVRHooks, call
+
+app = IVRHooks(receptionists=["8000", "8001"])
+
+@app.dtmf("1", receptionists=["8000"])
+async def sales(req):
+    return call("2001")
+
+@app.fallback
+def operator(req):
+    return call("0")
+"""
+
+
+async def test_call_shows_a_request_the_route_does_not_serve_as_a_fallback_and_why(
+    tmp_path: Path,
+) -> None:
+    """Entries made by hand on the PBX that call the app's route for what the route does not
+    take: another receptionist (cause ``receptionist``), other digits (cause ``no_match``)."""
+    path = tmp_path / "misfit.py"
+    path.write_text(MISFIT_APP)
+    port, pbx_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    cmd = [sys.executable, "-m", "ivrhooks", "run", str(path), "--port", str(port)]
+    cmd += ["--pbx-port", str(pbx_port), "--log-level", "warning"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        pbx = ["--pbx", f"http://127.0.0.1:{pbx_port}"]
+        return subprocess.run(
+            [sys.executable, "-m", "ivrhooks", "call", *args, *pbx],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+        pbx_api = f"http://127.0.0.1:{pbx_port}/api"
+        async with PBXClient(pbx_api, username="admin", password="fakepbx") as pbx:
+            ids = {i.extension_number: i.id async for i in pbx.ivrs.list()}
+            (sales,) = await pbx.action_urls.list(ids["8000"])
+            copied = {
+                "enabled": True,
+                "type": "DTMF",
+                "method": sales.method,
+                "url": sales.url,
+                "auth": sales.auth,
+                "username": sales.username,
+                "password": sales.password,
+            }
+            # Someone copied the entry to a receptionist the route does not serve, and gave
+            # the route a key its mask does not take.
+            await pbx.action_urls.create(ids["8001"], name="copied", dtmf_mask="1", **copied)
+            await pbx.action_urls.create(ids["8000"], name="widened", dtmf_mask="5", **copied)
+        other, wider = await asyncio.gather(
+            asyncio.to_thread(call, "--to", "8001", "--digits", "1"),
+            asyncio.to_thread(call, "--to", "8000", "--digits", "5"),
+        )
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 15)
+    assert (other.returncode, wider.returncode) == (0, 0), other.stderr + wider.stderr
+    # The app's route (not the hand-made entry's name), marked a fallback, with what did not fit.
+    assert other.stdout.startswith(
+        "fallback: call 0  (route: sales, cause: receptionist, the route does not serve "
+        "receptionist 8001; answered by the fallback; HTTP 200, "
+    ), other.stdout
+    assert wider.stdout.startswith(
+        "fallback: call 0  (route: sales, cause: no_match, digits '5' are outside the route's "
+        "mask; answered by the fallback; HTTP 200, "
+    ), wider.stdout

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks import IVRHooks, call
 from ivrhooks.auth import derive_credentials
@@ -19,7 +20,7 @@ from ivrhooks.registration.owner import derive_app_id, parse_name
 from ivrhooks.registration.plan import plan_receptionist
 from ivrhooks.registration.reconcile import reconcile
 from ivrhooks.registration.service import client_for
-from ivrhooks.testing import FakePBX
+from ivrhooks.testing import FakePBX, serve
 from ivrhooks.types import ActionRequest
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
 
@@ -110,7 +111,8 @@ def test_an_input_both_apps_answer_is_a_conflict_naming_both() -> None:
     assert not plan.in_sync
     (conflict,) = plan.conflicts
     assert "'ivrhooks:support@theirs'" in conflict and "https://b.example/hooks/support" in conflict
-    assert "route 'sales' of this app" in conflict and "https://a.example/hooks/sales" in conflict
+    assert "route 'sales' of this app ('ivrhooks:sales@ours'," in conflict
+    assert "https://a.example/hooks/sales" in conflict
     assert "DTMF input '2'" in conflict
 
 
@@ -244,3 +246,75 @@ async def test_refused_credentials_make_the_app_re_register_at_once(
     assert (answered.status, answered.destination) == (200, "2001")
     assert ready["status"] == "ready"
     assert fake.action_urls("8000")[0].password == derive_credentials(SECRET, "sales").password
+
+
+class HeldWrites:
+    """The fake PBX's app, with writes to action URLs held at the door while ``holding``: the
+    registration that makes one is in the middle of its pass until ``release`` is set."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.holding = False
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.holding
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and "/action_urls" in scope["path"]
+        ):
+            self.arrived.set()
+            await self.release.wait()
+        await self.app(scope, receive, send)
+
+
+async def test_readyz_says_it_is_re_registering_while_it_does(fake: FakePBX) -> None:
+    """Between noticing that the PBX holds other credentials and having written its own, the
+    app is not ready, and /readyz says why."""
+    service = Registration(interval=3600)
+    door = HeldWrites(fake.app)
+
+    async with serve(door) as pbx_base:
+
+        def build(base: str) -> IVRHooks:
+            app = new_app(pbx_base, fake, public_url=base)
+
+            @app.dtmf("1")
+            async def sales(req: ActionRequest) -> object:
+                return call("2001")
+
+            app.services.append(service)
+            return app
+
+        async with served_app(build=build) as (_, base), httpx.AsyncClient() as http:
+            await asyncio.wait_for(service.wait_for(successes=1), 10)
+            before = await http.get(base + "/readyz")
+            other = derive_credentials("another-secret-0123456789", "sales")
+            (entry,) = fake.action_urls("8000")
+            fake.resources.update_action_url(
+                fake.ivr("8000").id,
+                entry.id,
+                {"username": other.username, "password": other.password},
+            )
+            door.holding = True
+            try:
+                refused = await fake.dial(to="8000", caller="101", digits="1")
+                await asyncio.wait_for(door.arrived.wait(), 10)  # its write is at the door
+                during = await http.get(base + "/readyz")
+            finally:
+                door.release.set()
+            await asyncio.wait_for(service.wait_for(successes=2), 10)
+            after = await http.get(base + "/readyz")
+            answered = await fake.dial(to="8000", caller="101", digits="1")
+    assert before.status_code == 200 and before.json()["status"] == "ready"
+    assert refused.status == 401
+    assert during.status_code == 503
+    body = during.json()
+    assert body["status"] == "not ready"
+    assert body["reason"].startswith(
+        "re-registering: 1 action URL(s) on the PBX differ from this app's"
+    ), body
+    assert after.status_code == 200 and after.json()["status"] == "ready"
+    assert (answered.status, answered.destination) == (200, "2001")
