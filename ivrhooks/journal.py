@@ -9,12 +9,13 @@ and in memory; listeners hear of each record as it is made.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ivrhooks.types import FallbackCause, Kind
+from ivrhooks.runner import Outcome
+from ivrhooks.types import ActionRequest, FallbackCause, Kind
 
 __all__ = ["CallJournal", "CallRecord"]
 
@@ -46,38 +47,67 @@ class CallRecord:
 
 
 class CallJournal:
-    """The last ``size`` records, looked up by session id, with listeners."""
+    """The last ``size`` answers, looked up by session id, with listeners.
+
+    Recording is on the hot path of every request under the embedded PBX, so it only keeps the
+    request and its outcome (no copy, no record built); a :class:`CallRecord` is made when one is
+    read, or at once when something listens.
+    """
 
     def __init__(self, size: int = 500) -> None:
         self.size = size
-        self._records: OrderedDict[int, CallRecord] = OrderedDict()
-        self._by_session: dict[str, int] = {}
-        self._next = 0
+        self._entries: deque[_Entry] = deque(maxlen=size)
+        self._by_session: dict[str, _Entry] = {}
         self._listeners: list[Callable[[CallRecord], None]] = []
 
-    def record(self, record: CallRecord) -> None:
-        key, self._next = self._next, self._next + 1
-        self._records[key] = record
-        if record.session_id is not None:
-            self._by_session[record.session_id] = key
-        while len(self._records) > self.size:
-            old_key, old = self._records.popitem(last=False)
-            if old.session_id is not None and self._by_session.get(old.session_id) == old_key:
-                del self._by_session[old.session_id]
-        for listener in list(self._listeners):
-            listener(record)
+    def record(self, request: ActionRequest, outcome: Outcome) -> None:
+        entry = (request, outcome, time.time())
+        self._entries.append(entry)  # the oldest falls out: maxlen
+        session_id = request.session_id
+        if session_id is not None:
+            by_session = self._by_session
+            by_session[session_id] = entry
+            if len(by_session) > 2 * self.size:  # bounded: keep the calls still in the journal
+                kept = {id(e) for e in self._entries}
+                self._by_session = {k: e for k, e in by_session.items() if id(e) in kept}
+        if self._listeners:
+            made = _made(entry)
+            for listener in list(self._listeners):
+                listener(made)
 
     def latest(self, session_id: str) -> CallRecord | None:
         """The most recent record of the call ``session_id``."""
-        key = self._by_session.get(session_id)
-        return self._records.get(key) if key is not None else None
+        entry = self._by_session.get(session_id)
+        return _made(entry) if entry is not None else None
 
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         """Newest first."""
-        records = list(reversed(self._records.values()))
-        return records if limit is None else records[:limit]
+        entries = list(reversed(self._entries))
+        return [_made(e) for e in (entries if limit is None else entries[:limit])]
 
     def listen(self, listener: Callable[[CallRecord], None]) -> Callable[[], None]:
         """Call ``listener`` with every new record; returns the function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+
+_Entry = tuple[ActionRequest, "Outcome", float]
+
+
+def _made(entry: _Entry) -> CallRecord:
+    request, outcome, at = entry
+    return CallRecord(
+        session_id=request.session_id,
+        receptionist=request.to,
+        caller=request.caller,
+        digits=request.digits,
+        route=request.route,
+        kind=request.kind,
+        action=outcome.decision.action,
+        destination=outcome.decision.destination,
+        answered_by=outcome.handler,
+        cause=outcome.cause,
+        error=outcome.error,
+        where=outcome.where,
+        at=at,
+    )

@@ -18,11 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ivrhooks.auth.guard import AuthGuard
 from ivrhooks.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.errors import ConfigurationError, InboundError
-from ivrhooks.journal import CallJournal, CallRecord
+from ivrhooks.journal import CallJournal
 from ivrhooks.observer import Observer
 from ivrhooks.request import fields_from_body, fields_from_query
 from ivrhooks.routes import Route
-from ivrhooks.runner import HandlerTrace, Outcome, decide
+from ivrhooks.runner import HandlerTrace, decide
 from ivrhooks.server.auth import authenticate, finish, reject, settle
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, send_json
@@ -173,7 +173,7 @@ class ActionEndpoint:
         )
         if self.journal is not None:
             # Before the answer goes out: whoever reads the journal on receiving it finds it.
-            self.journal.record(_record(request, outcome))
+            self.journal.record(request, outcome)
         await send_json(send, 200, outcome.decision.body())
         self.observer.answered(
             request,
@@ -219,20 +219,3 @@ class ActionEndpoint:
                 raise InboundError(f"the body is larger than {self.max_body} bytes")
             if not message.get("more_body", False):
                 return body
-
-
-def _record(request: ActionRequest, outcome: Outcome) -> CallRecord:
-    return CallRecord(
-        session_id=request.session_id,
-        receptionist=request.to,
-        caller=request.caller,
-        digits=request.digits,
-        route=request.route,
-        kind=request.kind,
-        action=outcome.decision.action,
-        destination=outcome.decision.destination,
-        answered_by=outcome.handler,
-        cause=outcome.cause,
-        error=outcome.error,
-        where=outcome.where,
-    )
