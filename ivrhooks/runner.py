@@ -17,15 +17,17 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from ivrhooks.blame import handler_location, user_location
 from ivrhooks.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
 from ivrhooks.errors import SessionError
 from ivrhooks.types import ActionRequest, FallbackCause, Handler
+
+_T = TypeVar("_T")
 
 __all__ = ["FallbackCause", "HandlerTrace", "Outcome", "decide"]
 
@@ -79,14 +81,33 @@ async def _invoke(
             pending = coroutine.send(None)
         except StopIteration as done:
             return coerce_decision(done.value)
-        async with asyncio.timeout_at(deadline):
-            result = await _Resumed(coroutine, pending)
+        result = await _within(deadline, _Resumed(coroutine, pending))
     else:
         run = contextvars.copy_context().run
         future = asyncio.get_running_loop().run_in_executor(executor, run, handler, request)
-        async with asyncio.timeout_at(deadline):
-            result = await future
+        result = await _within(deadline, future)
     return coerce_decision(result)
+
+
+class _Overran(Exception):
+    """The deadline's own timeout fired (not a TimeoutError of the handler's)."""
+
+
+async def _within(deadline: float, awaitable: Awaitable[_T]) -> _T:
+    """``await awaitable`` until ``deadline``; :class:`_Overran` when the deadline ended it.
+
+    Told apart by the timeout itself (``expired()``), not by reading the clock afterwards:
+    the loop runs a timer up to its clock resolution early, so "now >= deadline" can be false
+    when the deadline fired, and a handler's own TimeoutError near the deadline is its error.
+    """
+    timeout = asyncio.timeout_at(deadline)
+    try:
+        async with timeout:
+            return await awaitable
+    except TimeoutError:
+        if timeout.expired():
+            raise _Overran from None
+        raise
 
 
 class _Resumed:
@@ -133,15 +154,13 @@ async def _attempt(
 ) -> tuple[Decision | None, _Failure | None]:
     """Run one handler; on failure log why (with the traceback and the user's line) and say
     which cause it was."""
-    loop = asyncio.get_running_loop()
     extra = {"route": request.route, "session_id": request.session_id}
     try:
         decision = await _invoke(handler, is_async, request, deadline, executor)
         if request.loaded is not None:
             # A decision: the session's changes are kept (inside the deadline, like the handler).
             assert request.sessions is not None and request.session_id is not None
-            async with asyncio.timeout_at(deadline):
-                await request.sessions.save(request.session_id, request.loaded)
+            await _within(deadline, request.sessions.save(request.session_id, request.loaded))
             request.loaded = None
         return decision, None
     except SessionError as exc:
@@ -152,12 +171,10 @@ async def _attempt(
             "%s could not use the call's session: %s", what, exc, extra={**extra, "where": where}
         )
         return None, _Failure("session", str(exc), where)
-    except TimeoutError as exc:
-        if loop.time() >= deadline:
-            where = handler_location(handler)
-            logger.error("%s overran its deadline", what, extra={**extra, "where": where})
-            return None, _Failure("timeout", "overran the deadline", where)
-        failure = _Failure("error", _summary(exc), user_location(exc.__traceback__), exc)
+    except _Overran:
+        where = handler_location(handler)
+        logger.error("%s overran its deadline", what, extra={**extra, "where": where})
+        return None, _Failure("timeout", "overran the deadline", where)
     except InvalidDecisionError as exc:
         failure = _Failure("invalid", str(exc), handler_location(handler), exc)
         logger.error(

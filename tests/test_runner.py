@@ -99,3 +99,39 @@ async def test_the_handler_keeps_the_request_context() -> None:
         return call("2001") if before == _seen.get() == "request-context" else hangup()
 
     assert await run(handler) == (call("2001"), "route", None)
+
+
+async def test_a_deadline_the_loop_fires_early_is_still_a_timeout() -> None:
+    # The loop runs a timer up to its clock resolution before its time; under load that made an
+    # overrun read as the handler's own TimeoutError ("cause: error"). Widen the resolution so
+    # the early firing always happens: the cause must still be the deadline.
+    loop = asyncio.get_running_loop()
+    resolution = loop._clock_resolution  # type: ignore[attr-defined]
+    loop._clock_resolution = 0.04  # type: ignore[attr-defined]
+
+    timers: list[asyncio.TimerHandle] = []
+
+    def tick() -> None:  # other work wakes the loop inside the early window
+        timers.append(loop.call_later(0.005, tick))
+
+    tick()
+    try:
+
+        async def handler(request: ActionRequest) -> Decision:
+            await asyncio.sleep(30)
+            return call("2001")
+
+        decision, handler_kind, cause = await run(handler, budget=0.05)
+    finally:
+        timers[-1].cancel()
+        loop._clock_resolution = resolution  # type: ignore[attr-defined]
+    assert (decision.action, handler_kind, cause) == ("repeat", "default", "timeout")
+
+
+async def test_a_handlers_own_timeout_error_is_its_error_not_the_deadline() -> None:
+    async def handler(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)
+        raise TimeoutError("the CRM did not answer")
+
+    decision, handler_kind, cause = await run(handler, budget=5.0)
+    assert (decision.action, handler_kind, cause) == ("repeat", "default", "error")
