@@ -112,7 +112,11 @@ def plan(app_spec: str, as_json: bool) -> None:
         async with client_for(pbx_config) as pbx:
             rotating = config.auth.previous_secret is not None
             return await fetch_plans(
-                pbx, state, app_id=manifest.app_id, rewrite_hidden_secrets=rotating
+                pbx,
+                state,
+                app_id=manifest.app_id,
+                rewrite_hidden_secrets=rotating,
+                log_findings=False,  # printed below, with the plan
             )
 
     plans = _run(app_spec, work)

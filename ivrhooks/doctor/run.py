@@ -164,6 +164,7 @@ async def _plan(
             {ext: state[ext] for ext in found},
             app_id=manifest.app_id,
             rewrite_hidden_secrets=rotating,
+            log_findings=False,  # the report shows them
         )
     except PBXError as exc:
         report.add("fail", "plan", f"cannot read the action URLs: {exc}")
@@ -172,3 +173,5 @@ async def _plan(
         # Another app's entry would answer the same input: registration writes nothing there.
         for conflict in plan.conflicts:
             report.add("fail", "plan", conflict)
+        for warning in plan.warnings:  # e.g. a hand-made entry whose mask overlaps a route
+            report.add("warn", "plan", warning)

@@ -58,8 +58,12 @@ async def fetch_plans(
     app_id: str,
     rewrite_hidden_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
+    log_findings: bool = True,
 ) -> list[Plan]:
-    """Read the PBX and plan each receptionist for the app ``app_id`` (no writes)."""
+    """Read the PBX and plan each receptionist for the app ``app_id`` (no writes).
+
+    Warnings and conflicts are logged unless ``log_findings`` is false (for a caller that shows
+    them itself, such as ``ivrhooks plan`` and ``ivrhooks doctor``: said once, not twice)."""
     ids = await resolve_receptionists(pbx, list(state))
     existing = await _existing(pbx, ids, concurrency)
     plans = [
@@ -73,7 +77,7 @@ async def fetch_plans(
         )
         for ext in state
     ]
-    for plan in plans:
+    for plan in plans if log_findings else ():
         for warning in plan.warnings:
             log.warning("%s", warning)
         for conflict in plan.conflicts:

@@ -90,6 +90,8 @@ def test_plan_prints_the_conflict_naming_both_apps(shared_pbx: tuple[Path, str])
     assert done.returncode == 2, "not in sync: " + done.stdout + done.stderr
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("  ! conflict: ")]
     _names_both_apps(line)
+    # Said once, with the plan: not again as a log line on stderr.
+    assert line.removeprefix("  ! conflict: ") not in done.stderr, done.stderr
 
 
 def test_run_refuses_to_start_with_one_line_naming_both_apps(

@@ -284,3 +284,22 @@ async def test_doctor_calls_another_apps_overlapping_entry_a_problem(
     assert "FAIL  plan" in result.output
     assert "! conflict: " in result.output
     assert fake.counters.writes == 0
+
+
+async def test_doctor_warns_of_a_hand_made_entry_that_overlaps_a_route(
+    served: Any, app_file: str
+) -> None:
+    # Not another app's (no ivrhooks: name): registration leaves it alone, and says so once.
+    fake, base = await served()
+    hand_made = {
+        "name": "sales line",
+        "enabled": True,
+        "type": "DTMF",
+        "dtmf_mask": "1",
+        "url": "https://crm.example.com/ivr",
+    }
+    fake.resources.create_action_url(fake.ivr("8000").id, hand_made)
+    result = await invoke(["doctor", app_file], _env(base, fake))
+    warned = [line for line in result.output.splitlines() if line.startswith("warn  plan")]
+    assert len(warned) == 1 and "sales line" in warned[0], result.output
+    assert fake.counters.writes == 0
