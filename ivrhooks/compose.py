@@ -113,7 +113,7 @@ def compose(parts: Parts, config: Config, services: list[Service]) -> Server:
     if config.embedded_pbx:
         runtime.journal = CallJournal()  # for the development tools; never with a real PBX
     chosen = list(services)
-    registering = config.pbx is not None and config.registration.enabled
+    registering = config.registers
     if registering and not any(isinstance(s, Registration) for s in chosen):
         chosen.insert(0, Registration())
     serving = config.serving

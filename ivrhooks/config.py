@@ -287,10 +287,15 @@ class Config:
     """The embedded fake PBX was asked for (``IVRHOOKS_EMBEDDED_PBX=true``)."""
 
     @property
+    def registers(self) -> bool:
+        """Whether the app registers its action URLs anywhere: a PBX and registration on."""
+        return self.pbx is not None and self.registration.enabled
+
+    @property
     def registers_on(self) -> str:
         """Which PBX the app registers on, for the startup log and ``/readyz``: the PBX's host
         and port (never a login), ``"embedded"``, or ``"none"``."""
-        if self.pbx is None or not self.registration.enabled:
+        if self.pbx is None or not self.registers:
             return "none"
         if self.embedded_pbx:
             return "embedded"

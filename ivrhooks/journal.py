@@ -46,6 +46,10 @@ class CallRecord:
         return asdict(self)
 
 
+_Entry = tuple[ActionRequest, Outcome, float]
+"""What the journal keeps per answer: the request, its outcome, when (``time.time()``)."""
+
+
 class CallJournal:
     """The last ``size`` answers, looked up by session id, with listeners.
 
@@ -89,9 +93,6 @@ class CallJournal:
         """Call ``listener`` with every new record; returns the function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-
-_Entry = tuple[ActionRequest, "Outcome", float]
 
 
 def _made(entry: _Entry) -> CallRecord:

@@ -20,3 +20,8 @@ def test_ci_installs_the_browsers_the_dev_page_tests_drive() -> None:
     for binary in ("chromium", "firefox-esr"):
         assert f"command -v {binary} >/dev/null 2>&1 || need+=({binary})" in CI
     assert 'apt-get install -y -qq "${need[@]}"' in CI
+
+
+def test_ci_installs_the_load_generator_the_bench_smoke_tests_drive() -> None:
+    # Without wrk the benches fall back to bench/loadgen.py: CI would test another path.
+    assert "command -v wrk >/dev/null 2>&1 || need+=(wrk)" in CI

@@ -160,7 +160,7 @@ async def _serve(
                 page = await _dev_page(stack, pbx, server, ui_sock)
         # Fail now, with the reason, not inside uvicorn's startup; serving only (no PBX, or
         # IVRHOOKS_REGISTER=false) needs no public URL: nothing is registered.
-        if config.pbx is not None and config.registration.enabled:
+        if config.registers:
             desired_state(server.runtime.manifest)
         uvicorn_config = uvicorn.Config(
             server,
