@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bcrypt
 
-from ivrhooks.auth import (
+from ivrhooks.core.auth import (
     Authenticator,
     MemoryReplayStore,
     Pending,

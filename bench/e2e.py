@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.apps import DECISION, SECRET, query_for, target_route  # noqa: E402
-from ivrhooks.auth import derive_credentials  # noqa: E402
+from ivrhooks.core.auth import derive_credentials  # noqa: E402
 
 WRK_DIR = ROOT / "bench" / "wrk"
 UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]

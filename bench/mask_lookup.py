@@ -20,7 +20,7 @@ from pathlib import Path
 # Run from a checkout: measure this tree's ivrhooks, not whichever one is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ivrhooks.masks import Mask, MaskIndex, parse_mask
+from ivrhooks.core.masks import Mask, MaskIndex, parse_mask
 
 REPEATS = 5
 

@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from ivrhooks import IVRHooks, call  # noqa: E402
+from ivrhooks.core.request import ActionRequest  # noqa: E402
 from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME  # noqa: E402
 from ivrhooks.fakepbx.rates import STATS_PATH  # noqa: E402
 from ivrhooks.pbx import PBXClient  # noqa: E402
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE  # noqa: E402
 from ivrhooks.registration import desired_state, reconcile  # noqa: E402
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY  # noqa: E402
-from ivrhooks.request import ActionRequest  # noqa: E402
 from ivrhooks.testing import free_port  # noqa: E402
 
 TARGET = 1.25  # issue 16: within 1.25x of the bound

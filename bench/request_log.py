@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ivrhooks.logformat import JSONFormatter
-from ivrhooks.logs import mask_number
-from ivrhooks.logwriter import LineWriter, WriterHandler
-from ivrhooks.requestline import render_request_line, timestamp
+from ivrhooks.observe.logformat import JSONFormatter
+from ivrhooks.observe.logs import mask_number
+from ivrhooks.observe.logwriter import LineWriter, WriterHandler
+from ivrhooks.observe.requestline import render_request_line, timestamp
 
 FIELDS = {
     "session_id": "bench-session-0001",

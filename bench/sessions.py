@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.redis_proc import redis_server
 from ivrhooks import IVRHooks, StoreConfig, call
-from ivrhooks.auth import derive_credentials
-from ivrhooks.types import ActionRequest
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.core.types import ActionRequest
 
 SECRET = "bench-sessions-secret-0123456789"
 CALLS = 50  # calls in flight, each asked again and again

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.e2e import App, Scenario, fmt, load_command, probe, result_row, run_load, serve  # noqa: E402
 from bench.redis_proc import redis_server  # noqa: E402
-from ivrhooks.auth.replay import MemoryReplayStore, StoreReplay  # noqa: E402
+from ivrhooks.core.auth.replay import MemoryReplayStore  # noqa: E402
 from ivrhooks.store import MemoryStore, Store, open_store  # noqa: E402
+from ivrhooks.store.replay import StoreReplay  # noqa: E402
 
 TARGET = 0.8
 

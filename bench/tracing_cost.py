@@ -50,7 +50,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 from bench.apps import SECRET, query_for, target_route
 from bench.apps.ivr import build
 from ivrhooks import Observer
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from ivrhooks.server import Server
 
 ROUTES = 1000

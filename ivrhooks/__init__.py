@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from ivrhooks._version import __version__
 from ivrhooks.app import IVRHooks
-from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.config import (
+from ivrhooks.conf.config import (
     AuthConfig,
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
     StoreConfig,
 )
-from ivrhooks.decisions import Decision, call, hangup, repeat
+from ivrhooks.core.auth.static import StaticCredentials
+from ivrhooks.core.decisions import Decision, call, hangup, repeat
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.errors import (
     ConfigurationError,
     InboundError,
@@ -23,8 +24,7 @@ from ivrhooks.errors import (
     RouteConflictError,
     SettingError,
 )
-from ivrhooks.observer import Observer
-from ivrhooks.types import ActionRequest
+from ivrhooks.observe.observer import Observer
 
 __all__ = [
     "ActionRequest",

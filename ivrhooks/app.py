@@ -20,10 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ivrhooks.auth.credentials import Credentials
-from ivrhooks.auth.static import StaticCredentials
 from ivrhooks.compose import Parts, compose
-from ivrhooks.config import (
+from ivrhooks.conf.config import (
     AuthConfig,
     Config,
     PBXConfig,
@@ -31,18 +29,20 @@ from ivrhooks.config import (
     ServingConfig,
     StoreConfig,
 )
+from ivrhooks.conf.settings import Declared, resolve
+from ivrhooks.core.auth.credentials import Credentials
+from ivrhooks.core.auth.static import StaticCredentials
+from ivrhooks.core.masks import parse_mask
+from ivrhooks.core.routes import Route, RouteTable, route_name
+from ivrhooks.core.types import SCHEMES, Handler, Kind, Scheme
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
-from ivrhooks.masks import parse_mask
-from ivrhooks.metrics import Metrics
-from ivrhooks.observer import Observer
-from ivrhooks.routes import Route, RouteTable, route_name
+from ivrhooks.observe.metrics import Metrics
+from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Server
 from ivrhooks.server.asgi import Receive, Scope, Send
 from ivrhooks.server.responses import error_body, send_json
-from ivrhooks.settings import Declared, resolve
-from ivrhooks.types import SCHEMES, Handler, Kind, Scheme
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider

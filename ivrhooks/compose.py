@@ -17,28 +17,28 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ivrhooks.auth.credentials import Secrets
-from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.shared_throttle import SharedCounts
-from ivrhooks.config import Config
+from ivrhooks.conf.config import Config
+from ivrhooks.core.auth.credentials import Secrets
+from ivrhooks.core.auth.guard import AuthGuard
+from ivrhooks.core.routes import RouteTable
+from ivrhooks.core.sessions import SessionBroker
+from ivrhooks.core.types import Handler
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.journal import CallJournal
-from ivrhooks.logs import ensure_request_logging
 from ivrhooks.manifest import build_manifest
-from ivrhooks.metrics import Metrics
-from ivrhooks.observer import Observer, fan_out
+from ivrhooks.observe.builtin import RequestObserver
+from ivrhooks.observe.journal import CallJournal
+from ivrhooks.observe.logs import ensure_request_logging
+from ivrhooks.observe.metrics import Metrics
+from ivrhooks.observe.observer import Observer, fan_out
+from ivrhooks.observe.tracing import Tracing
+from ivrhooks.observe.tracing_setup import start_tracing
 from ivrhooks.registration.service import Registration
 from ivrhooks.route_auth import build_authenticators
-from ivrhooks.routes import RouteTable
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Action, Server
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
-from ivrhooks.server.observer import RequestObserver
-from ivrhooks.sessions import SessionBroker
 from ivrhooks.store import open_store
-from ivrhooks.tracing import Tracing
-from ivrhooks.tracing_setup import start_tracing
-from ivrhooks.types import Handler
+from ivrhooks.store.throttle import SharedCounts
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -67,7 +67,7 @@ def _traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:
     """The endpoint inside each request's server span, when tracing is on."""
     if tracing is None:
         return None
-    from ivrhooks.otel import OTelTracing
+    from ivrhooks.observe.otel import OTelTracing
     from ivrhooks.server.tracing import TracedEndpoint  # imports OpenTelemetry: only now
 
     assert isinstance(tracing, OTelTracing)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ivrhooks.auth.credentials import Credentials, derive_credentials
-from ivrhooks.auth.static import StaticCredentials
-from ivrhooks.config import Config
+from ivrhooks.conf.config import Config
+from ivrhooks.core.auth.credentials import Credentials, derive_credentials
+from ivrhooks.core.auth.static import StaticCredentials
+from ivrhooks.core.routes import Route, RouteTable
+from ivrhooks.core.types import Method, Scheme
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.routes import Route, RouteTable
-from ivrhooks.types import Method, Scheme
 
 __all__ = ["Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
 

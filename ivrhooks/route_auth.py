@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from ivrhooks.auth.build import build_authenticator
-from ivrhooks.auth.credentials import Secrets
-from ivrhooks.auth.replay import MemoryReplayStore, ReplayStore, StoreReplay
-from ivrhooks.auth.verdict import Authenticator
-from ivrhooks.config import AuthConfig
+from ivrhooks.conf.config import AuthConfig
+from ivrhooks.core.auth.build import build_authenticator
+from ivrhooks.core.auth.credentials import Secrets
+from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedReplayStore
+from ivrhooks.core.auth.verdict import Authenticator
 from ivrhooks.manifest import Manifest
 from ivrhooks.store.base import Store
+from ivrhooks.store.replay import StoreReplay
 
 __all__ = ["build_authenticators"]
 
@@ -28,7 +29,7 @@ def build_authenticators(
 
     With a ``shared`` store (Redis), Digest ``nc`` values are recorded there, so a response
     accepted by one replica is refused by every other."""
-    store: ReplayStore | StoreReplay
+    store: ReplayStore | SharedReplayStore
     if auth.replay_store is not None:
         store = auth.replay_store
     elif shared is not None and shared.kind != "memory":

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-from ivrhooks.auth.credentials import Secrets
-from ivrhooks.config import Config
-from ivrhooks.journal import CallJournal
+from ivrhooks.conf.config import Config
+from ivrhooks.core.auth.credentials import Secrets
 from ivrhooks.manifest import Manifest
-from ivrhooks.metrics import Metrics
-from ivrhooks.observer import Observer
+from ivrhooks.observe.journal import CallJournal
+from ivrhooks.observe.metrics import Metrics
+from ivrhooks.observe.observer import Observer
+from ivrhooks.observe.tracing import Tracing
 from ivrhooks.store import MemoryStore, Store
-from ivrhooks.tracing import Tracing
 
 __all__ = ["Runtime", "Service", "Status"]
 

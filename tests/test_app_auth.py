@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, RegistrationConfig, call
-from ivrhooks.auth import StaticCredentials, derive_credentials
-from ivrhooks.masks import parse_mask
-from ivrhooks.routes import Route
+from ivrhooks.core.auth import StaticCredentials, derive_credentials
+from ivrhooks.core.masks import parse_mask
+from ivrhooks.core.routes import Route
 from ivrhooks.testing import serve
 
 CALL = {"from": "101", "to": "8000", "input": "1"}
@@ -271,7 +271,7 @@ async def test_static_digest_nonces_verify_in_every_replica_sharing_the_secret()
     the credentials are static (a PBX behind a load balancer hits any replica)."""
     import re
 
-    from ivrhooks.auth.digest import digest_ha1, digest_response
+    from ivrhooks.core.auth.digest import digest_ha1, digest_response
 
     def replica() -> IVRHooks:
         app = IVRHooks(

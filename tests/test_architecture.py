@@ -89,11 +89,11 @@ def test_the_package_has_no_import_circle() -> None:
 
 def test_the_walk_sees_a_circle_when_there_is_one() -> None:
     # The check itself can fail: a circle added to a copy of the graph is found.
-    GRAPH["ivrhooks.types"].add("ivrhooks.app")
+    GRAPH["ivrhooks.core.types"].add("ivrhooks.app")
     try:
         assert _cycle() is not None
     finally:
-        GRAPH["ivrhooks.types"].discard("ivrhooks.app")
+        GRAPH["ivrhooks.core.types"].discard("ivrhooks.app")
 
 
 def _is_edge(name: str) -> bool:
@@ -155,20 +155,19 @@ def test_portsip_field_rules_are_written_once() -> None:
         for rule in FIELD_RULES
         if rule in text
     )
-    assert spelled == [f"ivrhooks.types: {rule}" for rule in sorted(FIELD_RULES)]
+    assert spelled == [f"ivrhooks.core.types: {rule}" for rule in sorted(FIELD_RULES)]
 
 
 PURE_CORE = (
-    "ivrhooks.masks",
-    "ivrhooks.routes",
-    "ivrhooks.types",
-    "ivrhooks.request",
-    "ivrhooks.decisions",
-    "ivrhooks.runner",
-    "ivrhooks.auth",
+    "ivrhooks.core.masks",
+    "ivrhooks.core.routes",
+    "ivrhooks.core.types",
+    "ivrhooks.core.request",
+    "ivrhooks.core.decisions",
+    "ivrhooks.core.runner",
+    "ivrhooks.core.auth",
     "ivrhooks.manifest",
-    "ivrhooks.config",
-    "ivrhooks.settings",
+    "ivrhooks.conf",
 )
 
 
@@ -217,7 +216,7 @@ PUBLIC = {
         "hangup",
         "repeat",
     ],
-    "ivrhooks.auth": [
+    "ivrhooks.core.auth": [
         "AuthGuard",
         "Authenticator",
         "Credentials",
@@ -278,7 +277,7 @@ PUBLIC = {
         "Faults",
     ],
     "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
-    "ivrhooks.masks": [
+    "ivrhooks.core.masks": [
         "Kind",
         "Mask",
         "MaskIndex",
@@ -329,7 +328,7 @@ PUBLIC = {
         "TwoFactorRequiredError",
         "UnknownReceptionistError",
     ],
-    "ivrhooks.types": [
+    "ivrhooks.core.types": [
         "ACTIONS",
         "AUTH_MODES",
         "Action",
@@ -356,7 +355,14 @@ PUBLIC = {
         "is_extension",
     ],
     # The observer interface (docs/observability.md) and what its methods receive.
-    "ivrhooks.observer": ["ActionRequest", "Observer", "Outcome", "PBXCall", "Verdict", "fan_out"],
+    "ivrhooks.observe.observer": [
+        "ActionRequest",
+        "Observer",
+        "Outcome",
+        "PBXCall",
+        "Verdict",
+        "fan_out",
+    ],
 }
 
 

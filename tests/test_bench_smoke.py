@@ -21,7 +21,7 @@ import pytest
 
 from bench.apps import DECISION, SECRET, query_for
 from bench.apps.ivr import build
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from ivrhooks.server.loopback import free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from ivrhooks import (
     ServingConfig,
     SettingError,
 )
-from ivrhooks.settings import VARIABLES
+from ivrhooks.conf.settings import VARIABLES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ivrhooks import Decision, InvalidDecisionError, call, hangup, repeat
-from ivrhooks.decisions import coerce_decision
+from ivrhooks.core.decisions import coerce_decision
 
 
 @pytest.mark.parametrize(

@@ -30,8 +30,8 @@ import yaml
 
 from ivrhooks.cli.fake_pbx import fake_pbx
 from ivrhooks.cli.run import run as run_command
-from ivrhooks.config import ServingConfig
-from ivrhooks.settings import VARIABLES, Declared, resolve
+from ivrhooks.conf.config import ServingConfig
+from ivrhooks.conf.settings import VARIABLES, Declared, resolve
 from ivrhooks.testing import FakePBX, free_port, serve
 from tests.redis_server import RedisServer
 

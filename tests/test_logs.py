@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from ivrhooks import logs
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.logs import (
+from ivrhooks.observe import logs
+from ivrhooks.observe.logs import (
     JSONFormatter,
     configure_logging,
     log_request,
@@ -404,7 +404,7 @@ def test_uvicorns_colour_copy_of_the_event_is_left_out() -> None:
     import json
     import logging
 
-    from ivrhooks.logs import JSONFormatter
+    from ivrhooks.observe.logs import JSONFormatter
 
     record = logging.makeLogRecord(
         {"msg": "Started", "levelno": 20, "levelname": "INFO", "color_message": "\x1b[36mStarted"}

@@ -9,8 +9,8 @@ import threading
 import pytest
 from prometheus_client import generate_latest
 
-from ivrhooks.logwriter import LineWriter, dropped_lines
-from ivrhooks.metrics import Metrics
+from ivrhooks.observe.logwriter import LineWriter, dropped_lines
+from ivrhooks.observe.metrics import Metrics
 
 
 class BlockedStream(io.StringIO):

@@ -9,7 +9,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ivrhooks import IVRHooks
-from ivrhooks.metrics import FALLBACK_CAUSES, LATENCY_BUCKETS, Metrics
+from ivrhooks.observe.metrics import FALLBACK_CAUSES, LATENCY_BUCKETS, Metrics
 from ivrhooks.testing import serve
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -10,10 +10,10 @@ import pytest
 from prometheus_client import generate_latest
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, Observer, StoreConfig, call
-from ivrhooks.auth import derive_credentials
-from ivrhooks.observer import Outcome, PBXCall, Verdict, fan_out
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.observe.builtin import RequestObserver
+from ivrhooks.observe.observer import Outcome, PBXCall, Verdict, fan_out
 from ivrhooks.registration import Registration
-from ivrhooks.server.observer import RequestObserver
 from ivrhooks.testing import FakePBX, serve
 from tests.conftest import new_app
 from tests.redis_server import RedisServer

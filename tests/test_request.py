@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivrhooks import ActionRequest, InboundError
-from ivrhooks.request import MAX_BODY, fields_from_body, fields_from_query
+from ivrhooks.core.request import MAX_BODY, fields_from_body, fields_from_query
 
 
 def test_query_string_fields_with_utf8_and_reserved_characters() -> None:
@@ -111,7 +111,7 @@ def _reference(body: bytes) -> dict[str, str] | None:
     """The exact parse: every pair seen, duplicates refused; None where it refuses the body."""
     import json
 
-    from ivrhooks.request import _as_text, _unique
+    from ivrhooks.core.request import _as_text, _unique
 
     try:
         data = json.loads(body, object_pairs_hook=_unique)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ivrhooks.logs import (
+from ivrhooks.observe.logs import (
     JSONFormatter,
     close_logging,
     configure_logging,
@@ -20,7 +20,7 @@ from ivrhooks.logs import (
     number_masking_enabled,
     set_number_masking,
 )
-from ivrhooks.requestline import render_request_line, timestamp
+from ivrhooks.observe.requestline import render_request_line, timestamp
 
 REQUEST = logging.getLogger("ivrhooks.request")
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ivrhooks.core.request import fields_from_query
 from ivrhooks.errors import InboundError
-from ivrhooks.request import fields_from_query
 
 
 def reference(query: bytes) -> dict[str, str] | str:

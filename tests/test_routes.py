@@ -15,7 +15,7 @@ from ivrhooks import (
     RouteConflictError,
     ServingConfig,
 )
-from ivrhooks.types import Handler
+from ivrhooks.core.types import Handler
 from tests.conftest import new_app
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 
-from ivrhooks.decisions import Decision, call, hangup
-from ivrhooks.request import ActionRequest
-from ivrhooks.runner import decide
+from ivrhooks.core.decisions import Decision, call, hangup
+from ivrhooks.core.request import ActionRequest
+from ivrhooks.core.runner import decide
 
 _seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="")
 

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 
 from ivrhooks import IVRHooks, ServingConfig, call, repeat
 from ivrhooks.cli import main
-from ivrhooks.sessions import SessionBroker
+from ivrhooks.core.sessions import SessionBroker
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.store import MemoryStore
 from ivrhooks.testing import RunningApp, free_port, running
-from ivrhooks.types import ActionRequest
 from tests.redis_server import RedisServer
 
 SEEN: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from bench.apps import SECRET, route_count, target_route
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 
 app = FastAPI()
 security = HTTPBasic()

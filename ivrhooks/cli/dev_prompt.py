@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ivrhooks.types import EXTENSION_RULE, is_extension
+from ivrhooks.core.types import EXTENSION_RULE, is_extension
 
 __all__ = [
     "HELP",

@@ -16,15 +16,15 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.config import Config
+from ivrhooks.conf.config import Config
 from ivrhooks.errors import PBXConnectionError, PBXLoginError
 from ivrhooks.manifest import Manifest
-from ivrhooks.models import ActionUrlCreate, ActionUrlUpdate
 from ivrhooks.registration.apply import apply_plans
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.reconcile import fetch_plans, reconcile, unregister_plans
 from ivrhooks.registration.service import client_for, describe_failure, require_pbx
+from ivrhooks.schema.models import ActionUrlCreate, ActionUrlUpdate
 
 __all__ = ["plan", "sync", "unregister"]
 

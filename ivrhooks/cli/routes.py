@@ -6,7 +6,7 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.types import KINDS, Kind
+from ivrhooks.core.types import KINDS, Kind
 
 
 @main.command()

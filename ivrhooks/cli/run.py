@@ -22,17 +22,17 @@ import uvicorn
 from ivrhooks.app import IVRHooks
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.config import Config
+from ivrhooks.conf.config import Config
+from ivrhooks.core.types import Handler
 from ivrhooks.fakepbx.devui.serving import serve_dev_page
 from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
 from ivrhooks.fakepbx.pbx import FakePBX
-from ivrhooks.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.manifest import Manifest
+from ivrhooks.observe.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.registration.desired import desired_state
 from ivrhooks.server.app import Server
 from ivrhooks.server.loopback import bind_socket
 from ivrhooks.server.protocol import protocol_for
-from ivrhooks.types import Handler
 
 __all__ = ["DEFAULT_UI_PORT", "run"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ivrhooks.models import AccountInfo
-from ivrhooks.types import MAX_ACTION_URL
+from ivrhooks.core.types import MAX_ACTION_URL
+from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["Finding", "Level", "account_findings", "public_url_findings"]
 

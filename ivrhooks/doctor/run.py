@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivrhooks.config import Config
+from ivrhooks.conf.config import Config
 from ivrhooks.doctor.checks import Finding, Level, account_findings, public_url_findings
 from ivrhooks.errors import (
     ConfigurationError,

@@ -25,7 +25,7 @@ from ivrhooks.fakepbx.resources import APIError
 from ivrhooks.fakepbx.state import Counters, Faults, PBXState
 from ivrhooks.fakepbx.stats import stats_routes
 from ivrhooks.fakepbx.store import Row
-from ivrhooks.wire import INT32_MAX
+from ivrhooks.schema.wire import INT32_MAX
 
 __all__ = ["Counters", "Faults", "build_app"]
 

@@ -20,7 +20,7 @@ import httpx
 
 from ivrhooks.errors import MaskError
 from ivrhooks.fakepbx.matching import Kind, compile_mask
-from ivrhooks.models import ActionUrl, ActionUrlType, AuthMode
+from ivrhooks.schema.models import ActionUrl, ActionUrlType, AuthMode
 
 __all__ = ["DialResult", "fire", "pick_action_url", "request_fields"]
 

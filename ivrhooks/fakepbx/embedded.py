@@ -7,7 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterable
 
-from ivrhooks.config import PBXConfig
+from ivrhooks.conf.config import PBXConfig
 from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.server.loopback import bind_socket, serve
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
-from ivrhooks.models import ActionUrl, ActionUrlType, Ivr
+from ivrhooks.schema.models import ActionUrl, ActionUrlType, Ivr
 
 __all__ = ["MAX_HOPS", "CallFlow", "follow"]
 

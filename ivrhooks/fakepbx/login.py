@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivrhooks.models import LoginBody
 from ivrhooks.pbx.generations import OAUTH_CLIENT_ID, Generation
-from ivrhooks.wire import describe_validation_error
+from ivrhooks.schema.models import LoginBody
+from ivrhooks.schema.wire import describe_validation_error
 
 if TYPE_CHECKING:
     from ivrhooks.fakepbx.state import PBXState

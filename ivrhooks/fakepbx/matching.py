@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ivrhooks.masks import Mask, parse_mask
-from ivrhooks.types import Kind
+from ivrhooks.core.masks import Mask, parse_mask
+from ivrhooks.core.types import Kind
 
 __all__ = ["Kind", "compile_mask"]
 

@@ -35,8 +35,8 @@ from ivrhooks.fakepbx.resources import APIError, Resources
 from ivrhooks.fakepbx.state import Counters, Faults
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
-from ivrhooks.models import ActionUrl, Ivr
 from ivrhooks.pbx.generations import GENERATIONS, Generation
+from ivrhooks.schema.models import ActionUrl, Ivr
 
 __all__ = [
     "DEFAULT_CAPABILITIES",

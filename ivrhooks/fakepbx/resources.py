@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ivrhooks.errors import MaskError
 from ivrhooks.fakepbx.matching import compile_mask
 from ivrhooks.fakepbx.store import Row, Store, new_id
-from ivrhooks.models import (
+from ivrhooks.schema.models import (
     ActionUrlCreate,
     ActionUrlUpdate,
     IvrCreate,
@@ -26,7 +26,7 @@ from ivrhooks.models import (
     IvrUpdate,
     to_wire,
 )
-from ivrhooks.wire import validation_problems
+from ivrhooks.schema.wire import validation_problems
 
 __all__ = ["APIError", "Resources", "pin_policy_problem", "validation_error"]
 

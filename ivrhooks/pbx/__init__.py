@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ivrhooks.pbx.client import PBXClient
-from ivrhooks.pbx.errors import (
+from ivrhooks.errors import (
     PBXAPIError,
     PBXConnectionError,
     PBXError,
@@ -14,6 +13,7 @@ from ivrhooks.pbx.errors import (
     PBXValidationError,
     TwoFactorRequiredError,
 )
+from ivrhooks.pbx.client import PBXClient
 
 __all__ = [
     "PBXAPIError",

@@ -10,8 +10,8 @@ carries the ``role``. Read-only: nothing here writes to the PBX.
 from __future__ import annotations
 
 from ivrhooks.errors import PBXAPIError, PBXUnauthorizedError
-from ivrhooks.models import AccountInfo
 from ivrhooks.pbx.resources import Requester, read_model
+from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["ACCOUNT_PATHS", "account_info"]
 

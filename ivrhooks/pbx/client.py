@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ivrhooks.core.types import Method
 from ivrhooks.errors import (
     PBXAPIError,
     PBXConnectionError,
@@ -29,16 +30,15 @@ from ivrhooks.errors import (
     PBXUnauthorizedError,
     PBXValidationError,
 )
-from ivrhooks.models import AccountInfo
-from ivrhooks.observer import Observer, PBXCall
+from ivrhooks.observe.observer import Observer, PBXCall
+from ivrhooks.observe.tracing import NO_TRACING, Span, Tracing
 from ivrhooks.pbx.account import account_info
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
 from ivrhooks.pbx.templates import endpoint_template
 from ivrhooks.pbx.tokens import TokenManager
-from ivrhooks.tracing import NO_TRACING, Span, Tracing
-from ivrhooks.types import Method
+from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["PBXClient", "Retry"]
 

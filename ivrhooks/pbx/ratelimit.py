@@ -24,8 +24,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from ivrhooks.types import DEFAULT_PBX_RATE as DEFAULT_RATE
-from ivrhooks.types import MAX_PBX_RATE as MAX_RATE
+from ivrhooks.core.types import DEFAULT_PBX_RATE as DEFAULT_RATE
+from ivrhooks.core.types import MAX_PBX_RATE as MAX_RATE
 
 __all__ = ["DEFAULT_RATE", "MAX_RATE", "WINDOW", "RateBudget"]
 

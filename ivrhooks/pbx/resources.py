@@ -16,8 +16,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ivrhooks.core.types import Method
 from ivrhooks.errors import InvalidArgumentError, PBXResponseError
-from ivrhooks.models import (
+from ivrhooks.pbx.retry import Retry
+from ivrhooks.schema.models import (
     ActionUrl,
     ActionUrlCreate,
     ActionUrlList,
@@ -36,9 +38,7 @@ from ivrhooks.models import (
     Page,
     to_wire,
 )
-from ivrhooks.pbx.retry import Retry
-from ivrhooks.types import Method
-from ivrhooks.wire import describe_validation_error
+from ivrhooks.schema.wire import describe_validation_error
 
 __all__ = ["ActionUrls", "IvrServers", "Ivrs", "Requester", "read_model"]
 

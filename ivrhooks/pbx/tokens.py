@@ -19,9 +19,7 @@ from datetime import UTC, datetime
 import httpx
 from pydantic import ValidationError
 
-from ivrhooks.errors import InvalidArgumentError
-from ivrhooks.models import LoginBody, TokenResponse
-from ivrhooks.pbx.errors import PBXLoginError, TwoFactorRequiredError
+from ivrhooks.errors import InvalidArgumentError, PBXLoginError, TwoFactorRequiredError
 from ivrhooks.pbx.generations import (
     GENERATIONS,
     OAUTH_CLIENT_ID,
@@ -29,7 +27,8 @@ from ivrhooks.pbx.generations import (
     login_request,
     refresh_request,
 )
-from ivrhooks.wire import describe_validation_error
+from ivrhooks.schema.models import LoginBody, TokenResponse
+from ivrhooks.schema.wire import describe_validation_error
 
 __all__ = ["OAUTH_CLIENT_ID", "Generation", "Send", "TokenManager"]
 

@@ -13,9 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ivrhooks.errors import InvalidArgumentError, PBXError
+from ivrhooks.errors import ApplyError, InvalidArgumentError, PBXError
 from ivrhooks.pbx import PBXClient, PBXNotFoundError
-from ivrhooks.registration.errors import ApplyError
 from ivrhooks.registration.plan import Plan
 
 __all__ = ["DEFAULT_CONCURRENCY", "Applied", "apply_plans"]

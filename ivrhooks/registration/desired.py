@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from ivrhooks.core.masks import Mask
+from ivrhooks.core.types import AUTH_MODES, MAX_ACTION_URL, MAX_MASK, MAX_NAME
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest
-from ivrhooks.masks import Mask
-from ivrhooks.models import ActionUrlCreate
 from ivrhooks.registration.owner import MANAGED_PREFIX, entry_name
-from ivrhooks.types import AUTH_MODES, MAX_ACTION_URL, MAX_MASK, MAX_NAME
+from ivrhooks.schema.models import ActionUrlCreate
 
 __all__ = [
     "MANAGED_PREFIX",

@@ -25,11 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from ivrhooks.core.masks import Kind, Mask, parse_mask
 from ivrhooks.errors import MaskError
-from ivrhooks.masks import Kind, Mask, parse_mask
-from ivrhooks.models import ActionUrl, ActionUrlCreate, ActionUrlUpdate
 from ivrhooks.registration.desired import DesiredUrl
 from ivrhooks.registration.owner import entry_name, parse_name
+from ivrhooks.schema.models import ActionUrl, ActionUrlCreate, ActionUrlUpdate
 
 __all__ = ["Delete", "Plan", "Update", "changed_fields", "owned", "plan_receptionist"]
 

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ivrhooks.errors import RegistrationConflictError
-from ivrhooks.models import ActionUrl
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
 from ivrhooks.registration.desired import DesiredUrl
 from ivrhooks.registration.plan import Delete, Plan, owned, plan_receptionist
 from ivrhooks.registration.resolve import resolve_receptionists
+from ivrhooks.schema.models import ActionUrl
 
 __all__ = ["Report", "fetch_plans", "reconcile", "unregister_plans"]
 

@@ -14,9 +14,8 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import TypeVar, cast
 
+from ivrhooks.errors import PBXAPIError, PBXUnauthorizedError, UnknownReceptionistError
 from ivrhooks.pbx import PBXClient
-from ivrhooks.pbx.errors import PBXAPIError, PBXUnauthorizedError
-from ivrhooks.registration.errors import UnknownReceptionistError
 
 __all__ = ["FILTER_BATCH", "resolve_receptionists"]
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
-from ivrhooks.config import Config, PBXConfig
+from ivrhooks.conf.config import Config, PBXConfig
 from ivrhooks.errors import (
     ConfigurationError,
     InvalidArgumentError,
@@ -32,13 +32,13 @@ from ivrhooks.errors import (
     RegistrationConflictError,
     StoreError,
 )
+from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, apply_plans
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
 from ivrhooks.registration.reconcile import Report, fetch_plans
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
-from ivrhooks.tracing import NO_TRACING
 
 __all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
 

@@ -18,8 +18,8 @@ from typing import Any
 from prometheus_client import make_asgi_app
 from starlette.types import Receive, Scope, Send
 
+from ivrhooks.core.routes import RouteTable
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.routes import RouteTable
 from ivrhooks.runtime import Runtime
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.server.responses import error_body, send_json

@@ -11,9 +11,9 @@ import logging
 
 from starlette.types import Scope, Send
 
-from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator, Deferred, Pending, Verdict
-from ivrhooks.metrics import AUTH_CHALLENGES
+from ivrhooks.core.auth.guard import AuthGuard
+from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending, Verdict
+from ivrhooks.observe.metrics import AUTH_CHALLENGES
 from ivrhooks.server.hashing import BUSY, HashRunner
 from ivrhooks.server.responses import error_body, send_json
 

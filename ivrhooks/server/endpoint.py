@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ivrhooks.auth.guard import AuthGuard
-from ivrhooks.auth.verdict import Authenticator, Deferred, Pending
+from ivrhooks.core.auth.guard import AuthGuard
+from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
+from ivrhooks.core.request import fields_from_body, fields_from_query
+from ivrhooks.core.routes import Route
+from ivrhooks.core.runner import HandlerTrace, decide
+from ivrhooks.core.sessions import SessionBroker
+from ivrhooks.core.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
 from ivrhooks.errors import ConfigurationError, InboundError
-from ivrhooks.journal import CallJournal
-from ivrhooks.observer import Observer
-from ivrhooks.request import fields_from_body, fields_from_query
-from ivrhooks.routes import Route
-from ivrhooks.runner import HandlerTrace, decide
+from ivrhooks.observe.journal import CallJournal
+from ivrhooks.observe.observer import Observer
 from ivrhooks.server.auth import authenticate, finish, reject, settle
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, send_json
-from ivrhooks.sessions import SessionBroker
-from ivrhooks.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
 
 __all__ = ["ActionEndpoint", "ServedRoute"]
 

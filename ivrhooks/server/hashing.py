@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from ivrhooks.auth.verdict import Verdict
+from ivrhooks.core.auth.verdict import Verdict
 from ivrhooks.errors import InvalidArgumentError
 
 __all__ = ["BUSY", "HashRunner", "default_concurrency"]

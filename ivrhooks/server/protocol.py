@@ -34,7 +34,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ivrhooks.config import ServingConfig
+from ivrhooks.conf.config import ServingConfig
 
 __all__ = [
     "MAX_HEADERS",

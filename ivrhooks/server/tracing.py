@@ -21,7 +21,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import Message, Receive, Scope, Send
 
-from ivrhooks.otel import OTelTracing, error_type, fail
+from ivrhooks.observe.otel import OTelTracing, error_type, fail
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 
 __all__ = ["TracedEndpoint"]

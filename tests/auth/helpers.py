@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from starlette.types import ASGIApp, Message
 
 from ivrhooks import hangup
-from ivrhooks.auth import (
+from ivrhooks.core.auth import (
     Authenticator,
     AuthGuard,
     Credentials,
@@ -29,14 +29,14 @@ from ivrhooks.auth import (
     build_authenticator,
     derive_credentials,
 )
-from ivrhooks.auth.verdict import Deferred
-from ivrhooks.decisions import Decision
-from ivrhooks.masks import parse_mask
-from ivrhooks.metrics import Metrics
-from ivrhooks.routes import Route
+from ivrhooks.core.auth.verdict import Deferred
+from ivrhooks.core.decisions import Decision
+from ivrhooks.core.masks import parse_mask
+from ivrhooks.core.routes import Route
+from ivrhooks.core.types import ActionRequest
+from ivrhooks.observe.builtin import RequestObserver
+from ivrhooks.observe.metrics import Metrics
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
-from ivrhooks.server.observer import RequestObserver
-from ivrhooks.types import ActionRequest
 
 SECRET = "test-secret-0123456789-abcdefghij"
 ROUTE = "sales"

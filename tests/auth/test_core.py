@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivrhooks.auth import (
+from ivrhooks.core.auth import (
     MemoryReplayStore,
     Secrets,
     build_authenticator,
     derive_credentials,
     generate_secret,
 )
-from ivrhooks.auth.digest import digest_ha1, digest_response
-from ivrhooks.auth.params import parse_auth_params
+from ivrhooks.core.auth.digest import digest_ha1, digest_response
+from ivrhooks.core.auth.params import parse_auth_params
 from ivrhooks.errors import AuthHeaderError, ConfigurationError
 
 from .helpers import SECRET, TARGET, basic, judged

@@ -21,9 +21,9 @@ import pytest
 from passlib.hash import apr_md5_crypt  # type: ignore[import-untyped]
 
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
-from ivrhooks.auth import StaticCredentials
+from ivrhooks.core.auth import StaticCredentials
+from ivrhooks.core.types import Scheme
 from ivrhooks.testing import free_port
-from ivrhooks.types import Scheme
 
 
 def _bcrypt(password: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ivrhooks.auth import AuthGuard
+from ivrhooks.core.auth import AuthGuard
 
 from .helpers import TARGET, Setup, basic, call, digest_fields, digest_header
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ivrhooks.auth import AuthGuard, Secrets, build_authenticator, derive_credentials
+from ivrhooks.core.auth import AuthGuard, Secrets, build_authenticator, derive_credentials
 from ivrhooks.server.asgi import ASGIApp
 from ivrhooks.testing import serve
 

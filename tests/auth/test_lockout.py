@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, call
-from ivrhooks.auth import StaticCredentials, derive_credentials
+from ivrhooks.core.auth import StaticCredentials, derive_credentials
+from ivrhooks.core.types import Scheme
 from ivrhooks.testing import serve
-from ivrhooks.types import Scheme
 
 SECRET = "lockout-secret-0123456789"
 CREDS = derive_credentials(SECRET, "menu")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivrhooks.auth import params
-from ivrhooks.auth.params import _parse_strict, check_header_bytes, parse_auth_params
+from ivrhooks.core.auth import params
+from ivrhooks.core.auth.params import _parse_strict, check_header_bytes, parse_auth_params
 from ivrhooks.errors import AuthHeaderError
 
 

@@ -16,9 +16,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, call
-from ivrhooks.auth import derive_credentials
-from ivrhooks.auth.credentials import derive_key
-from ivrhooks.auth.nonce import NonceCodec
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.core.auth.credentials import derive_key
+from ivrhooks.core.auth.nonce import NonceCodec
 from ivrhooks.testing import serve
 
 from .helpers import challenges, digest_fields

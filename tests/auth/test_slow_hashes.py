@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, ServingConfig, call
-from ivrhooks.auth import StaticCredentials, derive_credentials
-from ivrhooks.auth.hashed import HashedPasswords
+from ivrhooks.core.auth import StaticCredentials, derive_credentials
+from ivrhooks.core.auth.hashed import HashedPasswords
 from ivrhooks.testing import serve
 
 SECRET = "slow-hashes-secret-012345"

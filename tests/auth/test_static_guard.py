@@ -10,10 +10,10 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from ivrhooks.auth import AuthGuard, StaticCredentials, Verdict, build_authenticator
-from ivrhooks.auth.static import HashedPasswords
-from ivrhooks.auth.throttle import Throttle
-from ivrhooks.auth.verdict import Deferred, Pending
+from ivrhooks.core.auth import AuthGuard, StaticCredentials, Verdict, build_authenticator
+from ivrhooks.core.auth.static import HashedPasswords
+from ivrhooks.core.auth.throttle import Throttle
+from ivrhooks.core.auth.verdict import Deferred, Pending
 from ivrhooks.errors import ConfigurationError
 
 from .helpers import TARGET, Clock, basic, challenges, digest_fields, digest_header, judged

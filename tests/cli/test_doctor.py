@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 
 from ivrhooks.cli import main
 from ivrhooks.doctor import account_findings, public_url_findings
-from ivrhooks.models import AccountInfo
 from ivrhooks.pbx.generations import Generation
+from ivrhooks.schema.models import AccountInfo
 from ivrhooks.testing import FakePBX, serve
 
 APP = """

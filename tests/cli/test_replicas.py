@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from ivrhooks.testing import FakePBX, free_port, serve
 from tests.auth.helpers import challenges, digest_fields, digest_header
 from tests.proxy import RoundRobin, round_robin

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from ivrhooks.testing import free_port
 from tests.cli.test_run import ROOT
 

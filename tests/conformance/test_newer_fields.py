@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ivrhooks.models import IvrCreate, IvrUpdate
+from ivrhooks.schema.models import IvrCreate, IvrUpdate
 from ivrhooks.testing import FakePBX
 from tests.conformance.capture import Exchange
 from tests.conformance.conftest import Wire

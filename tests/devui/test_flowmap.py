@@ -8,7 +8,7 @@ import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, call, repeat
 from ivrhooks.fakepbx.devui.flowmap import FlowMaps
-from ivrhooks.journal import CallRecord
+from ivrhooks.observe.journal import CallRecord
 
 
 def _map(app: IVRHooks, records: list[CallRecord] | None = None) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ivrhooks import IVRHooks, call, repeat
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.testing import running
-from ivrhooks.types import ActionRequest
 
 SESSIONS: list[str | None] = []
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ivrhooks import IVRHooks, call
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.fakepbx import DialResult
 from ivrhooks.testing import running
-from ivrhooks.types import ActionRequest
 
 
 def _menu() -> IVRHooks:

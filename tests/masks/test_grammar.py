@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ivrhooks.core.masks import Kind, Mask, parse_mask
 from ivrhooks.errors import ConfigurationError, MaskError
-from ivrhooks.masks import Kind, Mask, parse_mask
 
 # (mask, kind, input, entry expected to match or None)
 MATCHES: list[tuple[str, Kind, str, str | None]] = [

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from ivrhooks.core.masks import Kind, MaskIndex, parse_mask
 from ivrhooks.errors import MaskError, RouteConflictError
-from ivrhooks.masks import Kind, MaskIndex, parse_mask
 
 ROUTES = {
     "support": "1;2;3",

@@ -11,8 +11,8 @@ from itertools import product
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivrhooks.core.masks import Kind, Mask, MaskIndex, parse_mask
 from ivrhooks.errors import MaskError, RouteConflictError
-from ivrhooks.masks import Kind, Mask, MaskIndex, parse_mask
 
 MAX_WIDTH = 3
 INPUTS_OF_WIDTH = {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ivrhooks.models import (
+from ivrhooks.pbx import PBXClient, PBXNotFoundError
+from ivrhooks.schema.models import (
     ActionUrlCreate,
     AuthMode,
     IvrServerType,
     OnlineStatus,
 )
-from ivrhooks.pbx import PBXClient, PBXNotFoundError
 from ivrhooks.testing import FakePBX
 
 

@@ -11,11 +11,11 @@ import bisect
 
 import pytest
 
-from ivrhooks.config import PBXConfig
+from ivrhooks.conf.config import PBXConfig
+from ivrhooks.conf.settings import Declared, resolve
 from ivrhooks.errors import ConfigurationError, SettingError
 from ivrhooks.pbx import PBXClient
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RECOVERY, WINDOW, RateBudget
-from ivrhooks.settings import Declared, resolve
 from ivrhooks.testing import FakePBX
 
 

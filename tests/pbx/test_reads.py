@@ -15,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ivrhooks.core.masks import parse_mask
 from ivrhooks.errors import IVRHooksError, PBXResponseError
-from ivrhooks.masks import parse_mask
-from ivrhooks.models import ActionUrlCreate, ActionUrlType, AuthMode
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration.desired import DesiredUrl
 from ivrhooks.registration.owner import entry_name
 from ivrhooks.registration.plan import plan_receptionist
+from ivrhooks.schema.models import ActionUrlCreate, ActionUrlType, AuthMode
 from ivrhooks.testing import FakePBX, serve
 
 ALL_NULL_URL: dict[str, Any] = {

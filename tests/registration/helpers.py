@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ivrhooks import AuthConfig, IVRHooks, PBXConfig, RegistrationConfig, call
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.testing import FakePBX, bind_socket, serve
-from ivrhooks.types import ActionRequest
 
 SECRET = "registration-tests-secret-0123456789"
 #: The identity the test apps register under: entries are named ``ivrhooks:<route>@test``.

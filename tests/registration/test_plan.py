@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from ivrhooks import ConfigurationError, call
-from ivrhooks.auth import StaticCredentials
-from ivrhooks.models import ActionUrl
+from ivrhooks.core.auth import StaticCredentials
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.registration.desired import DesiredUrl, desired_state, entry_name
 from ivrhooks.registration.plan import changed_fields, plan_receptionist
-from ivrhooks.types import ActionRequest
+from ivrhooks.schema.models import ActionUrl
 from tests.registration.helpers import add_menu, new_app
 
 

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Mapping
 import pytest
 
 from ivrhooks import IVRHooks, call
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.errors import StoreError
 from ivrhooks.registration.desired import DesiredUrl, desired_state
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.store import MemoryStore, Store
 from ivrhooks.store.redis import RedisStore
-from ivrhooks.types import ActionRequest
 from tests.redis_server import RedisServer
 
 State = Mapping[str, Mapping[str, DesiredUrl]]

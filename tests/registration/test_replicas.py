@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import httpx
 
 from ivrhooks import IVRHooks, StoreConfig, call
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.registration import Registration
 from ivrhooks.server import Server
 from ivrhooks.testing import FakePBX, bind_socket, serve
-from ivrhooks.types import ActionRequest
 from tests.redis_server import RedisServer
 from tests.registration.helpers import new_app
 

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks import call
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration import (
     Registration,
@@ -20,7 +21,6 @@ from ivrhooks.registration import (
 )
 from ivrhooks.registration.resolve import resolve_receptionists
 from ivrhooks.testing import FakePBX, serve
-from ivrhooks.types import ActionRequest
 from tests.registration.helpers import new_app
 
 EXTENSIONS = [str(n) for n in range(10000, 10250)]

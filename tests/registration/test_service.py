@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ivrhooks import IVRHooks, call
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.registration import Registration, desired_state
-from ivrhooks.request import ActionRequest
 from ivrhooks.testing import FakePBX, serve
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
 

@@ -12,16 +12,16 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks import IVRHooks, call
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.errors import RegistrationConflictError
-from ivrhooks.models import ActionUrl
 from ivrhooks.registration import Registration, desired_state
 from ivrhooks.registration.owner import derive_app_id, parse_name
 from ivrhooks.registration.plan import plan_receptionist
 from ivrhooks.registration.reconcile import reconcile
 from ivrhooks.registration.service import client_for
+from ivrhooks.schema.models import ActionUrl
 from ivrhooks.testing import FakePBX, serve
-from ivrhooks.types import ActionRequest
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
 
 

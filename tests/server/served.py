@@ -12,8 +12,8 @@ from ivrhooks import (
     ServingConfig,
     call,
 )
-from ivrhooks.auth import derive_credentials
-from ivrhooks.types import Method
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.core.types import Method
 
 SECRET = "exact-requests-secret-0123"
 CREDS = derive_credentials(SECRET, "one")

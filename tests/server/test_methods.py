@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ivrhooks import ConfigurationError, ServingConfig
+from ivrhooks.core.types import Method
 from ivrhooks.testing import serve
-from ivrhooks.types import Method
 
 from .served import app_with, send
 

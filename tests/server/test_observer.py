@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, call
-from ivrhooks.auth import derive_credentials
-from ivrhooks.logs import configure_logging
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.observe.logs import configure_logging
 
 SECRET = "observability-secret-0123"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from ivrhooks.testing import free_port
 
 SECRET = "plain-uvicorn-secret-0123456789"

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from ivrhooks import IVRHooks, StoreConfig, call
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.server import Server
-from ivrhooks.types import ActionRequest
 from tests.auth.helpers import challenges, digest_fields, digest_header
 from tests.redis_server import RedisServer
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, call
-from ivrhooks.logs import close_logging, configure_logging
+from ivrhooks.observe.logs import close_logging, configure_logging
 from tests.conftest import new_app
 from tests.tracing.conftest import Spans
 

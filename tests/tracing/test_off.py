@@ -17,8 +17,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from ivrhooks import ActionRequest, IVRHooks, call
-from ivrhooks.server.observer import RequestObserver
-from ivrhooks.tracing_setup import start_tracing
+from ivrhooks.observe.builtin import RequestObserver
+from ivrhooks.observe.tracing_setup import start_tracing
 from tests.conftest import new_app
 from tests.tracing.conftest import Spans
 
@@ -64,7 +64,8 @@ def test_an_app_that_never_imported_opentelemetry_never_imports_it() -> None:
 
         asyncio.run(ask())
         loaded = sorted(m for m in sys.modules if m.startswith("opentelemetry"))
-        ours = sorted(m for m in sys.modules if m in ("ivrhooks.otel", "ivrhooks.server.tracing"))
+        traced = ("ivrhooks.observe.otel", "ivrhooks.server.tracing")
+        ours = sorted(m for m in sys.modules if m in traced)
         print(loaded, ours)
         """
     )

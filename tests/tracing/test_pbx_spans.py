@@ -11,8 +11,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from ivrhooks import IVRHooks
 from ivrhooks.errors import PBXAPIError, PBXConnectionError
-from ivrhooks.observer import Observer, PBXCall
-from ivrhooks.otel import tracing_for
+from ivrhooks.observe.observer import Observer, PBXCall
+from ivrhooks.observe.otel import tracing_for
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration import Registration
 from ivrhooks.testing import FakePBX, serve

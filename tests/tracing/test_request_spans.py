@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from ivrhooks import ActionRequest, IVRHooks, call, hangup
-from ivrhooks.auth import derive_credentials
+from ivrhooks.core.auth import derive_credentials
 from tests.conftest import new_app
 from tests.tracing.conftest import Spans
 

@@ -11,7 +11,7 @@ import httpx
 from opentelemetry.semconv import attributes as stable
 
 from ivrhooks import ActionRequest
-from ivrhooks.otel import tracing_for
+from ivrhooks.observe.otel import tracing_for
 from ivrhooks.pbx import PBXClient
 from tests.conftest import new_app
 from tests.tracing.conftest import Spans

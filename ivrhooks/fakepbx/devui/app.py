@@ -28,13 +28,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ivrhooks.core.types import Handler
 from ivrhooks.fakepbx.calls import dial_endpoint, hop_json
 from ivrhooks.fakepbx.devui.feed import Feed
 from ivrhooks.fakepbx.devui.flowmap import FlowMaps
 from ivrhooks.fakepbx.dial import DialResult
 from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.runtime import Runtime
-from ivrhooks.types import Handler
 
 __all__ = ["STATIC", "dev_page_app", "hop_event"]
 

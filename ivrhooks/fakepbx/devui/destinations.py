@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ivrhooks.decisions import Decision, call, hangup, repeat
-from ivrhooks.types import Handler
+from ivrhooks.core.decisions import Decision, call, hangup, repeat
+from ivrhooks.core.types import Handler
 
 __all__ = ["Target", "destinations_of"]
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ivrhooks.blame import handler_location
+from ivrhooks.core.blame import handler_location
+from ivrhooks.core.types import Handler
 from ivrhooks.fakepbx.devui.destinations import Target, destinations_of
-from ivrhooks.journal import CallRecord
 from ivrhooks.manifest import Manifest, ManifestRoute
-from ivrhooks.types import Handler
+from ivrhooks.observe.journal import CallRecord
 
 __all__ = ["FlowMaps"]
 

@@ -6,13 +6,13 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
 
+from ivrhooks.core.types import Handler
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.devui.app import dev_page_app, hop_event
 from ivrhooks.fakepbx.devui.feed import Feed
 from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.runtime import Runtime
 from ivrhooks.server.loopback import serve
-from ivrhooks.types import Handler
 
 __all__ = ["serve_dev_page"]
 

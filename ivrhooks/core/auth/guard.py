@@ -1,0 +1,136 @@
+"""Per-application protection around the verifiers: source allow-lists, the client address,
+and the failure :class:`~ivrhooks.auth.throttle.Throttle` (how failures are counted is its
+docstring: per source and claimed username, with a known-good fast path).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ivrhooks.core.auth.throttle import Throttle
+from ivrhooks.core.auth.verdict import Verdict
+from ivrhooks.errors import ConfigurationError
+
+__all__ = ["AuthGuard"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_CACHE_SIZE = 1024
+_FORBIDDEN = Verdict(ok=False, status=403, reason="forbidden_ip")
+# Headers a reverse proxy adds to say whom it forwards for (RFC 7239 and the de-facto ones).
+_FORWARDING = frozenset({b"forwarded", b"x-forwarded-for", b"x-real-ip"})
+
+
+def _networks(field: str, values: Sequence[str]) -> tuple[Network, ...]:
+    if isinstance(values, str):
+        values = [values]
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(f"{field}: {value!r} is not an IP network (CIDR)") from None
+    return tuple(out)
+
+
+def _address(text: str) -> Address | None:
+    try:
+        addr = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+class AuthGuard:
+    """Checked around every verifier: the allow-list (403) before it, throttling (429) with it."""
+
+    def __init__(
+        self,
+        *,
+        allow: Sequence[str] = (),
+        trusted_proxies: Sequence[str] = (),
+        ops_allow: Sequence[str] = ("127.0.0.0/8", "::1"),
+        max_failures: int = 10,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_tracked: int = 10_000,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self._allow = _networks("allow", allow)
+        self._proxies = _networks("trusted_proxies", trusted_proxies)
+        self._ops = _networks("ops_allow", ops_allow)
+        self.throttle = throttle or Throttle(
+            max_failures=max_failures, window=window, clock=clock, max_tracked=max_tracked
+        )
+        # Parsing an address costs more than the Basic check itself, and a PBX calls from a
+        # handful of addresses: remember the canonical form of the ones seen (bounded).
+        self._canonical_cache: dict[str, tuple[str, Address | None]] = {}
+
+    def _canonical(self, text: str) -> tuple[str, Address | None]:
+        """``text`` as a canonical address string (itself if not an address), and the address."""
+        hit = self._canonical_cache.get(text)
+        if hit is None:
+            addr = _address(text)
+            hit = (str(addr) if addr is not None else text, addr)
+            if len(self._canonical_cache) >= _CACHE_SIZE:
+                self._canonical_cache.clear()
+            self._canonical_cache[text] = hit
+        return hit
+
+    def _trusted(self, addr: Address | None) -> bool:
+        return addr is not None and any(addr in net for net in self._proxies)
+
+    def client_ip(self, scope: Mapping[str, Any]) -> str:
+        """The peer address; through ``X-Forwarded-For`` only when the peer is a trusted proxy.
+
+        The header is read right to left, skipping trusted proxies: the first address a trusted
+        proxy vouches for is the client (entries further left are whatever the client wrote).
+        """
+        client = scope.get("client")
+        peer, peer_addr = self._canonical(str(client[0]) if client else "")
+        if not self._proxies or not self._trusted(peer_addr):
+            return peer
+        hops: list[str] = []
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                hops.extend(value.decode("latin-1").split(","))
+        for hop in reversed(hops):
+            addr = _address(hop)
+            if addr is None:
+                break  # garbage: stop trusting the chain, answer for the last known hop
+            if not self._trusted(addr):
+                return str(addr)
+            peer_addr = addr
+        return str(peer_addr)
+
+    def operational(self, scope: Mapping[str, Any]) -> bool:
+        """Whether this request may read ``/metrics`` and ``/readyz``: its client is in
+        ``ops_allow`` (loopback by default).
+
+        A request that carries forwarding headers from a peer not in ``trusted_proxies`` came
+        through a proxy nobody told us about: a reverse proxy on the same host makes every
+        client look like loopback, so such a request is not taken for a local one.
+        """
+        if not self._ops:
+            return False
+        client = scope.get("client")
+        peer_addr = self._canonical(str(client[0]) if client else "")[1]
+        if not self._trusted(peer_addr) and any(
+            name in _FORWARDING for name, _ in scope.get("headers", ())
+        ):
+            return False
+        addr = self._canonical(self.client_ip(scope))[1]
+        return addr is not None and any(addr in net for net in self._ops)
+
+    def forbidden(self, ip: str) -> Verdict | None:
+        """403 ``forbidden_ip`` for a client outside the allow-list, else ``None``."""
+        if self._allow:
+            addr = self._canonical(ip)[1]
+            if addr is None or not any(addr in net for net in self._allow):
+                return _FORBIDDEN
+        return None

@@ -1,0 +1,106 @@
+"""Parsing what the PBX sends to an action URL (the request itself is :class:`ActionRequest`).
+
+PortSIP (``portsip.md`` §1) sends ``from``, ``to``, ``input``, ``from_name``, ``account_name`` and,
+since late 2025, ``session_id``: in the query string for GET, as a JSON object for POST. Every value
+is a string. The POST ``Content-Type`` is not documented, so a JSON object is accepted whatever the
+header says, and a form body too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+from urllib.parse import unquote
+
+from ivrhooks.errors import InboundError
+
+__all__ = ["MAX_BODY", "ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
+
+from ivrhooks.core.types import ActionRequest, Kind
+
+#: A PBX request body is a handful of short fields; anything larger is not from a PBX.
+MAX_BODY = 8 * 1024
+_MAX_FIELDS = 32
+_T = TypeVar("_T")
+
+
+def fields_from_query(query: bytes) -> dict[str, str]:
+    """Fields from a GET query string; percent-escapes must decode as UTF-8.
+
+    Exactly ``parse_qsl(keep_blank_values=True, errors="strict", max_num_fields=32)`` on the
+    ASCII-decoded query, duplicates refused, but without its per-field ``unquote`` calls and list
+    building when a field has nothing to unescape: the PBX's fields are mostly plain digits, and
+    this runs on every GET action URL.
+    """
+    if not query:
+        return {}
+    try:
+        text = query.decode("ascii")
+    except UnicodeDecodeError:
+        raise InboundError("the query string is not valid: UnicodeDecodeError") from None
+    if text.count("&") >= _MAX_FIELDS:  # parse_qsl's max_num_fields counts separators + 1
+        raise InboundError("the query string is not valid: ValueError")
+    fields: dict[str, str] = {}
+    duplicate: str | None = None  # reported after the loop: a bad escape anywhere wins
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            try:
+                name = unquote(name.replace("+", " "), errors="strict")
+                value = unquote(value.replace("+", " "), errors="strict")
+            except UnicodeDecodeError:
+                raise InboundError("the query string is not valid: UnicodeDecodeError") from None
+        if name in fields and duplicate is None:
+            duplicate = name
+        fields.setdefault(name, value)
+    if duplicate is not None:
+        raise InboundError(f"field {duplicate!r} is given more than once")
+    return fields
+
+
+def fields_from_body(body: bytes) -> dict[str, str]:
+    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body."""
+    if len(body) > MAX_BODY:
+        raise InboundError(f"the body is larger than {MAX_BODY} bytes")
+    text = body.strip()
+    if not text:
+        return {}
+    if text[:1] in b'{["0123456789-':
+        try:
+            data = json.loads(text)  # the C parser; duplicate keys are ruled out below
+            if not isinstance(data, dict):
+                raise InboundError("the body must be a JSON object")
+            # Each pair of string key and string value has at least four '"' characters, so
+            # exactly four per key, with every value a string, proves no key came twice (a
+            # duplicate pair would add four more). Anything else (numbers, escaped quotes, a
+            # duplicate) takes the exact, slower parse that sees every pair.
+            if text.count(b'"') == 4 * len(data) and all(
+                type(value) is str for value in data.values()
+            ):
+                return data
+            data = json.loads(text, object_pairs_hook=_unique)
+        except (ValueError, RecursionError):
+            raise InboundError("the body is not valid JSON") from None
+        return {key: _as_text(key, value) for key, value in data.items()}
+    # A form body: application/x-www-form-urlencoded, whatever the header said.
+    return fields_from_query(text)
+
+
+def _as_text(key: str, value: object) -> str:
+    # PortSIP sends every value as a string; a number is tolerated, anything else is not a PBX.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InboundError(f"field {key!r} must be a string")
+
+
+def _unique(pairs: list[tuple[str, _T]]) -> dict[str, _T]:
+    fields: dict[str, _T] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise InboundError(f"field {key!r} is given more than once")
+        fields[key] = value
+    return fields

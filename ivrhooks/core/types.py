@@ -1,0 +1,204 @@
+"""The vocabulary of ivrhooks: the words and rules every other module derives from.
+
+PortSIP's own field rules (reference/portsip.md §1, §3, §4) are written here once; modules that
+validate a receptionist's extension number, an action-URL credential or a route's scheme import
+them instead of spelling the rule again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, get_args
+
+from ivrhooks.core.sessions import Session, SessionBroker
+from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
+
+__all__ = [
+    "ACTIONS",
+    "AUTH_MODES",
+    "CREDENTIAL_PATTERN",
+    "CREDENTIAL_RE",
+    "DEFAULT_PBX_RATE",
+    "EXTENSION_PATTERN",
+    "EXTENSION_RE",
+    "EXTENSION_RULE",
+    "FALLBACK_CAUSES",
+    "KINDS",
+    "MAX_ACTION_URL",
+    "MAX_MASK",
+    "MAX_NAME",
+    "MAX_PBX_RATE",
+    "METHODS",
+    "SCHEMES",
+    "Action",
+    "ActionRequest",
+    "FallbackCause",
+    "Handler",
+    "Kind",
+    "Method",
+    "Scheme",
+    "is_extension",
+]
+
+Kind = Literal["DTMF", "CALLER"]
+"""Which kind of action URL fired: DTMF input, or the caller's number on arrival."""
+
+Scheme = Literal["basic", "digest", "bearer", "none"]
+"""How an action URL authenticates the PBX (``none`` only with an explicit opt-in)."""
+
+Method = Literal["GET", "POST"]
+"""The HTTP method an action URL is registered with (PortSIP sends one of these two)."""
+
+Action = Literal["call", "hangup", "repeat"]
+"""What a decision tells the PBX to do (reference/portsip.md §2)."""
+
+FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist", "session"]
+"""Why a request was answered by the fallback instead of its route's handler (``session``: the
+call's session could not be used: no ``session_id`` from the PBX, or over its size cap)."""
+
+
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
+SCHEMES: Final[tuple[Scheme, ...]] = get_args(Scheme)
+METHODS: Final[tuple[Method, ...]] = get_args(Method)
+ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
+FALLBACK_CAUSES: Final[tuple[FallbackCause, ...]] = get_args(FallbackCause)
+
+#: The PBX's ``auth`` value for each scheme (PortSIP action URL schema).
+AUTH_MODES: Final[dict[Scheme, str]] = {
+    "basic": "BASIC",
+    "digest": "DIGEST",
+    "bearer": "BEARER",
+    "none": "DISABLE",
+}
+
+#: A receptionist's ``extension_number``: 3 to 64 digits (PortSIP ``/ivrs`` schema).
+EXTENSION_RE: Final = "[0-9]{3,64}"
+EXTENSION_PATTERN: Final = re.compile(EXTENSION_RE)
+EXTENSION_RULE: Final = "3 to 64 digits"
+
+#: An action URL's ``username`` / ``password``: what the PBX stores (reference/portsip.md §1).
+CREDENTIAL_RE: Final = "[a-z0-9]{6,64}"
+CREDENTIAL_PATTERN: Final = re.compile(CREDENTIAL_RE)
+
+#: PBX REST requests a second by default: 2,400 a minute, under half of PortSIP's smallest
+#: documented limit (5,000 a minute), leaving the rest to the PBX's other integrations.
+DEFAULT_PBX_RATE: Final = 40
+#: PortSIP's largest documented limit is 10,000 a minute (~167/s); more is a typo.
+MAX_PBX_RATE: Final = 1000
+
+MAX_NAME: Final = 64  # action URL ``name``
+MAX_MASK: Final = 255  # ``dtmf_mask`` / ``caller_mask``
+# The seed says url <= 1024, PortSIP's published OpenAPI says <= 128: keep to the stricter one.
+MAX_ACTION_URL: Final = 128
+
+
+def is_extension(value: object) -> bool:
+    """Whether ``value`` is a receptionist extension number (a string of 3 to 64 digits)."""
+    return isinstance(value, str) and EXTENSION_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(slots=True)
+class ActionRequest:
+    """One call event from the PBX: who calls, which receptionist, what was keyed."""
+
+    caller: str
+    """The caller's number (``from``)."""
+    to: str
+    """The receptionist's extension number (``to``)."""
+    digits: str
+    """The DTMF digits the caller keyed (``input``); empty for a caller-mask event."""
+    caller_name: str
+    """The caller's display name (``from_name``); may be empty."""
+    receptionist: str
+    """The receptionist's name (``account_name``)."""
+    session_id: str | None
+    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
+    kind: Kind
+    """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
+    method: str
+    """``"GET"`` or ``"POST"``."""
+    fields: dict[str, str] = field(repr=False)
+    """Every field as the PBX sent it, unknown ones included."""
+    route: str = ""
+    """The name of the route that received the request."""
+    deadline: float = 0.0
+    """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
+    sessions: SessionBroker | None = field(default=None, repr=False, compare=False)
+    """Where this call's session is kept (set by the server)."""
+    loaded: Session | None = field(default=None, repr=False, compare=False)
+    """The session once a handler asked for it (saved by the runner with the decision)."""
+
+    def session(self) -> Coroutine[Any, Any, Session]:
+        """This call's session: a mapping of JSON values shared by every request of the call,
+        on any receptionist and replica (see :mod:`ivrhooks.sessions`). Changes are saved when
+        the handler returns a decision. Raises :class:`SessionUnavailableError` when the PBX
+        sent no ``session_id`` (the request is then answered by the fallback).
+
+        For ``async def`` handlers only: ``session = await req.session()``. A plain ``def``
+        handler runs in a worker thread, away from the event loop the store is used from, so
+        there ``req.session()`` raises :class:`SessionError` at once (the fallback answers,
+        with one log line). Write a handler that needs the session as ``async def``, and run
+        its blocking calls with ``await asyncio.to_thread(blocking, ...)``."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise SessionError(
+                "req.session() needs an async handler: a plain `def` handler runs in a worker "
+                "thread, where the call's session cannot be loaded; declare it `async def`, "
+                "write `session = await req.session()`, and run blocking calls with "
+                "`await asyncio.to_thread(...)`"
+            ) from None
+        return self._session()
+
+    async def _session(self) -> Session:
+        if self.loaded is None:
+            if not self.session_id:
+                raise SessionUnavailableError(
+                    "this request has no session_id, so it has no session: sessions need a "
+                    "PortSIP PBX that sends session_id with action-URL requests (builds from "
+                    "late 2025 on)"
+                )
+            if self.sessions is None:
+                raise SessionUnavailableError("this request was not made by an ivrhooks server")
+            self.loaded = await self.sessions.load(self.session_id, self.route)
+        return self.loaded
+
+    @classmethod
+    def from_fields(
+        cls,
+        fields: dict[str, str],
+        *,
+        kind: Kind,
+        method: str,
+        route: str = "",
+        deadline: float = 0.0,
+    ) -> ActionRequest:
+        """Build a request from parsed fields; ``from`` and ``to`` are required."""
+        get = fields.get
+        if not get("from") or not get("to"):
+            missing = [name for name in ("from", "to") if not get(name)]
+            raise InboundError(f"missing required field(s): {', '.join(missing)}")
+        return cls(
+            caller=fields["from"],
+            to=fields["to"],
+            digits=get("input", ""),
+            caller_name=get("from_name", ""),
+            receptionist=get("account_name", ""),
+            session_id=get("session_id") or None,
+            kind=kind,
+            method=method,
+            fields=fields,
+            route=route,
+            deadline=deadline,
+        )
+
+    def time_left(self) -> float:
+        """Seconds left before the decision is due (for timeouts on calls the handler makes)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+
+Handler = Callable[[ActionRequest], Any]
+"""A route handler: takes the :class:`ActionRequest`, returns (or awaits) a decision."""
