@@ -72,10 +72,6 @@ def watch_paths(app_spec: str) -> list[Path]:
     return [Path(spec.origin).resolve().parent]
 
 
-# Variables the dev loop sets itself for its child (the embedded PBX calls it on loopback).
-_DEV_OWNS = ("IVRHOOKS_PUBLIC_URL", "IVRHOOKS_EMBEDDED_PBX", "IVRHOOKS_PORT", "IVRHOOKS_HOST")
-
-
 def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The child's environment, and the names of the variables left out of it.
 

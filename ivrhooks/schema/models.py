@@ -12,7 +12,7 @@ read nulls as blanks) are in :mod:`ivrhooks.wire`, the receptionists' forward ru
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -51,8 +51,6 @@ __all__ = [
     "ActionUrlUpdate",
     "AuthMode",
     "Created",
-    "ErrorBody",
-    "ErrorItem",
     "HttpMethod",
     "Ivr",
     "IvrCreate",
@@ -311,13 +309,3 @@ class ListQuery(WriteModel):
 
 class Created(ReadModel):
     id: Id
-
-
-class ErrorItem(ReadModel):
-    code: str = "UNKNOWN"
-    message: str = ""
-    detail: Any = None
-
-
-class ErrorBody(ReadModel):
-    errors: list[ErrorItem] = Field(default_factory=list)

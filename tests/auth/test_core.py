@@ -121,14 +121,10 @@ def test_rotation_accepts_both_until_retired() -> None:
     assert auth.check("GET", TARGET, [basic(new_c.username, new_c.password)]).ok
 
 
-def test_scheme_none_needs_consent() -> None:
-    with pytest.raises(ConfigurationError, match="allow_none=True"):
+def test_scheme_none_has_no_authenticator() -> None:
+    # "none" is served with no verifier at all (ServedRoute), never with one accepting anything.
+    with pytest.raises(ConfigurationError, match="has no authenticator"):
         build_authenticator("none", "sales", secrets=None)
-    assert (
-        build_authenticator("none", "sales", secrets=None, allow_none=True)
-        .check("GET", TARGET, [])
-        .ok
-    )
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import pytest
 
 from ivrhooks.core.masks import Kind, Mask, parse_mask
 from ivrhooks.errors import ConfigurationError, MaskError
+from tests.masks.helpers import matching_entry
 
 # (mask, kind, input, entry expected to match or None)
 MATCHES: list[tuple[str, Kind, str, str | None]] = [
@@ -62,7 +63,7 @@ MATCHES: list[tuple[str, Kind, str, str | None]] = [
 )
 def test_match(text: str, kind: Kind, value: str, entry: str | None) -> None:
     mask = parse_mask(text, kind)
-    assert mask.matching_entry(value) == entry
+    assert matching_entry(mask, value) == entry
     assert mask.matches(value) is (entry is not None)
 
 

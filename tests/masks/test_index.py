@@ -8,6 +8,7 @@ import pytest
 
 from ivrhooks.core.masks import Kind, MaskIndex, parse_mask
 from ivrhooks.errors import MaskError, RouteConflictError
+from tests.masks.helpers import matching_entry
 
 ROUTES = {
     "support": "1;2;3",
@@ -92,7 +93,7 @@ def test_conflict_names_the_route_and_a_shared_input(text: str, owner: str) -> N
     assert len(index) == before  # a refused route changes nothing
     assert index.lookup(witness) == (
         route,
-        parse_mask(ROUTES[route], "CALLER").matching_entry(witness),
+        matching_entry(parse_mask(ROUTES[route], "CALLER"), witness),
     )
 
 
@@ -105,7 +106,7 @@ def test_disjoint_masks_are_added_and_found(text: str) -> None:
     mask = parse_mask(text, "CALLER")
     assert index.conflict(mask) is None
     index.add(mask, "new")
-    assert index.lookup(mask.example()) == ("new", mask.matching_entry(mask.example()))
+    assert index.lookup(mask.example()) == ("new", matching_entry(mask, mask.example()))
 
 
 def test_all_is_the_default_and_conflicts_with_any_other_route() -> None:

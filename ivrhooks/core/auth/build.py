@@ -16,29 +16,14 @@ from ivrhooks.core.auth.digest import ALGORITHMS, DEFAULT_LIFETIME, DigestAuthen
 from ivrhooks.core.auth.hashed import DigestPasswords, HashedPasswords
 from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedReplayStore
 from ivrhooks.core.auth.static import StaticCredentials, load_htdigest
-from ivrhooks.core.auth.verdict import OK, Authenticator, Scheme, Verdict
+from ivrhooks.core.auth.verdict import Authenticator, Scheme
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["NoAuthenticator", "build_authenticator"]
+__all__ = ["build_authenticator"]
 
 # Realms end up inside a quoted-string we write; keep them plain.
 T = TypeVar("T")
 _REALM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
-
-
-class NoAuthenticator:
-    """Accepts everything; only built with ``allow_none=True``."""
-
-    scheme: Scheme = "none"
-    guessable = False
-
-    def __init__(self, route_id: str) -> None:
-        self.route_id = route_id
-
-    def check(
-        self, method: str, target: bytes, authorization: list[bytes], now: float | None = None
-    ) -> Verdict:
-        return OK
 
 
 def _by_state(
@@ -62,7 +47,6 @@ def build_authenticator(
     static: StaticCredentials | None = None,
     digest_algorithms: Sequence[str] = ("MD5",),
     replay_store: ReplayStore | SharedReplayStore | None = None,
-    allow_none: bool = False,
     clock: Callable[[], float] = time.time,
     nonce_lifetime: float = DEFAULT_LIFETIME,
 ) -> Authenticator:
@@ -75,12 +59,11 @@ def build_authenticator(
     per-process random key.
     """
     if scheme == "none":
-        if not allow_none:
-            raise ConfigurationError(
-                f"route {route_id!r}: auth 'none' lets anyone who can reach the URL drive the "
-                "receptionist; pass allow_none=True (or choose basic, digest or bearer)"
-            )
-        return NoAuthenticator(route_id)
+        # A route without auth is served with no verifier at all (ServedRoute), never with one
+        # that accepts everything.
+        raise ConfigurationError(
+            f"route {route_id!r}: auth 'none' has no authenticator; choose basic, digest or bearer"
+        )
     if scheme not in ("basic", "digest", "bearer"):
         raise ConfigurationError(f"auth scheme: {scheme!r} is not basic, digest, bearer or none")
     if secrets is None and static is None:

@@ -98,11 +98,6 @@ class Mask:
         """Whether the PBX would fire for this input (DTMF digits or caller number)."""
         return self._table.lookup(normalize(value, self._kind)) is not None
 
-    def matching_entry(self, value: str) -> str | None:
-        """The entry that matches ``value``, or None."""
-        hit = self._table.lookup(normalize(value, self._kind))
-        return None if hit is None else hit[0].text
-
     def overlap(self, other: Mask) -> str | None:
         """One concrete input both masks match, or None if they share none."""
         if other._kind != self._kind:
