@@ -8,6 +8,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from ivrhooks.observe.requestline import REQUEST_LINE, render_record
+
 __all__ = ["JSONFormatter", "TextFormatter"]
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -59,6 +61,8 @@ class JSONFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.__dict__.get(REQUEST_LINE) and not (record.exc_info or record.stack_info):
+            return render_record(record)  # the request line: one renderer, whichever path
         payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC)
             .isoformat(timespec="milliseconds")

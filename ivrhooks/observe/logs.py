@@ -29,7 +29,7 @@ from typing import TextIO
 from ivrhooks.errors import ConfigurationError, InvalidArgumentError
 from ivrhooks.observe.logformat import JSONFormatter, TextFormatter
 from ivrhooks.observe.logwriter import LineWriter, WriterHandler
-from ivrhooks.observe.requestline import render_request_line
+from ivrhooks.observe.requestline import REQUEST_LINE, render_request_line
 
 __all__ = [
     "JSONFormatter",
@@ -266,6 +266,8 @@ def log_request(
             )
         )
         return
+    # Through stdlib logging (an operator's own handler or filter sees the fields as record
+    # attributes); JSONFormatter writes it with the same renderer (REQUEST_LINE marks it).
     extra = {
         "session_id": session_id,
         "receptionist": receptionist,
@@ -279,6 +281,7 @@ def log_request(
         "fallback_cause": fallback_cause,
         "caller": mask_number(caller),
         "status": status,
+        REQUEST_LINE: True,
     }
     if trace is not None:
         extra["trace_id"], extra["span_id"] = trace
