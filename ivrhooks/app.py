@@ -15,12 +15,10 @@ import logging
 import os
 import sys
 import types
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar
 
-from ivrhooks.compose import Parts, compose
 from ivrhooks.conf.config import (
     AuthConfig,
     Config,
@@ -30,59 +28,56 @@ from ivrhooks.conf.config import (
     StoreConfig,
 )
 from ivrhooks.conf.settings import Declared, resolve
-from ivrhooks.core.auth.credentials import Credentials
+from ivrhooks.core.auth.credentials import Credentials, Secrets
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.masks import parse_mask
 from ivrhooks.core.routes import Route, RouteTable, route_name
 from ivrhooks.core.types import SCHEMES, Handler, Kind, Scheme
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
-from ivrhooks.observe.metrics import Metrics
 from ivrhooks.observe.observer import Observer
-from ivrhooks.runtime import Runtime, Service
-from ivrhooks.server.app import Server
-from ivrhooks.server.asgi import Receive, Scope, Send
-from ivrhooks.server.responses import error_body, send_json
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
+    from ivrhooks.observe.journal import CallJournal
+    from ivrhooks.observe.metrics import Metrics
+    from ivrhooks.runtime import Runtime, Service
+    from ivrhooks.server.app import Server
+    from ivrhooks.server.asgi import Receive, Scope, Send
+
 __all__ = ["IVRHooks", "Lifespan"]
 
 F = TypeVar("F", bound=Handler)
+T = TypeVar("T")
 Lifespan = Callable[["IVRHooks"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 logger = logging.getLogger("ivrhooks")
 
-# Flat keyword arguments of ivrhooks 0.1, now fields of the configuration objects.
-_MOVED: dict[str, tuple[str, str]] = {
-    "previous_secret": ("auth", "previous_secret"),
-    "digest_algorithms": ("auth", "digest_algorithms"),
-    "realm": ("auth", "realm"),
-    "allow": ("auth", "allow"),
-    "trusted_proxies": ("auth", "trusted_proxies"),
-    "replay_store": ("auth", "replay_store"),
-    "method": ("registration", "method"),
-    "request_timeout": ("registration", "request_timeout"),
-    "reconcile_interval": ("registration", "interval"),
-    "pbx_url": ("pbx", "url"),
-    "pbx_username": ("pbx", "username"),
-    "pbx_password": ("pbx", "password"),
-    "pbx_domain": ("pbx", "domain"),
-    "pbx_token": ("pbx", "token"),
-    "pbx_verify_tls": ("pbx", "verify_tls"),
-    "deadline": ("serving", "deadline"),
-    "path_prefix": ("serving", "path_prefix"),
-    "max_body": ("serving", "max_body"),
-    "max_threads": ("serving", "max_threads"),
-    "freeze_gc": ("serving", "freeze_gc"),
-}
-_CLASSES = {
-    "auth": AuthConfig,
-    "pbx": PBXConfig,
-    "registration": RegistrationConfig,
-    "serving": ServingConfig,
-}
+
+class _Declarations(list[T]):
+    """A list of declarations (the app's services, its observers) that refuses changes once the
+    app is built, as the decorators do."""
+
+    def __init__(self, items: Iterable[T], frozen: Callable[[str], None]) -> None:
+        super().__init__(items)
+        self._frozen = frozen
+
+    def append(self, item: T) -> None:
+        self._frozen("add to this list")
+        super().append(item)
+
+    def extend(self, items: Iterable[T]) -> None:
+        self._frozen("add to this list")
+        super().extend(items)
+
+    def insert(self, index: SupportsIndex, item: T) -> None:
+        self._frozen("add to this list")
+        super().insert(index, item)
+
+    def __iadd__(self, items: Iterable[T]) -> _Declarations[T]:  # type: ignore[override,misc]
+        self._frozen("add to this list")
+        return super().__iadd__(items)
 
 
 def _module_name(scope: Mapping[str, Any]) -> str:
@@ -130,7 +125,6 @@ class IVRHooks:
         env: bool | Mapping[str, str] = True,
         observers: Iterable[Observer] = (),
         tracing: bool | TracerProvider = True,
-        **moved: Any,
     ) -> None:
         if isinstance(receptionists, str):
             raise ConfigurationError(
@@ -145,43 +139,20 @@ class IVRHooks:
             auth = AuthConfig(scheme=auth)
         elif not isinstance(auth, AuthConfig):
             raise ConfigurationError(f"auth={auth!r}: give a scheme name or an AuthConfig")
-        groups: dict[str, Any] = {
-            "auth": auth,
-            "pbx": pbx,
-            "registration": registration or RegistrationConfig(),
-            "serving": serving or ServingConfig(),
-        }
-        shortcuts = {
-            ("auth", "secret"): secret,
-            ("auth", "allow_no_auth"): allow_no_auth,
-            ("registration", "public_url"): public_url,
-        }
-        changes: dict[str, dict[str, Any]] = {}
-        for (group, field), value in shortcuts.items():
-            if value is not None:
-                changes.setdefault(group, {})[field] = value
-        for name, value in moved.items():
-            if name not in _MOVED:
-                raise TypeError(f"IVRHooks() got an unexpected keyword argument {name!r}")
-            group, field = _MOVED[name]
-            cls = _CLASSES[group].__name__
-            warnings.warn(
-                f"IVRHooks({name}=...) is deprecated: write IVRHooks({group}={cls}({field}=...))",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            changes.setdefault(group, {})[field] = value
-        for group, fields in changes.items():
-            if group == "pbx" and groups["pbx"] is None:
-                groups["pbx"] = PBXConfig(**fields) if fields.get("url") else None
-            elif groups[group] is not None:
-                groups[group] = groups[group].replace(**fields)
+        registration = registration or RegistrationConfig()
+        # The documented shortcuts, for the fields people set first.
+        if secret is not None:
+            auth = auth.replace(secret=secret)
+        if allow_no_auth is not None:
+            auth = auth.replace(allow_no_auth=allow_no_auth)
+        if public_url is not None:
+            registration = registration.replace(public_url=public_url)
         self.declared = Declared(
             receptionists=tuple(receptionists),
-            auth=groups["auth"],
-            pbx=groups["pbx"],
-            registration=groups["registration"],
-            serving=groups["serving"],
+            auth=auth,
+            pbx=pbx,
+            registration=registration,
+            serving=serving or ServingConfig(),
             store=store or StoreConfig(),
         )
         """The code's configuration, before the environment is consulted."""
@@ -189,16 +160,16 @@ class IVRHooks:
         """The declared routes."""
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
-        self.observers: list[Observer] = list(observers)
-        """Observers added to the built-in one, in the order they are told (read at build)."""
-        for observer in self.observers:
+        for observer in observers:
             if not isinstance(observer, Observer):
                 raise ConfigurationError(
                     f"observers: {observer!r} is not an ivrhooks.Observer; subclass it"
                 )
+        self.observers: list[Observer] = _Declarations(observers, self._check_open)
+        """Observers added to the built-in one, in the order they are told."""
         self.tracing = tracing
         """Whether the app makes OpenTelemetry spans (read at build)."""
-        self.services: list[Service] = []
+        self.services: list[Service] = _Declarations((), self._check_open)
         """Background services run for the app's lifetime (registration is added when a PBX is
         configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
         self.name = _module_name(sys._getframe(1).f_globals)
@@ -207,8 +178,19 @@ class IVRHooks:
         self._env = env
         self._fallback: Handler | None = None
         self._user_lifespan = lifespan
+        self._built = False
         self._server: Server | None = None
         self._server_error: str | None = None
+
+    def _check_open(self, what: str) -> None:
+        """Declarations are frozen once the app is built: a route added later would be served
+        but never registered (or registered but never served)."""
+        if self._built:
+            raise ConfigurationError(
+                f"cannot {what}: the app has started (built by build(), `ivrhooks run` or the "
+                "server's lifespan); declare routes, the fallback, services and observers "
+                "before the app starts, at import time"
+            )
 
     # -- declaring routes --------------------------------------------------------------
 
@@ -242,11 +224,10 @@ class IVRHooks:
 
     def fallback(self, handler: F) -> F:
         """The decision when a handler fails, overruns or does not fit; default ``repeat()``."""
+        self._check_open("set the fallback")
         if self._fallback is not None:
             raise ConfigurationError("the app already has a fallback; there can be only one")
         self._fallback = handler
-        if self._server is not None:
-            self._server.endpoint.set_fallback(handler)
         return handler
 
     def _decorator(
@@ -258,6 +239,7 @@ class IVRHooks:
         auth: Scheme | None,
         credentials: StaticCredentials | None,
     ) -> Callable[[F], F]:
+        self._check_open("add a route")
         parsed = parse_mask(mask, kind)  # raises MaskError now, at decoration time
         narrowed = None
         if receptionists is not None:
@@ -277,6 +259,7 @@ class IVRHooks:
             raise ConfigurationError(f"credentials={credentials!r}: give StaticCredentials(...)")
 
         def register(handler: F) -> F:
+            self._check_open("add a route")
             route = Route(
                 name=route_name(handler, name),
                 kind=kind,
@@ -337,19 +320,39 @@ class IVRHooks:
     def manifest(self, config: Config | None = None) -> Manifest:
         """Every route as it is served and registered under ``config``."""
         config = config if config is not None else self.configure()
-        return build_manifest(self.table, config, app_name=self.name)
+        return build_manifest(self.table, config, app_name=self.name, fallback=self._fallback)
+
+    def check(self, config: Config | None = None) -> Manifest:
+        """Everything the app would start with under ``config``, checked without serving: the
+        manifest, and every route's verifier (static credential files are read). What ``ivrhooks
+        plan``, ``sync`` and ``unregister`` check before they reach the PBX. Raises
+        :class:`ConfigurationError`."""
+        from ivrhooks.compose import build_verifiers  # the server wing: only when checking
+
+        config = config if config is not None else self.configure()
+        manifest = self.manifest(config)
+        build_verifiers(manifest, config.auth, Secrets(config.secret, config.auth.previous_secret))
+        return manifest
 
     def build(
-        self, config: Config | None = None, *, services: Sequence[Service] | None = None
+        self,
+        config: Config | None = None,
+        *,
+        services: Sequence[Service] | None = None,
+        journal: CallJournal | None = None,
     ) -> Server:
         """A server for this app under ``config`` (default: :meth:`configure`), as an ASGI app.
 
         Registration is added when a PBX is configured, unless ``services`` (default: the app's
-        ``services``) already has one. Raises :class:`ConfigurationError`. The composition
-        itself is :func:`ivrhooks.compose.compose`.
+        ``services``) already has one. ``journal`` is the call journal the embedded fake PBX
+        reads. The app's declaration is frozen from now on (adding a route, a fallback, a
+        service or an observer raises :class:`ConfigurationError`); the app may be built again,
+        as tests do. The composition itself is :func:`ivrhooks.compose.compose`.
         """
+        from ivrhooks.compose import Parts, compose  # the server wing: only when serving
+
         lifespan = self._user_lifespan
-        return compose(
+        server = compose(
             Parts(
                 table=self.table,
                 name=self.name,
@@ -361,7 +364,12 @@ class IVRHooks:
             ),
             config if config is not None else self.configure(),
             list(self.services if services is None else services),
+            journal=journal,
         )
+        # Built: from now on the declaration is what is served and registered.
+        self._built = True
+        self.table.freeze()
+        return server
 
     @property
     def runtime(self) -> Runtime:
@@ -388,6 +396,8 @@ class IVRHooks:
     async def _not_configured(
         self, reason: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
+        from ivrhooks.server.responses import error_body, send_json
+
         if self._server_error != reason:
             self._server_error = reason
             logger.error("startup failed: %s", reason)
@@ -397,7 +407,7 @@ class IVRHooks:
         elif scope["type"] == "http":
             await send_json(send, 503, error_body("not configured"))
 
-    # -- compatibility: the runtime's view, as 0.1 exposed it on the app --------------------
+    # -- the runtime's view, on the app ------------------------------------------------------
 
     @property
     def config(self) -> Config:

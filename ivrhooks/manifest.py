@@ -16,7 +16,7 @@ from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Credentials, derive_credentials
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.routes import Route, RouteTable
-from ivrhooks.core.types import Method, Scheme
+from ivrhooks.core.types import Handler, Method, Scheme
 from ivrhooks.errors import ConfigurationError
 
 __all__ = ["Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
@@ -63,6 +63,8 @@ class Manifest:
     request_timeout: int
     app_id: str
     """This app's identity in the names of the action URLs it owns (``registration.owner``)."""
+    fallback: Handler | None = None
+    """The app's fallback (``@app.fallback``): what answers when a route's handler cannot."""
 
     @property
     def receptionists(self) -> tuple[str, ...]:
@@ -76,7 +78,9 @@ class Manifest:
         return None
 
 
-def build_manifest(table: RouteTable, config: Config, *, app_name: str = "app") -> Manifest:
+def build_manifest(
+    table: RouteTable, config: Config, *, app_name: str = "app", fallback: Handler | None = None
+) -> Manifest:
     """The manifest of ``table`` under ``config``; raises :class:`ConfigurationError` naming the
     route and what to change. ``app_name`` (the app's module) goes into its derived identity."""
     if config.receptionists != table.receptionists:
@@ -119,6 +123,7 @@ def build_manifest(table: RouteTable, config: Config, *, app_name: str = "app") 
         request_timeout=config.registration.request_timeout,
         app_id=config.registration.app_id
         or derive_app_id(app_name, config.registration.public_url),
+        fallback=fallback,
     )
 
 

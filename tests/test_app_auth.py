@@ -346,14 +346,11 @@ def _data_route(name: str, mask: str, called: list[str], **fields: object) -> Ro
     )
 
 
-@pytest.mark.parametrize("when", ["before-serving", "while-serving"])
-async def test_a_route_added_as_data_is_never_answered_without_credentials(when: str) -> None:
+async def test_a_route_added_as_data_is_never_answered_without_credentials() -> None:
     app, called = build()
     creds = derive_credentials("s3cret-for-tests-0123", "data")
+    app.table.add(_data_route("data", "7", called))  # no decorator: straight into the table
     async with client(app) as c:
-        if when == "while-serving":
-            assert (await c.post("/hooks/one", json=CALL)).status_code == 401
-        app.table.add(_data_route("data", "7", called))  # no decorator: straight into the table
         bare = await c.post("/hooks/data", json={**CALL, "input": "7"})
         wrong = await c.post("/hooks/data", json={**CALL, "input": "7"}, auth=("x" * 6, "y" * 6))
         right = await c.post(
@@ -365,20 +362,23 @@ async def test_a_route_added_as_data_is_never_answered_without_credentials(when:
     assert called == ["data"], "only the request with the route's credentials reached it"
 
 
-async def test_a_data_route_that_says_none_without_the_opt_in_is_not_served(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_a_route_added_as_data_while_serving_is_refused_and_never_served() -> None:
     app, called = build()
     async with client(app) as c:
         assert (await c.post("/hooks/one", json=CALL)).status_code == 401  # serving
-        app.table.add(_data_route("open", "8", called, auth="none"))
-        with caplog.at_level(logging.ERROR, logger="ivrhooks"):
-            r = await c.post("/hooks/open", json={**CALL, "input": "8"})
+        with pytest.raises(ConfigurationError, match="the app has started"):
+            app.table.add(_data_route("data", "7", called))
+        r = await c.post("/hooks/data", json={**CALL, "input": "7"})
     assert r.status_code == 404
+    assert [route.name for route in app.routes] == ["one", "two"]
     assert called == []
-    assert "cannot be served" in caplog.text and "allow_no_auth=True" in caplog.text
+
+
+def test_a_data_route_that_says_none_without_the_opt_in_fails_the_build() -> None:
+    app, called = build()
+    app.table.add(_data_route("open", "8", called, auth="none"))
     with pytest.raises(ConfigurationError, match="allow_no_auth=True"):
-        app.build()  # and a fresh start refuses it outright
+        app.build()
 
 
 def test_a_served_route_has_a_verifier_unless_its_scheme_is_none() -> None:

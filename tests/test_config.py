@@ -104,28 +104,9 @@ def test_a_cross_check_names_whichever_form_was_used() -> None:
         from_env.configure()
 
 
-@pytest.mark.parametrize(
-    ("old", "value", "group", "field"),
-    [
-        ("deadline", 1.0, "serving", "deadline"),
-        ("freeze_gc", True, "serving", "freeze_gc"),
-        ("method", "GET", "registration", "method"),
-        ("reconcile_interval", 60.0, "registration", "interval"),
-        ("realm", "shop", "auth", "realm"),
-    ],
-    ids=lambda v: str(v),
-)
-def test_the_flat_arguments_of_0_1_still_work_and_say_what_to_write(
-    old: str, value: object, group: str, field: str
-) -> None:
-    with pytest.warns(DeprecationWarning, match=rf"write IVRHooks\({group}=\w+Config\({field}="):
-        app = IVRHooks(["8000"], env=False, **{old: value})  # type: ignore[arg-type]
-    assert getattr(getattr(app.declared, group), field) == value
-
-
 def test_an_unknown_argument_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="unexpected keyword argument 'deadlin'"):
-        IVRHooks(["8000"], deadlin=1.0)
+        IVRHooks(["8000"], deadlin=1.0)  # type: ignore[call-arg]
 
 
 def test_the_shortcuts_are_the_same_fields() -> None:

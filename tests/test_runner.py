@@ -5,28 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextvars
 
+from ivrhooks.core.context import CallContext
+from ivrhooks.core.deadline import Due
 from ivrhooks.core.decisions import Decision, call, hangup
-from ivrhooks.core.request import ActionRequest
-from ivrhooks.core.runner import decide
+from ivrhooks.core.runner import Runnable, decide
+from ivrhooks.core.types import ActionRequest
 
 _seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="")
 
 
 def new_request(deadline: float) -> ActionRequest:
     fields = {"from": "5551234", "to": "8000", "input": "1"}
-    return ActionRequest.from_fields(fields, kind="DTMF", method="GET", deadline=deadline)
+    context = CallContext(Due(deadline, deadline))
+    return ActionRequest.from_fields(fields, kind="DTMF", method="GET", context=context)
 
 
 async def run(handler: object, budget: float = 5.0) -> tuple[Decision, str, str | None]:
     deadline = asyncio.get_running_loop().time() + budget
     outcome = await decide(
-        handler,  # type: ignore[arg-type]
-        True,
+        Runnable(handler, True),  # type: ignore[arg-type]
         None,
-        False,
         new_request(deadline),
-        handler_deadline=deadline,
-        deadline=deadline,
         executor=None,
     )
     return outcome.decision, outcome.handler, outcome.cause

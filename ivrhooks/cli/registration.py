@@ -16,14 +16,9 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
-from ivrhooks.conf.config import Config
 from ivrhooks.errors import PBXConnectionError, PBXLoginError
-from ivrhooks.manifest import Manifest
-from ivrhooks.registration.apply import apply_plans
-from ivrhooks.registration.desired import desired_state
+from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.registration.plan import Plan
-from ivrhooks.registration.reconcile import fetch_plans, reconcile, unregister_plans
-from ivrhooks.registration.service import client_for, describe_failure, require_pbx
 from ivrhooks.schema.models import ActionUrlCreate, ActionUrlUpdate
 
 __all__ = ["plan", "sync", "unregister"]
@@ -87,18 +82,19 @@ def _echo_plan(plans: list[Plan]) -> None:
             click.echo(f"  ! conflict: {conflict}")
 
 
-def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T]]) -> T:
+def _run(app_spec: str, work: Callable[[RegistrationJob], Coroutine[Any, Any, T]]) -> T:
     # ivrhooks' own errors are mapped to one line by the command group (ivrhooks.cli).
     app = load_app(app_spec)
     config = app.configure()
     # Everything the app would start with is checked first (credential files included), so a
-    # plan is also a check of the deployment before anything reaches the PBX.
-    server = app.build(config, services=())
+    # plan is also a check of the deployment before anything reaches the PBX; no server is
+    # built for it.
+    job = RegistrationJob.of(config, app.check(config))
     try:
-        return asyncio.run(work(config, server.runtime.manifest))
+        return asyncio.run(work(job))
     except (PBXConnectionError, PBXLoginError) as exc:
         # Say where the PBX was sought and which setting to change, not only what httpx said.
-        raise click.ClickException(describe_failure(exc, config)) from None
+        raise click.ClickException(job.describe(exc)) from None
 
 
 @main.command()
@@ -107,17 +103,9 @@ def _run(app_spec: str, work: Callable[[Config, Manifest], Coroutine[Any, Any, T
 def plan(app_spec: str, as_json: bool) -> None:
     """Show what registration would change on the PBX, without writing (exit 2: changes)."""
 
-    async def work(config: Config, manifest: Manifest) -> list[Plan]:
-        pbx_config, state = require_pbx(config), desired_state(manifest)
-        async with client_for(pbx_config) as pbx:
-            rotating = config.auth.previous_secret is not None
-            return await fetch_plans(
-                pbx,
-                state,
-                app_id=manifest.app_id,
-                rewrite_hidden_secrets=rotating,
-                log_findings=False,  # printed below, with the plan
-            )
+    async def work(job: RegistrationJob) -> list[Plan]:
+        async with job.client() as pbx:
+            return await job.plans(pbx, log_findings=False)  # printed below, with the plan
 
     plans = _run(app_spec, work)
     if as_json:
@@ -133,13 +121,9 @@ def plan(app_spec: str, as_json: bool) -> None:
 def sync(app_spec: str) -> None:
     """Make the PBX's action URLs match APP once, then exit."""
 
-    async def work(config: Config, manifest: Manifest) -> None:
-        pbx_config, state = require_pbx(config), desired_state(manifest)
-        async with client_for(pbx_config) as pbx:
-            rotating = config.auth.previous_secret is not None
-            report = await reconcile(
-                pbx, state, app_id=manifest.app_id, rewrite_hidden_secrets=rotating
-            )
+    async def work(job: RegistrationJob) -> None:
+        async with job.client() as pbx:
+            report = await job.reconcile(pbx)
         _echo_plan([p for p in report.plans if not p.in_sync])
         done = report.applied
         click.echo(
@@ -155,13 +139,10 @@ def sync(app_spec: str) -> None:
 def unregister(app_spec: str) -> None:
     """Delete APP's own action URLs from its receptionists (other apps' are left alone)."""
 
-    async def work(config: Config, manifest: Manifest) -> None:
-        async with client_for(require_pbx(config)) as pbx:
-            plans = await unregister_plans(pbx, desired_state(manifest), app_id=manifest.app_id)
-            _echo_plan([p for p in plans if not p.in_sync])
-            done = await apply_plans(pbx, plans)
-        click.echo(
-            f"deleted {done.deleted} action URL(s) of this app (ivrhooks:...@{manifest.app_id})"
-        )
+    async def work(job: RegistrationJob) -> None:
+        async with job.client() as pbx:
+            plans, done = await job.unregister(pbx)
+        _echo_plan([p for p in plans if not p.in_sync])
+        click.echo(f"deleted {done.deleted} action URL(s) of this app (ivrhooks:...@{job.app_id})")
 
     _run(app_spec, work)

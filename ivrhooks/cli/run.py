@@ -14,7 +14,6 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import click
 import uvicorn
@@ -23,14 +22,11 @@ from ivrhooks.app import IVRHooks
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.conf.config import Config
-from ivrhooks.core.types import Handler
+from ivrhooks.embedded import with_embedded_pbx
 from ivrhooks.fakepbx.devui.serving import serve_dev_page
-from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
-from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.manifest import Manifest
 from ivrhooks.observe.logs import close_logging, configure_logging, flush_logging
-from ivrhooks.registration.desired import desired_state
-from ivrhooks.server.app import Server
+from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.server.loopback import bind_socket
 from ivrhooks.server.protocol import protocol_for
 
@@ -91,17 +87,6 @@ def dev_page_socket(port: int, *, asked: bool) -> socket.socket | None:
         return None
 
 
-async def _dev_page(
-    stack: contextlib.AsyncExitStack, pbx: FakePBX, server: Server, sock: socket.socket
-) -> str:
-    # Read at each request: the fallback can be set after the app was built.
-    def fallback() -> Handler | None:
-        return server.endpoint.fallback
-
-    stack.callback(sock.close)
-    return await stack.enter_async_context(serve_dev_page(pbx, server.runtime, fallback, sock))
-
-
 def _hint(manifest: Manifest, pbx_port: int) -> str:
     receptionists = manifest.receptionists
     to = receptionists[0] if receptionists else "8000"
@@ -133,35 +118,27 @@ async def _serve(
     # A long-running server: keep the startup objects out of every full GC (ServingConfig).
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
     async with contextlib.AsyncExitStack() as stack:
-        embedded = config.embedded_pbx
         pbx = None
-        if embedded:
+        if config.embedded_pbx:
             pbx_sock = _bind("embedded PBX", "--pbx-port", "127.0.0.1", pbx_port)
-            manifest = app.manifest(config)
-            pbx = await stack.enter_async_context(embedded_pbx(manifest.receptionists, pbx_sock))
-            registration = config.registration
-            if not registration.public_url:
-                # The embedded PBX calls the app directly, on loopback.
-                registration = registration.replace(public_url=_url(host, port, root_path))
-            config = config.replace(pbx=pbx_config(pbx), registration=registration)
-        server = app.build(config)
-        if pbx is not None and server.runtime.journal is not None:
-            journal = server.runtime.journal
-
-            def outcome_of(session_id: str) -> dict[str, Any] | None:
-                record = journal.latest(session_id)
-                return record.as_json() if record is not None else None
-
-            pbx.outcome_of = outcome_of
+            # The embedded PBX calls the app directly, on loopback (unless told otherwise).
+            app_url = config.registration.public_url or _url(host, port, root_path)
+            embedded = await stack.enter_async_context(
+                with_embedded_pbx(app, config, app_url=app_url, pbx_sock=pbx_sock)
+            )
+            server, pbx, config = embedded.server, embedded.pbx, embedded.config
+        else:
+            server = app.build(config)
         page = None
         if pbx is not None and ui is not None:
             ui_sock = dev_page_socket(ui[0], asked=ui[1])
             if ui_sock is not None:
-                page = await _dev_page(stack, pbx, server, ui_sock)
+                stack.callback(ui_sock.close)
+                page = await stack.enter_async_context(serve_dev_page(pbx, server.runtime, ui_sock))
         # Fail now, with the reason, not inside uvicorn's startup; serving only (no PBX, or
         # IVRHOOKS_REGISTER=false) needs no public URL: nothing is registered.
         if config.registers:
-            desired_state(server.runtime.manifest)
+            RegistrationJob.of(config, server.runtime.manifest)
         uvicorn_config = uvicorn.Config(
             server,
             root_path=root_path,
@@ -179,25 +156,26 @@ async def _serve(
             http=protocol_for(config.serving),
         )
         uvicorn_server = _Server(uvicorn_config)
-        refused: list[str] = []
+        signals = server.runtime.signals
 
-        def stop(reason: str) -> None:
+        async def stop_when_told() -> None:
             # A service found that the app cannot run as configured (another app's action URLs
             # answer the same input): stop serving, and say why on the way out.
-            refused.append(reason)
+            await signals.stopping.wait()
             uvicorn_server.should_exit = True
 
-        server.runtime.fatal = stop
+        watcher = asyncio.create_task(stop_when_told())
+        stack.callback(watcher.cancel)
         click.echo(f"serving on {_url(host, port, root_path)}")
-        if embedded:
+        if pbx is not None:
             assert config.pbx is not None
             click.echo(f"embedded fake PBX: {config.pbx.url} (login admin / fakepbx)")
             click.echo(_hint(server.runtime.manifest, pbx_port))
         if page is not None:
             click.echo(f"dev page: {page}  (call-flow map, dev phone, live calls)")
         await uvicorn_server.serve(sockets=[sock])
-        if refused:
-            raise click.ClickException(refused[0])
+        if signals.stop_reason is not None:
+            raise click.ClickException(signals.stop_reason)
         if not uvicorn_server.started:
             raise click.ClickException("the app did not start; see the log above")
 

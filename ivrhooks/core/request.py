@@ -14,9 +14,7 @@ from urllib.parse import unquote
 
 from ivrhooks.errors import InboundError
 
-__all__ = ["MAX_BODY", "ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
-
-from ivrhooks.core.types import ActionRequest, Kind
+__all__ = ["MAX_BODY", "fields_from_body", "fields_from_query"]
 
 #: A PBX request body is a handful of short fields; anything larger is not from a PBX.
 MAX_BODY = 8 * 1024

@@ -79,8 +79,7 @@ class RouteTable:
         self._receptionists: tuple[str, ...] = tuple(check_extension(r) for r in receptionists)
         self._routes: dict[str, Route] = {}
         self._indexes: dict[tuple[str, Kind], MaskIndex[Route]] = {}
-        self.version = 0
-        """Counts the routes ever added: a served app notices a change and compiles again."""
+        self._frozen = False
 
     @property
     def receptionists(self) -> tuple[str, ...]:
@@ -97,9 +96,6 @@ class RouteTable:
     def __len__(self) -> int:
         return len(self._routes)
 
-    def get(self, name: str) -> Route | None:
-        return self._routes.get(name)
-
     def receptionists_of(self, route: Route) -> tuple[str, ...]:
         """The receptionists a route serves."""
         return route.receptionists if route.receptionists is not None else self._receptionists
@@ -111,8 +107,17 @@ class RouteTable:
             seen.update(dict.fromkeys(route.receptionists or ()))
         return tuple(seen)
 
+    def freeze(self) -> None:
+        """Refuse any further route: the app was built, and serves and registers what it has."""
+        self._frozen = True
+
     def add(self, route: Route) -> None:
         """Add a route; refuses a duplicate name or a mask that overlaps another route's."""
+        if self._frozen:
+            raise ConfigurationError(
+                f"cannot add route {route.name!r}: the app has started; declare routes before "
+                "the app starts, at import time"
+            )
         other = self._routes.get(route.name)
         if other is not None:
             raise ConfigurationError(
@@ -121,7 +126,6 @@ class RouteTable:
             )
         self._index_route(route)
         self._routes[route.name] = route
-        self.version += 1
 
     def with_receptionists(self, receptionists: Iterable[str]) -> RouteTable:
         """A copy serving other app-wide receptionists (``IVRHOOKS_RECEPTIONISTS``), re-checked

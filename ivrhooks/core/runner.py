@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Coroutine, Generator
 from concurrent.futures import Executor
@@ -29,7 +30,7 @@ from ivrhooks.errors import SessionError
 
 _T = TypeVar("_T")
 
-__all__ = ["FallbackCause", "HandlerTrace", "Outcome", "decide"]
+__all__ = ["FallbackCause", "HandlerTrace", "Outcome", "Runnable", "decide"]
 
 logger = logging.getLogger("ivrhooks.handler")
 
@@ -49,6 +50,19 @@ class Outcome:
     """Where, in the user's code: ``app.py:14``."""
 
 
+@dataclass(frozen=True, slots=True)
+class Runnable:
+    """A handler as the runner calls it: the function, and whether it is a coroutine function
+    (asked once, when the app is built: ``inspect.iscoroutinefunction`` is not free per call)."""
+
+    function: Handler
+    is_async: bool
+
+    @classmethod
+    def of(cls, function: Handler) -> Runnable:
+        return cls(function, inspect.iscoroutinefunction(function))
+
+
 class HandlerTrace(Protocol):
     """A span around each handler run (:class:`ivrhooks.tracing.Tracing` is one)."""
 
@@ -66,13 +80,10 @@ class _Failure:
 
 
 async def _invoke(
-    handler: Handler,
-    is_async: bool,
-    request: ActionRequest,
-    deadline: float,
-    executor: Executor | None,
+    runnable: Runnable, request: ActionRequest, deadline: float, executor: Executor | None
 ) -> Decision:
-    if is_async:
+    handler = runnable.function
+    if runnable.is_async:
         coroutine = handler(request)
         # Run the first step now: most handlers decide without awaiting anything, and one that
         # never suspends cannot be interrupted by a deadline anyway (cancellation happens only at
@@ -145,8 +156,7 @@ class _Resumed:
 
 
 async def _attempt(
-    handler: Handler,
-    is_async: bool,
+    runnable: Runnable,
     request: ActionRequest,
     deadline: float,
     executor: Executor | None,
@@ -154,14 +164,16 @@ async def _attempt(
 ) -> tuple[Decision | None, _Failure | None]:
     """Run one handler; on failure log why (with the traceback and the user's line) and say
     which cause it was."""
+    handler = runnable.function
     extra = {"route": request.route, "session_id": request.session_id}
+    context = request.context
     try:
-        decision = await _invoke(handler, is_async, request, deadline, executor)
-        if request.loaded is not None:
+        decision = await _invoke(runnable, request, deadline, executor)
+        loaded = context.take_session()
+        if loaded is not None:
             # A decision: the session's changes are kept (inside the deadline, like the handler).
-            assert request.sessions is not None and request.session_id is not None
-            await _within(deadline, request.sessions.save(request.session_id, request.loaded))
-            request.loaded = None
+            assert context.sessions is not None and request.session_id is not None
+            await _within(deadline, context.sessions.save(request.session_id, loaded))
         return decision, None
     except SessionError as exc:
         # Said in one line, no traceback: the session could not be used (no session_id from
@@ -187,7 +199,7 @@ async def _attempt(
     except Exception as exc:
         failure = _Failure("error", _summary(exc), user_location(exc.__traceback__), exc)
     finally:
-        request.loaded = None  # a failed handler saves nothing; the fallback reads afresh
+        context.take_session()  # a failed handler saves nothing; the fallback reads afresh
     failure.where = failure.where or handler_location(handler)
     logger.exception("%s raised", what, extra={**extra, "where": failure.where})
     return None, failure
@@ -195,18 +207,17 @@ async def _attempt(
 
 async def _traced(
     trace: HandlerTrace,
-    handler: Handler,
-    is_async: bool,
+    runnable: Runnable,
     request: ActionRequest,
     deadline: float,
     executor: Executor | None,
     what: str,
 ) -> tuple[Decision | None, _Failure | None]:
     """:func:`_attempt` inside the handler's span (the eager first step included)."""
-    token = trace.begin(what, request, handler)
+    token = trace.begin(what, request, runnable.function)
     failure: _Failure | None = None
     try:
-        decision, failure = await _attempt(handler, is_async, request, deadline, executor, what)
+        decision, failure = await _attempt(runnable, request, deadline, executor, what)
     finally:
         if failure is None:
             trace.end(token, None, None)
@@ -221,30 +232,26 @@ def _summary(exc: BaseException) -> str:
 
 
 async def decide(
-    handler: Handler | None,
-    is_async: bool,
-    fallback: Handler | None,
-    fallback_is_async: bool,
+    handler: Runnable | None,
+    fallback: Runnable | None,
     request: ActionRequest,
     *,
-    handler_deadline: float,
-    deadline: float,
     executor: Executor | None,
     cause: FallbackCause | None = None,
     trace: HandlerTrace | None = None,
 ) -> Outcome:
     """The decision for ``request``: the handler's, else the fallback's, else ``repeat()``.
 
-    ``handler=None`` (with a ``cause``) goes straight to the fallback. The handler must finish by
-    ``handler_deadline``; the fallback by ``deadline``, which leaves it a reserved slice.
-    ``trace`` puts each run in a span (``None``: no tracing, nothing extra runs).
+    ``handler=None`` (with a ``cause``) goes straight to the fallback. The handler must finish
+    by its due time (``request.context.due.handler``); the fallback by the answer's, which
+    leaves it the reserved end of the budget (:mod:`ivrhooks.core.deadline`). ``trace`` puts
+    each run in a span (``None``: no tracing, nothing extra runs).
     """
+    due = request.context.due
     failure: _Failure | None = None
     attempt = _attempt if trace is None else functools.partial(_traced, trace)
     if handler is not None:
-        decision, failure = await attempt(
-            handler, is_async, request, handler_deadline, executor, "handler"
-        )
+        decision, failure = await attempt(handler, request, due.handler, executor, "handler")
         if decision is not None:
             return Outcome(decision, "route")
         assert failure is not None
@@ -254,7 +261,7 @@ async def decide(
     where = failure.where if failure is not None else None
     if fallback is not None:
         decision, fallback_failure = await attempt(
-            fallback, fallback_is_async, request, deadline, executor, "fallback"
+            fallback, request, due.answer, executor, "fallback"
         )
         if decision is not None:
             return Outcome(decision, "fallback", cause, deadline_hit, error, where)

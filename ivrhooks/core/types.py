@@ -13,8 +13,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-from ivrhooks.core.sessions import Session, SessionBroker
-from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
+from ivrhooks.core.context import CallContext
+from ivrhooks.core.sessions import Session
+from ivrhooks.errors import InboundError, SessionError
 
 __all__ = [
     "ACTIONS",
@@ -124,18 +125,14 @@ class ActionRequest:
     """Every field as the PBX sent it, unknown ones included."""
     route: str = ""
     """The name of the route that received the request."""
-    deadline: float = 0.0
-    """The event-loop time (``asyncio.get_running_loop().time()``) by which a decision is due."""
-    sessions: SessionBroker | None = field(default=None, repr=False, compare=False)
-    """Where this call's session is kept (set by the server)."""
-    loaded: Session | None = field(default=None, repr=False, compare=False)
-    """The session once a handler asked for it (saved by the runner with the decision)."""
+    context: CallContext = field(default_factory=CallContext, repr=False, compare=False)
+    """This request's deadline and session (:mod:`ivrhooks.core.context`), made by the server."""
 
     def session(self) -> Coroutine[Any, Any, Session]:
         """This call's session: a mapping of JSON values shared by every request of the call,
-        on any receptionist and replica (see :mod:`ivrhooks.sessions`). Changes are saved when
-        the handler returns a decision. Raises :class:`SessionUnavailableError` when the PBX
-        sent no ``session_id`` (the request is then answered by the fallback).
+        on any receptionist and replica (see :mod:`ivrhooks.core.sessions`). Changes are saved
+        when the handler returns a decision. Raises :class:`SessionUnavailableError` when the
+        PBX sent no ``session_id`` (the request is then answered by the fallback).
 
         For ``async def`` handlers only: ``session = await req.session()``. A plain ``def``
         handler runs in a worker thread, away from the event loop the store is used from, so
@@ -151,20 +148,7 @@ class ActionRequest:
                 "write `session = await req.session()`, and run blocking calls with "
                 "`await asyncio.to_thread(...)`"
             ) from None
-        return self._session()
-
-    async def _session(self) -> Session:
-        if self.loaded is None:
-            if not self.session_id:
-                raise SessionUnavailableError(
-                    "this request has no session_id, so it has no session: sessions need a "
-                    "PortSIP PBX that sends session_id with action-URL requests (builds from "
-                    "late 2025 on)"
-                )
-            if self.sessions is None:
-                raise SessionUnavailableError("this request was not made by an ivrhooks server")
-            self.loaded = await self.sessions.load(self.session_id, self.route)
-        return self.loaded
+        return self.context.session(self.session_id, self.route)
 
     @classmethod
     def from_fields(
@@ -174,7 +158,7 @@ class ActionRequest:
         kind: Kind,
         method: str,
         route: str = "",
-        deadline: float = 0.0,
+        context: CallContext | None = None,
     ) -> ActionRequest:
         """Build a request from parsed fields; ``from`` and ``to`` are required."""
         get = fields.get
@@ -192,12 +176,14 @@ class ActionRequest:
             method=method,
             fields=fields,
             route=route,
-            deadline=deadline,
+            context=context if context is not None else CallContext(),
         )
 
     def time_left(self) -> float:
-        """Seconds left before the decision is due (for timeouts on calls the handler makes)."""
-        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+        """Seconds this handler has left to decide: its own share of the answer budget (the
+        fallback's reserve after it is not counted). Bound the handler's own calls with it:
+        ``async with asyncio.timeout(req.time_left() - 0.02): ...``."""
+        return self.context.time_left()
 
 
 Handler = Callable[[ActionRequest], Any]

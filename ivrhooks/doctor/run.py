@@ -24,11 +24,9 @@ from ivrhooks.errors import (
 )
 from ivrhooks.manifest import Manifest
 from ivrhooks.pbx import PBXClient
-from ivrhooks.registration.desired import desired_state
+from ivrhooks.registration.job import RegistrationJob, pbx_client, require_pbx
 from ivrhooks.registration.plan import Plan
-from ivrhooks.registration.reconcile import fetch_plans
 from ivrhooks.registration.resolve import resolve_receptionists
-from ivrhooks.registration.service import client_for, require_pbx
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -61,7 +59,7 @@ async def diagnose(config: Config, manifest: Manifest, **client_options: Any) ->
         report.add("warn", "PBX", "TLS certificates are not verified (IVRHOOKS_PBX_VERIFY_TLS)")
     # Fail fast, never retry hard: failed logins block the source address (§5).
     options = {"max_attempts": 2, **client_options}
-    async with client_for(pbx_config, **options) as pbx:
+    async with pbx_client(pbx_config, **options) as pbx:
         if not await _login(pbx, report):
             return report
         await _account(pbx, report)
@@ -151,19 +149,16 @@ async def _plan(
         report.add("info", "plan", "not computed until the public URL is fixed")
         return
     try:
-        state = desired_state(manifest)
+        job = RegistrationJob.of(config, manifest)
     except ConfigurationError as exc:
         report.add("fail", "plan", str(exc))
         return
     if not found:
         return
-    rotating = config.auth.previous_secret is not None
     try:
-        report.plans = await fetch_plans(
+        report.plans = await job.plans(
             pbx,
-            {ext: state[ext] for ext in found},
-            app_id=manifest.app_id,
-            rewrite_hidden_secrets=rotating,
+            receptionists=found,
             log_findings=False,  # the report shows them
         )
     except PBXError as exc:

@@ -37,7 +37,7 @@ class DialResult:
     error: str | None = None
     outcome: dict[str, Any] | None = None
     """What the app says it decided and why (a ``CallRecord`` as JSON), when the fake PBX is
-    embedded in the app's process and can ask (``FakePBX.outcome_of``)."""
+    embedded in the app's process and can ask (``FakePBX(outcomes=...)``)."""
 
     @property
     def matched(self) -> bool:

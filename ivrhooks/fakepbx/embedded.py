@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from ivrhooks.conf.config import PBXConfig
 from ivrhooks.fakepbx.pbx import FakePBX
@@ -16,10 +17,14 @@ __all__ = ["embedded_pbx", "pbx_config"]
 
 @contextlib.asynccontextmanager
 async def embedded_pbx(
-    receptionists: Iterable[str], sock: socket.socket | None = None
+    receptionists: Iterable[str],
+    sock: socket.socket | None = None,
+    *,
+    outcomes: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> AsyncIterator[FakePBX]:
-    """Serve a fake PBX holding ``receptionists`` (on ``sock``, or a free loopback port)."""
-    pbx = FakePBX()
+    """Serve a fake PBX holding ``receptionists`` (on ``sock``, or a free loopback port);
+    ``outcomes`` tells it what the app decided for a call (the app's call journal)."""
+    pbx = FakePBX(outcomes=outcomes)
     for ext in receptionists:
         pbx.add_ivr(ext, f"Receptionist {ext}")
     try:

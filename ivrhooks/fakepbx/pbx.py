@@ -77,6 +77,7 @@ class FakePBX:
         capabilities: Sequence[str] | None = DEFAULT_CAPABILITIES,
         db: str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        outcomes: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> None:
         self.username = username
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
@@ -98,7 +99,7 @@ class FakePBX:
         self.capabilities = None if capabilities is None else tuple(capabilities)
         #: Embedded in the app's process: how to ask the app what it decided for a call
         #: (session id -> its call record as JSON), so test calls can say why.
-        self.outcome_of: Callable[[str], dict[str, Any] | None] | None = None
+        self.outcomes = outcomes
         self.tokens = TokenIssuer(
             username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
@@ -240,7 +241,7 @@ class FakePBX:
 
     async def _fire(self, url: ActionUrl, fields: dict[str, str]) -> DialResult:
         result = await fire(url, fields)
-        if self.outcome_of is not None and result.status == 200:
-            result = dataclasses.replace(result, outcome=self.outcome_of(fields["session_id"]))
+        if self.outcomes is not None and result.status == 200:
+            result = dataclasses.replace(result, outcome=self.outcomes(fields["session_id"]))
         self._tell(result)
         return result

@@ -84,6 +84,12 @@ class CallJournal:
         entry = self._by_session.get(session_id)
         return _made(entry) if entry is not None else None
 
+    def outcome_of(self, session_id: str) -> dict[str, Any] | None:
+        """What the app decided last for the call ``session_id``, as JSON: what the embedded
+        fake PBX adds to each call's result (``FakePBX(outcomes=...)``)."""
+        record = self.latest(session_id)
+        return record.as_json() if record is not None else None
+
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         """Newest first."""
         entries = list(reversed(self._entries))

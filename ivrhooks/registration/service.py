@@ -22,70 +22,27 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
-from ivrhooks.conf.config import Config, PBXConfig
 from ivrhooks.errors import (
-    ConfigurationError,
     InvalidArgumentError,
     IVRHooksError,
-    PBXConnectionError,
-    PBXLoginError,
     RegistrationConflictError,
     StoreError,
 )
 from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
-from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, apply_plans
-from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
-from ivrhooks.registration.reconcile import Report, fetch_plans
+from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
+from ivrhooks.registration.job import RegistrationJob
+from ivrhooks.registration.reconcile import Report
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
 
-__all__ = ["Registration", "client_for", "describe_failure", "require_pbx"]
+__all__ = ["Registration"]
 
 log = logging.getLogger("ivrhooks.registration")
 
 
 class _LeaseLostError(Exception):
     """This replica stopped holding the registrar lease in the middle of a pass."""
-
-
-def require_pbx(config: Config) -> PBXConfig:
-    """The configured PBX; :class:`ConfigurationError` says what to set when there is none."""
-    if config.pbx is None:
-        raise ConfigurationError(
-            "no PBX configured: set IVRHOOKS_PBX_URL (e.g. https://pbx.example.com:8887/api) "
-            "and its login (IVRHOOKS_PBX_USERNAME/IVRHOOKS_PBX_PASSWORD or IVRHOOKS_PBX_TOKEN)"
-        )
-    return config.pbx
-
-
-def describe_failure(exc: BaseException, config: Config) -> str:
-    """What went wrong talking to the PBX, naming where it was sought and what to change."""
-    url = config.pbx.url if config.pbx is not None else "?"
-    where = "IVRHOOKS_PBX_URL" if "IVRHOOKS_PBX_URL" in config.from_env else "PBXConfig(url=...)"
-    if isinstance(exc, PBXConnectionError):
-        return f"cannot reach the PBX at {url} ({where}): {exc}"
-    if isinstance(exc, PBXLoginError):
-        login = (
-            "IVRHOOKS_PBX_USERNAME / IVRHOOKS_PBX_PASSWORD"
-            if "IVRHOOKS_PBX_USERNAME" in config.from_env
-            else "the PBX login"
-        )
-        return f"the PBX at {url} refused the login ({login}): {exc}"
-    return str(exc)
-
-
-def client_for(config: PBXConfig, **options: Any) -> PBXClient:
-    """A ``PBXClient`` for the configured PBX (``options`` go to its constructor)."""
-    return PBXClient(
-        config.url,
-        username=config.username,
-        password=config.password,
-        domain=config.domain,
-        token=config.token,
-        verify=config.verify_tls,
-        **{"rate": config.rate, **options},
-    )
 
 
 class Registration:
@@ -148,14 +105,14 @@ class Registration:
 
     @contextlib.asynccontextmanager
     async def _running(self, runtime: Runtime) -> AsyncIterator[None]:
-        config = require_pbx(runtime.config)
-        state = desired_state(runtime.manifest)  # a bad configuration fails startup
+        # A bad configuration (no PBX, a limit the PBX would refuse) fails startup here.
+        job = RegistrationJob.of(runtime.config, runtime.manifest, concurrency=self.concurrency)
         interval = runtime.config.registration.interval if self.interval is None else self.interval
-        runtime.status.set(False, f"registering {summary(state)} with the PBX")
+        runtime.status.set("registering", f"registering {job.summary} with the PBX")
         options = {"observer": runtime.observer, "tracing": runtime.tracing, **self.client_options}
-        client = client_for(config, **options)
+        client = job.client(**options)
         self._stopping = False
-        self.task = asyncio.create_task(self._loop(runtime, client, state, interval))
+        self.task = asyncio.create_task(self._loop(runtime, job, client, interval))
         try:
             yield
         finally:
@@ -173,22 +130,19 @@ class Registration:
         task.cancel()
         runtime = self._runtime
         if runtime is not None:
-            runtime.recheck.set()  # wake it if it waits
+            runtime.signals.recheck.set()  # wake it if it waits
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             async with asyncio.timeout(10.0):
                 await asyncio.shield(task)
 
     async def _loop(
-        self,
-        runtime: Runtime,
-        client: PBXClient,
-        state: Mapping[str, Mapping[str, DesiredUrl]],
-        interval: float,
+        self, runtime: Runtime, job: RegistrationJob, client: PBXClient, interval: float
     ) -> None:
+        recheck = runtime.signals.recheck
         registrar = Registrar(
             runtime.store,
-            runtime.manifest.app_id,
-            state,
+            job.app_id,
+            job.state,
             lease_ttl=self.lease_ttl or runtime.config.registration.lease_ttl,
             generation=runtime.config.registration.generation,
         )
@@ -202,17 +156,17 @@ class Registration:
         self._runtime = runtime
         try:
             while not self._stopping:
-                if runtime.recheck.is_set():
+                if recheck.is_set():
                     due = loop.time()
-                rechecking = runtime.recheck.is_set()
-                runtime.recheck.clear()
+                rechecking = recheck.is_set()
+                recheck.clear()
                 try:
                     role = await registrar.role()
                 except StoreError as exc:
                     # Without the store nobody can tell who registers: pause, never race.
                     runtime.observer.registrar(False)
                     if not runtime.status.ready:
-                        runtime.status.set(False, f"registration paused: {exc}")
+                        runtime.status.set("paused", f"registration paused: {exc}")
                     log.warning("registration paused: %s", exc)
                     await self._wait(runtime, tick or self.backoff_cap)
                     continue
@@ -233,7 +187,7 @@ class Registration:
                         self._holding(
                             registrar,
                             tick,
-                            self._pass(runtime, client, state, registrar, rechecking),
+                            self._pass(runtime, job, client, rechecking),
                         ),
                         rechecking,
                     )
@@ -245,17 +199,16 @@ class Registration:
                     # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
                     self.last_error = str(exc)
                     log.error("%s", exc)
-                    runtime.status.set(False, str(exc))
+                    runtime.status.set("conflict", str(exc))
                     runtime.observer.reconciled("conflict", 0, 0, 0, 0, loop.time() - started)
                     await self._bump(failed=True)
-                    if runtime.fatal is not None:
-                        runtime.fatal(str(exc))
+                    runtime.signals.stop(str(exc))
                     due = loop.time() + (interval if interval > 0 else self.backoff_cap)
                     continue
                 except (IVRHooksError, OSError) as exc:
                     attempt += 1
                     delay = self.backoff(attempt)
-                    reason = describe_failure(exc, runtime.config)
+                    reason = job.describe(exc)
                     self.last_error = reason
                     log.warning(
                         "registration failed (attempt %d): %s; retrying in %.1fs",
@@ -265,7 +218,7 @@ class Registration:
                     )
                     if not runtime.status.ready:
                         runtime.status.set(
-                            False, f"registration failed: {reason}; retrying in {delay:.1f}s"
+                            "failed", f"registration failed: {reason}; retrying in {delay:.1f}s"
                         )
                     runtime.observer.reconciled("error", 0, 0, 0, 0, loop.time() - started)
                     await self._bump(failed=True)
@@ -279,7 +232,7 @@ class Registration:
                     log.info(
                         "PBX login: %s, token lifetime %s", client.tokens.generation.label, shown
                     )
-                self._synced(runtime, report, state)
+                self._synced(runtime, report, job)
                 with contextlib.suppress(StoreError):
                     await registrar.publish_synced()
                 await self._bump(failed=False)
@@ -348,7 +301,7 @@ class Registration:
     async def _not_registering(self, runtime: Runtime, registrar: Registrar, role: str) -> None:
         if role == "superseded":
             runtime.status.set(
-                False,
+                "superseded",
                 f"superseded: this replica is generation {registrar.number} and a newer version "
                 f"of this app (generation {registrar.newest}) registers its own action URLs; "
                 "this replica's are no longer the ones on the PBX",
@@ -359,15 +312,13 @@ class Registration:
         except StoreError:
             in_place = False
         if in_place:
-            runtime.status.set(True, "ok")
+            runtime.status.set("ready")
         else:
             runtime.status.set(
-                False, "waiting for the replica that holds the registrar lease to register"
+                "waiting", "waiting for the replica that holds the registrar lease to register"
             )
 
-    def _synced(
-        self, runtime: Runtime, report: Report, state: Mapping[str, Mapping[str, DesiredUrl]]
-    ) -> None:
+    def _synced(self, runtime: Runtime, report: Report, job: RegistrationJob) -> None:
         applied = report.applied
         runtime.observer.reconciled(
             "ok",
@@ -386,7 +337,7 @@ class Registration:
             gc.freeze()
         # The PBX now holds credentials from the current secret only: stop accepting the old.
         runtime.synced()
-        runtime.status.set(True, "ok")
+        runtime.status.set("ready")
         self.last_report, self.last_error = report, None
         log.info(
             "registration in sync on %s: %d created, %d updated, %d deleted (%s) in %.2fs",
@@ -394,41 +345,28 @@ class Registration:
             applied.created,
             applied.updated,
             applied.deleted,
-            summary(state),
+            job.summary,
             report.seconds,
         )
 
     async def _pass(
-        self,
-        runtime: Runtime,
-        client: PBXClient,
-        state: Mapping[str, Mapping[str, DesiredUrl]],
-        registrar: Registrar,
-        rechecking: bool,
+        self, runtime: Runtime, job: RegistrationJob, client: PBXClient, rechecking: bool
     ) -> Report:
         """One reconcile; while it repairs drift after the first sync, the app is not ready."""
         started = time.monotonic()
-        plans = await fetch_plans(
-            client,
-            state,
-            app_id=runtime.manifest.app_id,
-            # During a rotation, rewrite secrets the PBX does not show us (plan.py).
-            rewrite_hidden_secrets=runtime.rotating or rechecking,
-            concurrency=self.concurrency,
-        )
-        conflicts = [c for plan in plans for c in plan.conflicts]
-        if conflicts:
-            raise RegistrationConflictError(conflicts)
+        # During a rotation, or when credentials were refused, rewrite secrets the PBX does not
+        # show us (plan.py).
+        plans = await job.plans(client, rewrite_hidden_secrets=job.rotating or rechecking)
         writes = sum(plan.writes for plan in plans)
-        if writes and self.successes:
+        if writes and self.successes and not any(plan.conflicts for plan in plans):
             # The PBX no longer holds what this app registered (credentials from another
             # secret, an edit in the portal, a restarted PBX): calls may be refused until fixed.
             runtime.status.set(
-                False,
+                "re-registering",
                 f"re-registering: {writes} action URL(s) on the PBX differ from this app's "
                 "(credentials from another secret, or edited by hand)",
             )
-        applied = await apply_plans(client, plans, concurrency=self.concurrency)
+        applied = await job.apply(client, plans)
         return Report(tuple(plans), applied, time.monotonic() - started)
 
     async def _wait(self, runtime: Runtime, seconds: float | None) -> None:
@@ -437,10 +375,11 @@ class Registration:
         timeout = seconds if seconds is not None and seconds != float("inf") else None
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # arrives as its timeout fires, and this loop would then outlive the app's shutdown.
+        recheck = runtime.signals.recheck
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                await runtime.recheck.wait()
-        if runtime.recheck.is_set():
+                await recheck.wait()
+        if recheck.is_set():
             log.info("credentials were refused: checking the registration on the PBX now")
 
     async def _bump(self, *, failed: bool) -> None:

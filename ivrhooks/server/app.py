@@ -11,14 +11,13 @@ from __future__ import annotations
 import gc
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from prometheus_client import make_asgi_app
 from starlette.types import Receive, Scope, Send
 
-from ivrhooks.core.routes import RouteTable
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.runtime import Runtime
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
@@ -43,9 +42,8 @@ Action = Callable[[ServedRoute, Scope, Receive, Send], Awaitable[None]]
 class Server:
     """Serves one app: its action-URL routes, the operational endpoints and its lifespan.
 
-    ``compile`` builds the route map (path -> :class:`ServedRoute`) from the declared table; it
-    runs again when a route is added to ``table`` while serving, so a route added in any way is
-    served with its verifier or not at all. ``action`` serves the action-URL requests (default:
+    ``routes`` maps each action-URL path to its :class:`ServedRoute` (verifier included),
+    fixed when the app was built. ``action`` serves the action-URL requests (default:
     ``endpoint`` itself; with tracing on, the endpoint inside the request's span).
     """
 
@@ -54,35 +52,20 @@ class Server:
         *,
         runtime: Runtime,
         endpoint: ActionEndpoint,
-        table: RouteTable,
-        compile: Callable[[], dict[str, ServedRoute]],
+        routes: Mapping[str, ServedRoute],
         running: Callable[[], AbstractAsyncContextManager[None]],
         action: Action | None = None,
     ) -> None:
         self.runtime = runtime
         self.endpoint = endpoint
         self._action: Action = action if action is not None else endpoint
-        self._table = table
-        self._compile = compile
         self._running = running
-        self.routes = compile()
-        self._version = table.version
+        self.routes = dict(routes)
         self._metrics = make_asgi_app(runtime.metrics.registry)
-
-    def _refresh(self) -> None:
-        # A route was added after startup: compile again, or keep serving what was compiled
-        # (the new route is then not served at all, never served without its verifier).
-        self._version = self._table.version
-        try:
-            self.routes = self._compile()
-        except ConfigurationError as exc:
-            logger.error("a route added while serving cannot be served: %s", exc)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if self._version != self._table.version:
-                self._refresh()
             # Match the path exactly as sent: uvicorn's "path" is percent-decoded, so
             # /hooks%2Fone, /%68ooks/one and /hooks/%6fne would all reach "one" and walk around
             # a proxy rule written for the real path (RFC 3986 §6.2.2.2 equivalence is the
@@ -119,12 +102,17 @@ class Server:
             await send_json(send, 403, _FORBIDDEN)
             return
         if path == "/readyz":
-            status = self.runtime.status
+            readiness = self.runtime.status.current
             pbx = self.runtime.config.registers_on
-            if status.ready:
+            if readiness.ready:
                 await send_json(send, 200, _json({"status": "ready", "pbx": pbx}))
             else:
-                body = {"status": "not ready", "reason": status.reason, "pbx": pbx}
+                body = {
+                    "status": "not ready",
+                    "state": readiness.state,
+                    "reason": readiness.reason,
+                    "pbx": pbx,
+                }
                 await send_json(send, 503, _json(body))
         else:
             await self._metrics(_metrics_scope(scope), receive, send)

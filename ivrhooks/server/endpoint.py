@@ -17,14 +17,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
+from ivrhooks.core.context import CallContext
+from ivrhooks.core.deadline import Deadline
 from ivrhooks.core.request import fields_from_body, fields_from_query
 from ivrhooks.core.routes import Route
-from ivrhooks.core.runner import HandlerTrace, decide
+from ivrhooks.core.runner import HandlerTrace, Runnable, decide
 from ivrhooks.core.sessions import SessionBroker
-from ivrhooks.core.types import METHODS, ActionRequest, FallbackCause, Handler, Scheme
+from ivrhooks.core.types import METHODS, ActionRequest, FallbackCause, Scheme
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.observer import Observer
+from ivrhooks.runtime import Signals
 from ivrhooks.server.auth import authenticate, finish, reject, settle
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, send_json
@@ -47,8 +50,9 @@ class ServedRoute:
     """The methods answered; the app serves the registered one only (``ServingConfig.methods``)."""
     path: str = ""
     """The path it is served at (``/hooks/sales``): the ``http.route`` of its spans."""
-    is_async: bool = field(init=False)
-    """``route.is_async`` asked once: ``inspect.iscoroutinefunction`` is not free per request."""
+    fallback: Runnable | None = None
+    """What answers when the handler fails, overruns or the request does not fit its route."""
+    handler: Runnable = field(init=False)
     allow: tuple[tuple[bytes, bytes], ...] = field(init=False)
     """The ``Allow`` header of a 405 (RFC 9110 §15.5.6: it lists the methods answered)."""
     wrong_method: bytes = field(init=False)
@@ -60,7 +64,7 @@ class ServedRoute:
                 f"route {self.route.name!r}: scheme {self.scheme!r} with "
                 f"{'no' if self.authenticator is None else 'a'} verifier"
             )
-        self.is_async = self.route.is_async
+        self.handler = Runnable.of(self.route.handler)
         if not self.methods or not self.methods <= set(METHODS):
             raise ConfigurationError(
                 f"route {self.route.name!r}: methods {sorted(self.methods)!r}; "
@@ -77,29 +81,29 @@ class ActionEndpoint:
     def __init__(
         self,
         *,
-        budget: float,
-        fallback: Handler | None,
+        deadline: Deadline,
         executor: Callable[[], Executor] | None,
         max_body: int,
         guard: AuthGuard,
         observer: Observer,
+        signals: Signals,
         journal: CallJournal | None = None,
         sessions: SessionBroker | None = None,
         hashing: HashRunner | None = None,
         trace: HandlerTrace | None = None,
     ) -> None:
-        self.budget = budget
-        # The fallback's slice of the budget: a handler that overruns still leaves time to ask
-        # the fallback and answer before the PBX gives up.
-        self.reserve = min(0.1, budget / 10)
-        self.set_fallback(fallback)
+        self.deadline = deadline
+        """The answer budget and the fallback's reserve in it (:mod:`ivrhooks.core.deadline`)."""
         self._new_executor = executor
         self.executor: Executor | None = executor() if executor is not None else None
         self.max_body = max_body
         self.guard = guard
         self.observer = observer
-        """Told of every answer and refusal (:mod:`ivrhooks.observer`): one object, decided at
-        build time, however many observers the app has."""
+        """Told of every answer and refusal (:mod:`ivrhooks.observe.observer`): one object,
+        decided at build time, however many observers the app has."""
+        self.signals = signals
+        """Where a refusal that may mean stale credentials on the PBX is said (it steers
+        registration; observers only hear)."""
         self.trace = trace
         """Spans around handlers when tracing is on; ``None`` otherwise."""
         self.journal = journal
@@ -117,12 +121,13 @@ class ActionEndpoint:
             await send_json(send, 405, served.wrong_method, served.allow)
             return
         route = served.route
+        due = self.deadline.start(start)
         authenticator = served.authenticator
         if authenticator is not None:
             verdict, ip = authenticate(scope, authenticator, self.guard)
             if not verdict.ok:
                 if isinstance(verdict, Pending):  # a slow hash: an await in auth
-                    remaining = start + self.budget - self.reserve - loop.time()
+                    remaining = due.handler - loop.time()
                     verdict = await finish(
                         verdict, ip, authenticator, self.guard, self.hashing, remaining
                     )
@@ -131,6 +136,7 @@ class ActionEndpoint:
                 if not verdict.ok:
                     await reject(send, verdict, ip, authenticator)
                     self.observer.rejected(route.name, verdict)
+                    self.signals.refused(verdict, ip)
                     return
         try:
             if method == "GET":
@@ -142,9 +148,8 @@ class ActionEndpoint:
                 kind=route.kind,
                 method=method,
                 route=route.name,
-                deadline=start + self.budget,
+                context=CallContext(due, self.sessions),
             )
-            request.sessions = self.sessions
         except InboundError as exc:
             await send_json(send, exc.status, error_body(str(exc)))
             return
@@ -160,13 +165,9 @@ class ActionEndpoint:
                 extra={"route": route.name, "cause": cause, "session_id": request.session_id},
             )
         outcome = await decide(
-            None if cause else route.handler,
-            served.is_async,
-            self.fallback,
-            self.fallback_is_async,
+            None if cause else served.handler,
+            served.fallback,
             request,
-            handler_deadline=request.deadline - self.reserve,
-            deadline=request.deadline,
             executor=self.executor,
             cause=cause,
             trace=self.trace,
@@ -181,10 +182,6 @@ class ActionEndpoint:
             loop.time() - start,
             served.scheme,
         )
-
-    def set_fallback(self, fallback: Handler | None) -> None:
-        self.fallback = fallback
-        self.fallback_is_async = asyncio.iscoroutinefunction(fallback) if fallback else False
 
     def restart_executor(self) -> None:
         """Shut the sync handlers' thread pool down (not waiting for them), and start a fresh one

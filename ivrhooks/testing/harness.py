@@ -7,11 +7,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from ivrhooks.app import IVRHooks
+from ivrhooks.embedded import with_embedded_pbx
 from ivrhooks.fakepbx import DialResult, FakePBX
-from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
 from ivrhooks.registration.service import Registration
 from ivrhooks.runtime import Runtime, Service
 from ivrhooks.server.app import Server
@@ -56,27 +55,17 @@ async def running(
     services += [s for s in app.services if not isinstance(s, Registration)]
     sock = bind_socket()
     host, port = sock.getsockname()[:2]
-    receptionists = app.manifest(config).receptionists
-    async with embedded_pbx(receptionists) as pbx:
-        config = config.replace(
-            pbx=pbx_config(pbx),
-            registration=config.registration.replace(public_url=f"http://{host}:{port}"),
+    app_url = f"http://{host}:{port}"
+    async with contextlib.AsyncExitStack() as stack:
+        embedded = await stack.enter_async_context(
+            with_embedded_pbx(app, config, app_url=app_url, services=services)
         )
-        server = app.build(config, services=services)
-        journal = server.runtime.journal
-        if journal is not None:
-            # As under `ivrhooks run`: each call's result says what the app decided and why.
-            def outcome_of(session_id: str) -> dict[str, Any] | None:
-                record = journal.latest(session_id)
-                return record.as_json() if record is not None else None
-
-            pbx.outcome_of = outcome_of
-        async with serve(server, sock=sock) as url:
-            try:
-                async with asyncio.timeout(ready_within):
-                    await registration.wait_for(successes=1)
-            except TimeoutError:
-                raise RuntimeError(
-                    f"the app did not register within {ready_within} s: {registration.last_error}"
-                ) from None
-            yield RunningApp(app, pbx, url, server)
+        url = await stack.enter_async_context(serve(embedded.server, sock=sock))
+        try:
+            async with asyncio.timeout(ready_within):
+                await registration.wait_for(successes=1)
+        except TimeoutError:
+            raise RuntimeError(
+                f"the app did not register within {ready_within} s: {registration.last_error}"
+            ) from None
+        yield RunningApp(app, embedded.pbx, url, embedded.server)

@@ -30,12 +30,14 @@ from ivrhooks.core.auth import (
     derive_credentials,
 )
 from ivrhooks.core.auth.verdict import Deferred
+from ivrhooks.core.deadline import Deadline
 from ivrhooks.core.decisions import Decision
 from ivrhooks.core.masks import parse_mask
 from ivrhooks.core.routes import Route
 from ivrhooks.core.types import ActionRequest
 from ivrhooks.observe.builtin import RequestObserver
 from ivrhooks.observe.metrics import Metrics
+from ivrhooks.runtime import Signals
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 
 SECRET = "test-secret-0123456789-abcdefghij"
@@ -83,12 +85,12 @@ def protected(
         name=authenticator.route_id, kind="DTMF", mask=parse_mask("ALL", "DTMF"), handler=handler
     )
     endpoint = ActionEndpoint(
-        budget=1.5,
-        fallback=None,
+        deadline=Deadline.of(1.5),
         executor=None,
         max_body=8192,
         guard=guard,
         observer=RequestObserver(metrics or Metrics()),
+        signals=Signals(),
     )
     served = ServedRoute(route, frozenset({"8000"}), authenticator.scheme, authenticator)
     return endpoint.bind(served)

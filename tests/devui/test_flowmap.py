@@ -12,7 +12,7 @@ from ivrhooks.observe.journal import CallRecord
 
 
 def _map(app: IVRHooks, records: list[CallRecord] | None = None) -> dict[str, Any]:
-    return FlowMaps().build(app.manifest(app.configure({})), app._fallback, records or [])
+    return FlowMaps().build(app.manifest(app.configure({})), records or [])
 
 
 def _record(route: str, destination: str | None, **fields: Any) -> CallRecord:

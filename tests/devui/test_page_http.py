@@ -56,22 +56,11 @@ class Page:
 
 @pytest.fixture
 async def page() -> AsyncIterator[Page]:
-    # As `ivrhooks run` has it: an embedded PBX, so a journal that says what was decided.
+    # As `ivrhooks run` has it: an embedded PBX, with the journal that says what was decided.
     async with running(_app(), environ={"IVRHOOKS_EMBEDDED_PBX": "true"}) as harness:
-        journal = harness.runtime.journal
-        assert journal is not None
-
-        def outcome_of(session_id: str) -> dict[str, Any] | None:
-            record = journal.latest(session_id)
-            return None if record is None else record.as_json()
-
-        harness.pbx.outcome_of = outcome_of
+        assert harness.runtime.journal is not None
         sock = bind_socket()
-
-        def fallback() -> Any:
-            return harness.server.endpoint.fallback
-
-        async with serve_dev_page(harness.pbx, harness.runtime, fallback, sock) as url:
+        async with serve_dev_page(harness.pbx, harness.runtime, sock) as url:
             yield Page(harness, url)
 
 
@@ -170,7 +159,7 @@ async def test_every_hop_the_pbx_places_reaches_an_open_page_and_the_map(page: P
 
 async def test_leaving_ends_open_event_streams_so_the_server_can_stop() -> None:
     async with running(_app(), environ={"IVRHOOKS_EMBEDDED_PBX": "true"}) as harness:
-        served = serve_dev_page(harness.pbx, harness.runtime, lambda: None, bind_socket())
+        served = serve_dev_page(harness.pbx, harness.runtime, bind_socket())
         url = await served.__aenter__()
         async with (
             httpx.AsyncClient(base_url=url, timeout=10) as http,
@@ -196,6 +185,6 @@ def test_the_page_is_served_on_loopback_only() -> None:
 async def _enter(sock: socket.socket) -> None:
     async with (
         running(_app()) as harness,
-        serve_dev_page(harness.pbx, harness.runtime, lambda: None, sock),
+        serve_dev_page(harness.pbx, harness.runtime, sock),
     ):
         pass

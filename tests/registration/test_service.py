@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ivrhooks import IVRHooks, call
-from ivrhooks.core.request import ActionRequest
+from ivrhooks.core.types import ActionRequest
 from ivrhooks.registration import Registration, desired_state
 from ivrhooks.testing import FakePBX, serve
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app

@@ -12,17 +12,24 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks import IVRHooks, call
+from ivrhooks.conf.config import PBXConfig
 from ivrhooks.core.auth import derive_credentials
 from ivrhooks.core.types import ActionRequest
 from ivrhooks.errors import RegistrationConflictError
 from ivrhooks.registration import Registration, desired_state
+from ivrhooks.registration.job import pbx_client
 from ivrhooks.registration.owner import derive_app_id, parse_name
 from ivrhooks.registration.plan import plan_receptionist
 from ivrhooks.registration.reconcile import reconcile
-from ivrhooks.registration.service import client_for
 from ivrhooks.schema.models import ActionUrl
 from ivrhooks.testing import FakePBX, serve
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
+
+
+def _pbx(app: IVRHooks) -> PBXConfig:
+    config = app.configure().pbx
+    assert config is not None
+    return config
 
 
 def _menu(public_url: str = "https://a.example", **options: Any) -> IVRHooks:
@@ -148,7 +155,7 @@ async def test_on_one_pbx_two_apps_each_keep_their_entries(fake: FakePBX, pbx_ba
     async def other(req: ActionRequest) -> object:
         return call("8")
 
-    async with client_for(first.configure().pbx) as pbx:  # type: ignore[arg-type]
+    async with pbx_client(_pbx(first)) as pbx:
         for app in (first, second, first):  # the second pass of the first writes nothing
             manifest = app.manifest()
             report = await reconcile(pbx, desired_state(manifest), app_id=manifest.app_id)
@@ -171,7 +178,7 @@ async def test_a_conflicting_app_writes_nothing_and_says_why(fake: FakePBX, pbx_
     async def clash(req: ActionRequest) -> object:
         return call("9")
 
-    async with client_for(first.configure().pbx) as pbx:  # type: ignore[arg-type]
+    async with pbx_client(_pbx(first)) as pbx:
         m1, m2 = first.manifest(), second.manifest()
         await reconcile(pbx, desired_state(m1), app_id=m1.app_id)
         writes = fake.counters.writes
@@ -184,11 +191,10 @@ async def test_a_conflicting_app_writes_nothing_and_says_why(fake: FakePBX, pbx_
 async def test_run_refuses_to_register_over_another_app(fake: FakePBX, pbx_base: str) -> None:
     first = new_app(pbx_base, fake, public_url="https://a.example", app_id="one")
     add_menu(first)
-    async with client_for(first.configure().pbx) as pbx:  # type: ignore[arg-type]
+    async with pbx_client(_pbx(first)) as pbx:
         m1 = first.manifest()
         await reconcile(pbx, desired_state(m1), app_id=m1.app_id)
     service = Registration(interval=0)
-    stopped: list[str] = []
 
     def build(base: str) -> IVRHooks:
         app = new_app(pbx_base, fake, public_url=base, app_id="two")
@@ -201,14 +207,16 @@ async def test_run_refuses_to_register_over_another_app(fake: FakePBX, pbx_base:
         return app
 
     async with served_app(build=build) as (app, base):
-        # What `ivrhooks run` installs: a way for a service to stop the server.
-        app.runtime.fatal = stopped.append
+        # What `ivrhooks run` waits for: the signal to stop the server.
+        signals = app.runtime.signals
         await service.wait_for(failures=1)
         async with httpx.AsyncClient() as http:
             ready = await http.get(base + "/readyz")
     assert ready.status_code == 503
+    assert ready.json()["state"] == "conflict"
     assert "refusing to register" in ready.json()["reason"]
-    assert stopped and "ivrhooks:sales@one" in stopped[0]
+    assert signals.stopping.is_set()
+    assert signals.stop_reason is not None and "ivrhooks:sales@one" in signals.stop_reason
     assert [str(u.name) for u in fake.action_urls("8000") if "@two" in str(u.name)] == []
 
 

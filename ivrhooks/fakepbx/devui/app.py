@@ -17,7 +17,6 @@ framed by another site.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ivrhooks.core.types import Handler
 from ivrhooks.fakepbx.calls import dial_endpoint, hop_json
 from ivrhooks.fakepbx.devui.feed import Feed
 from ivrhooks.fakepbx.devui.flowmap import FlowMaps
@@ -92,9 +90,7 @@ class _LoopbackOnly:
         await (refusal or self.app)(scope, receive, secured)
 
 
-def dev_page_app(
-    pbx: FakePBX, runtime: Runtime, fallback: Callable[[], Handler | None], feed: Feed
-) -> ASGIApp:
+def dev_page_app(pbx: FakePBX, runtime: Runtime, feed: Feed) -> ASGIApp:
     """The dev page of the app that ``runtime`` serves, placing calls on ``pbx``."""
     maps = FlowMaps()
 
@@ -104,8 +100,7 @@ def dev_page_app(
     async def flow_map(request: Request) -> JSONResponse:
         journal = runtime.journal
         records = journal.recent() if journal is not None else []
-        # runtime.manifest, read now: a route added while serving is in it.
-        body = maps.build(runtime.manifest, fallback(), records)
+        body = maps.build(runtime.manifest, records)
         return JSONResponse({**body, "start": feed.start}, headers={"cache-control": "no-store"})
 
     async def events(request: Request) -> StreamingResponse:

@@ -34,9 +34,7 @@ class FlowMaps:
     def __init__(self) -> None:
         self._read: dict[int, tuple[Handler, tuple[Target, ...] | None]] = {}
 
-    def build(
-        self, manifest: Manifest, fallback: Handler | None, records: Iterable[CallRecord]
-    ) -> dict[str, Any]:
+    def build(self, manifest: Manifest, records: Iterable[CallRecord]) -> dict[str, Any]:
         seen = _seen(records)
         internal = set(manifest.receptionists)
         lanes = []
@@ -48,6 +46,7 @@ class FlowMaps:
             ]
             lanes.append({"number": number, "routes": routes})
         shown_fallback = None
+        fallback = manifest.fallback
         if fallback is not None:
             static = self._static(fallback)
             observed: dict[Target, None] = {}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
-from ivrhooks.core.types import Handler
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.devui.app import dev_page_app, hop_event
 from ivrhooks.fakepbx.devui.feed import Feed
@@ -21,7 +20,6 @@ __all__ = ["serve_dev_page"]
 async def serve_dev_page(
     pbx: FakePBX,
     runtime: Runtime,
-    fallback: Callable[[], Handler | None],
     sock: socket.socket,
 ) -> AsyncIterator[str]:
     """Serve the dev page on ``sock`` (a loopback socket); yields its URL."""
@@ -31,7 +29,7 @@ async def serve_dev_page(
     feed = Feed()
     stop_listening = pbx.listen(lambda result: feed.publish(hop_event(result)))
     try:
-        async with serve(dev_page_app(pbx, runtime, fallback, feed), sock=sock) as url:
+        async with serve(dev_page_app(pbx, runtime, feed), sock=sock) as url:
             try:
                 yield url + "/"
             finally:

@@ -1,0 +1,67 @@
+"""What one request carries besides the PBX's fields: when its decisions are due, and the call's
+session once a handler asked for it.
+
+The server makes one :class:`CallContext` per request and hands it to the
+:class:`~ivrhooks.core.types.ActionRequest`; the request's methods (``time_left()``,
+``session()``) read it, and the runner saves the session it holds when a decision is made. The
+request itself is only what the PBX sent: nothing on it changes while the handler runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ivrhooks.core.deadline import Deadline, Due
+from ivrhooks.core.sessions import Session, SessionBroker
+from ivrhooks.errors import SessionUnavailableError
+
+__all__ = ["DEFAULT_BUDGET", "CallContext"]
+
+#: The budget of a request made outside a server (a handler called directly in a test): the
+#: same as the server's default (``ServingConfig.deadline``), counted from when it is first read.
+DEFAULT_BUDGET = 1.5
+
+
+class CallContext:
+    """One request's deadline and session (made by the server; a test may make its own)."""
+
+    __slots__ = ("_due", "_loaded", "sessions")
+
+    def __init__(self, due: Due | None = None, sessions: SessionBroker | None = None) -> None:
+        self._due = due
+        self.sessions = sessions
+        """Where the call's session is kept; ``None`` outside a server."""
+        self._loaded: Session | None = None
+
+    @property
+    def due(self) -> Due:
+        """When this request's decisions are due (a request made outside a server starts its
+        default budget the first time this is read)."""
+        if self._due is None:
+            self._due = Deadline.of(DEFAULT_BUDGET).start(asyncio.get_running_loop().time())
+        return self._due
+
+    def time_left(self) -> float:
+        """Seconds the handler has left: until its own slice of the budget ends, not the
+        fallback's reserve after it."""
+        return max(0.0, self.due.handler - asyncio.get_running_loop().time())
+
+    async def session(self, session_id: str | None, route: str) -> Session:
+        """The call's session, loaded once per request."""
+        if self._loaded is None:
+            if not session_id:
+                raise SessionUnavailableError(
+                    "this request has no session_id, so it has no session: sessions need a "
+                    "PortSIP PBX that sends session_id with action-URL requests (builds from "
+                    "late 2025 on)"
+                )
+            if self.sessions is None:
+                raise SessionUnavailableError("this request was not made by an ivrhooks server")
+            self._loaded = await self.sessions.load(session_id, route)
+        return self._loaded
+
+    def take_session(self) -> Session | None:
+        """The session a handler loaded, if any, and forget it: a decision saves it, a failure
+        drops it (the fallback then reads the call's session afresh)."""
+        loaded, self._loaded = self._loaded, None
+        return loaded
