@@ -1,7 +1,9 @@
-"""When and how long to wait before retrying a PBX REST request.
+"""When and how long to wait before trying again: the one backoff and the client's retry policy.
 
 Pure: no I/O, randomness injected. PortSIP documents a rate limit but not its status
 (REST "About"), so 429 and 503 are both treated as "slow down", with 502/504 from proxies.
+:func:`backoff` is shared by the client's retries (:class:`RetryPolicy`) and the registration
+service's retry delay (``Registration.backoff``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,45 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-__all__ = ["RETRY_STATUSES", "Retry", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "Jitter", "Retry", "RetryPolicy", "backoff", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 #: "all": retry connection errors and 429/502/503/504 (GET, update, destroy: repeating them is
 #: harmless). "connect": retry only when the request provably never reached the PBX (create).
 Retry = Literal["all", "connect"]
+
+#: How :func:`backoff` spreads a wait below its ceiling: "full" anywhere in ``[0, ceiling]``,
+#: "equal" in ``[ceiling / 2, ceiling]``.
+Jitter = Literal["full", "equal"]
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    rand: Callable[[], float] = random.random,
+    jitter: Jitter = "full",
+) -> float:
+    """The wait before try ``attempt + 1``: capped exponential, jittered (``attempt`` >= 1).
+
+    The ceiling is ``min(cap, base * 2 ** (attempt - 1))``; ``rand()`` in ``[0, 1)`` places the
+    wait below it. Two styles, because the two waits guard against different things (see
+    "Exponential Backoff And Jitter", AWS Architecture Blog, 2015):
+
+    - "full" for the client's retries: the requests of one reconcile fail together (a 503
+      from a restarting PBX) and must not come back together; spreading them over the whole
+      range does that best and wastes the least time.
+    - "equal" for the registration service's retries of a failed pass: one loop, nothing to
+      spread, but it must never come straight back: a failure may be a refused login, and
+      failed logins block the source address (reference/portsip.md §5). Half the ceiling is
+      a floor.
+    """
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 30))  # 2**30: no float overflow, ever
+    if jitter == "equal":
+        return ceiling / 2 + ceiling / 2 * rand()
+    return ceiling * rand()
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -40,7 +74,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded in attempts and in total time.
+    """Exponential backoff (:func:`backoff`, "full" jitter), bounded in attempts and in total time.
 
     ``max_attempts`` counts the first try; ``max_time`` bounds the sum of the waits, and a
     ``Retry-After`` longer than ``max_retry_after`` is cut to it (a PBX asking for minutes
@@ -64,7 +98,7 @@ class RetryPolicy:
         """The wait before try ``attempt + 1`` (``attempt`` is 1 after the first failure)."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        return float(self.rand() * min(self.cap, self.base * 2.0 ** (attempt - 1)))
+        return backoff(attempt, base=self.base, cap=self.cap, rand=self.rand)
 
     def allows(self, attempt: int, waited: float, delay: float) -> bool:
         """Whether another try fits after ``attempt`` tries and ``waited`` seconds of waits."""
