@@ -254,6 +254,7 @@ PUBLIC = {
         "PBXResponseError",
         "PBXUnauthorizedError",
         "PBXValidationError",
+        "RetryPolicy",
         "TwoFactorRequiredError",
     ],
     "ivrhooks.testing": [
