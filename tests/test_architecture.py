@@ -255,6 +255,7 @@ PUBLIC = {
         "PBXResponseError",
         "PBXUnauthorizedError",
         "PBXValidationError",
+        "RetryPolicy",
         "TwoFactorRequiredError",
     ],
     "ivrhooks.testing": [

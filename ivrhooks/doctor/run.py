@@ -23,7 +23,7 @@ from ivrhooks.errors import (
     UnknownReceptionistError,
 )
 from ivrhooks.manifest import Manifest
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx import PBXClient, RetryPolicy
 from ivrhooks.registration.job import RegistrationJob, pbx_client, require_pbx
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.resolve import resolve_receptionists
@@ -58,7 +58,7 @@ async def diagnose(config: Config, manifest: Manifest, **client_options: Any) ->
     if not pbx_config.verify_tls:
         report.add("warn", "PBX", "TLS certificates are not verified (IVRHOOKS_PBX_VERIFY_TLS)")
     # Fail fast, never retry hard: failed logins block the source address (§5).
-    options = {"max_attempts": 2, **client_options}
+    options = {"retry": RetryPolicy(max_attempts=2), **client_options}
     async with pbx_client(pbx_config, **options) as pbx:
         if not await _login(pbx, report):
             return report

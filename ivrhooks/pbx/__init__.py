@@ -1,4 +1,5 @@
-"""The PBX edge: an async client for PortSIP's Virtual Receptionist REST API."""
+"""The PBX edge: an async client for PortSIP's Virtual Receptionist REST API, and the policy
+object that tunes its retries (``PBXClient(url, ..., retry=RetryPolicy(max_attempts=2))``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ivrhooks.errors import (
     TwoFactorRequiredError,
 )
 from ivrhooks.pbx.client import PBXClient
+from ivrhooks.pbx.retry import RetryPolicy
 
 __all__ = [
     "PBXAPIError",
@@ -25,5 +27,6 @@ __all__ = [
     "PBXResponseError",
     "PBXUnauthorizedError",
     "PBXValidationError",
+    "RetryPolicy",
     "TwoFactorRequiredError",
 ]

@@ -1,19 +1,24 @@
 """``PBXClient``: the PortSIP Virtual Receptionist REST API over one ``httpx.AsyncClient``.
 
-Every request goes through :meth:`PBXClient.request`, the one chokepoint that takes a slot of
-the rate budget (``ivrhooks.pbx.ratelimit``), adds the Bearer token, retries what is safe to
-retry, logs in again once on a 401 and maps failures onto ``ivrhooks.pbx.errors``. Only GET and
-POST exist on this API (PortSIP REST "About").
+Every request goes through :meth:`PBXClient.request`, the one chokepoint that maps failures onto
+``ivrhooks.errors``. What it layers is httpx's own idiom, each layer in its module:
 
-Each call (its retries and any login it needed included) is one client span when tracing is on,
-and one :class:`~ivrhooks.observer.PBXCall` for the observer: named by its path *template*
+- the token (:class:`~ivrhooks.pbx.auth.BearerAuth`, an ``httpx.Auth`` flow over the
+  :class:`~ivrhooks.pbx.tokens.TokenManager`): Bearer header, one fresh login after a 401;
+- retries (:func:`~ivrhooks.pbx.attempts.send_with_retries` applying one
+  :class:`~ivrhooks.pbx.retry.RetryPolicy`): around the auth flow, so each retry carries a
+  current token;
+- the rate budget (:mod:`ivrhooks.pbx.ratelimit`): an httpx request hook, so every request that
+  goes on the wire takes a slot, logins and the resend after a 401 included.
+
+Only GET and POST exist on this API (PortSIP REST "About"). Each call (its retries and any
+login it needed included) is one client span when tracing is on, and one
+:class:`~ivrhooks.observer.PBXCall` for the observer: named by its path *template*
 (:mod:`ivrhooks.pbx.templates`), never by a path with ids, a query string or a token.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -33,19 +38,16 @@ from ivrhooks.errors import (
 from ivrhooks.observe.observer import Observer, PBXCall
 from ivrhooks.observe.tracing import NO_TRACING, Span, Tracing
 from ivrhooks.pbx.account import account_info
+from ivrhooks.pbx.attempts import Tally, send_with_retries
+from ivrhooks.pbx.auth import BearerAuth
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
-from ivrhooks.pbx.retry import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after
+from ivrhooks.pbx.retry import Retry, RetryPolicy, never_sent
 from ivrhooks.pbx.templates import endpoint_template
 from ivrhooks.pbx.tokens import TokenManager
 from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["PBXClient", "Retry"]
-
-log = logging.getLogger("ivrhooks.pbx")
-
-# These never put a byte on the wire, so the PBX cannot have acted on the request.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class PBXClient:
@@ -54,10 +56,12 @@ class PBXClient:
     ``base_url`` includes ``/api`` (``https://pbx.example.com:8887/api``). Give ``username`` and
     ``password`` (plus ``domain`` for a tenant user), or a static ``token``. Use it as
     ``async with PBXClient(...) as pbx:``; the resource groups are ``pbx.ivr_servers``,
-    ``pbx.ivrs`` and ``pbx.action_urls``. ``rate`` caps the requests sent in any one-second
-    window, token calls included (a :class:`RateBudget` to share or tune one; ``None``: no cap,
-    for a fake PBX only). ``observer`` is told of every call and login (the app's metrics, under
-    the registration service); ``tracing`` makes a span of each call.
+    ``pbx.ivrs`` and ``pbx.action_urls``. ``retry`` says what is retried and how long to wait
+    (default ``RetryPolicy()``). ``rate`` caps the requests sent in any one-second window, token
+    calls included (a :class:`RateBudget` to share or tune one; ``None``: no cap, for a fake
+    PBX only). ``transport`` is httpx's (``httpx.MockTransport`` in tests); ``clock`` times the
+    token's refresh. ``observer`` is told of every call and login (the app's metrics, under the
+    registration service); ``tracing`` makes a span of each call.
     """
 
     def __init__(
@@ -70,12 +74,7 @@ class PBXClient:
         token: str | None = None,
         verify: bool = True,
         timeout: float = 10.0,
-        max_attempts: int = 4,
-        max_retry_time: float = 30.0,
-        backoff_base: float = 0.2,
-        backoff_cap: float = 5.0,
-        max_retry_after: float = 30.0,
-        refresh_margin: float = 60.0,
+        retry: RetryPolicy | None = None,
         rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -98,20 +97,19 @@ class PBXClient:
             password=password,
             domain=domain,
             token=token,
-            refresh_margin=refresh_margin,
             clock=clock,
             on_login=observer.pbx_login if observer is not None else None,
         )
-        self._retry = RetryPolicy(
-            max_attempts=max_attempts,
-            max_time=max_retry_time,
-            base=backoff_base,
-            cap=backoff_cap,
-            max_retry_after=max_retry_after,
-        )
+        self.auth = BearerAuth(self.tokens)
+        self.retry = retry if retry is not None else RetryPolicy()
         self.budget = RateBudget(rate) if isinstance(rate, int) else rate
+        hooks = {"request": [self._take_slot]} if self.budget is not None else {}
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
+            base_url=self.base_url,
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+            event_hooks=hooks,
         )
         self.ivr_servers = IvrServers(self)
         self.ivrs = Ivrs(self)
@@ -138,10 +136,6 @@ class PBXClient:
         """The logged-in account's role and capabilities (None: the PBX does not say)."""
         return await account_info(self)
 
-    async def _send_unauthenticated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        # Token endpoints: a login repeated after a 503 is harmless, so retry like a GET.
-        return await self._attempts(method, path, retry="all", authenticated=False, **kwargs)
-
     async def request(
         self,
         method: Method,
@@ -151,25 +145,53 @@ class PBXClient:
         params: dict[str, Any] | None = None,
         retry: Retry = "all",
     ) -> httpx.Response:
-        """Send one API request (``path`` relative to ``base_url``); errors raise ``PBXError``."""
-        response = await self._attempts(
-            method, path, retry=retry, authenticated=True, json=json, params=params
-        )
+        """Send one API request (``path`` relative to ``base_url``); errors raise ``PBXError``.
+
+        ``retry="connect"`` (creates) retries only what provably never reached the PBX.
+        """
+        response = await self._call(method, path, retry, self.auth, json=json, params=params)
         if response.status_code >= 400:
             raise _api_error(response, method, path)
         return response
 
-    async def _attempts(
-        self, method: str, path: str, *, retry: Retry, authenticated: bool, **kwargs: Any
+    async def _send_unauthenticated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        # Token endpoints: a login repeated after a 503 is harmless, so retry like a GET.
+        return await self._call(method, path, "all", None, **kwargs)
+
+    async def _take_slot(self, request: httpx.Request) -> None:
+        """httpx's request hook: every request on the wire waits for a slot of the budget."""
+        if self.budget is not None:
+            await self.budget.acquire()
+
+    async def _call(
+        self, method: str, path: str, retry: Retry, auth: httpx.Auth | None, **kwargs: Any
     ) -> httpx.Response:
         template = endpoint_template(path)
         url_template = f"{self._base_path}/{template}"
         attributes = {"http.request.method": method, "url.template": url_template, **self._server}
         started = time.monotonic()
-        tally = _Tally()
+        tally = Tally()
         with self._tracing.span(f"{method} {url_template}", "client", attributes) as span:
             try:
-                response = await self._send(method, path, retry, authenticated, tally, span, kwargs)
+                # Built once: each try and the auth flow's resend send the same request.
+                request = self._http.build_request(method, path, **kwargs)
+                response = await send_with_retries(
+                    lambda: self._http.send(request, auth=auth),
+                    self.retry,
+                    retry=retry,
+                    what=f"{method} {path}",
+                    tally=tally,
+                    span=span,
+                    budget=self.budget,
+                )
+            except httpx.TransportError as exc:
+                self._report(method, template, None, started, tally, span)
+                raise PBXConnectionError(
+                    f"{method} {path}: {type(exc).__name__}: {exc}",
+                    method=method,
+                    path=path,
+                    reached=not never_sent(exc),
+                ) from exc
             except Exception:
                 self._report(method, template, None, started, tally, span)
                 raise
@@ -185,7 +207,7 @@ class PBXClient:
         template: str,
         status: int | None,
         started: float,
-        tally: _Tally,
+        tally: Tally,
         span: Span,
     ) -> None:
         if status is not None:
@@ -198,90 +220,6 @@ class PBXClient:
             seconds = time.monotonic() - started
             call = PBXCall(method, template, status, seconds, tally.retries, tally.limited)
             self._observer.pbx_request(call)
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        retry: Retry,
-        authenticated: bool,
-        tally: _Tally,
-        span: Span,
-        kwargs: dict[str, Any],
-    ) -> httpx.Response:
-        attempt = 0
-        waited = 0.0
-        relogged = False
-        while True:
-            attempt += 1
-            headers: dict[str, str] = {}
-            token = ""
-            if authenticated:
-                token = await self.tokens.token()
-                headers["Authorization"] = f"Bearer {token}"
-            if self.budget is not None:
-                await self.budget.acquire()
-            try:
-                response = await self._http.request(method, path, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                reached = not isinstance(exc, _NOT_SENT)
-                error = PBXConnectionError(
-                    f"{method} {path}: {type(exc).__name__}: {exc}",
-                    method=method,
-                    path=path,
-                    reached=reached,
-                )
-                delay = self._retry.delay(attempt)
-                if (retry == "all" or not reached) and self._retry.allows(attempt, waited, delay):
-                    log.info("%s %s failed (%s); retrying", method, path, type(exc).__name__)
-                    tally.retries += 1
-                    span.event(
-                        "retry", {"error.type": type(exc).__name__, "ivrhooks.retry.delay_s": delay}
-                    )
-                    waited += delay
-                    await asyncio.sleep(delay)
-                    continue
-                raise error from exc
-            status = response.status_code
-            if status == 429:
-                tally.limited += 1
-            if status == 429 and self.budget is not None:
-                after = parse_retry_after(response.headers.get("Retry-After"))
-                cap = self._retry.max_retry_after
-                self.budget.slow_down(None if after is None else min(after, cap))
-            if authenticated and status == 401 and not relogged:
-                relogged = True
-                attempt -= 1  # a fresh login is not a retry of a failing PBX
-                if await self.tokens.invalidate(token):
-                    log.info("the PBX refused the token; logging in again")
-                    continue
-            if status in RETRY_STATUSES and retry == "all":
-                delay = self._retry.delay(
-                    attempt, parse_retry_after(response.headers.get("Retry-After"))
-                )
-                if self._retry.allows(attempt, waited, delay):
-                    log.info("%s %s -> %d; retrying in %.2fs", method, path, status, delay)
-                    tally.retries += 1
-                    span.event(
-                        "retry",
-                        {"http.response.status_code": status, "ivrhooks.retry.delay_s": delay},
-                    )
-                    waited += delay
-                    started = time.monotonic()
-                    await asyncio.sleep(delay)
-                    waited += max(0.0, time.monotonic() - started - delay)
-                    continue
-            return response
-
-
-class _Tally:
-    """What one call's attempts added up to."""
-
-    __slots__ = ("limited", "retries")
-
-    def __init__(self) -> None:
-        self.retries = 0
-        self.limited = 0
 
 
 def _api_error(response: httpx.Response, method: str, path: str) -> PBXAPIError:

@@ -1,7 +1,10 @@
-"""When and how long to wait before retrying a PBX REST request.
+"""When and how long to wait before trying again: the one backoff and the client's retry policy.
 
 Pure: no I/O, randomness injected. PortSIP documents a rate limit but not its status
 (REST "About"), so 429 and 503 are both treated as "slow down", with 502/504 from proxies.
+:func:`backoff` is shared by the client's retries (:class:`RetryPolicy`) and the registration
+service's retry delay (``Registration.backoff``); the layer that applies the policy to a call is
+:mod:`ivrhooks.pbx.attempts`.
 """
 
 from __future__ import annotations
@@ -13,13 +16,63 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-__all__ = ["RETRY_STATUSES", "Retry", "RetryPolicy", "parse_retry_after"]
+import httpx
+
+__all__ = [
+    "RETRY_STATUSES",
+    "Jitter",
+    "Retry",
+    "RetryPolicy",
+    "backoff",
+    "never_sent",
+    "parse_retry_after",
+]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 #: "all": retry connection errors and 429/502/503/504 (GET, update, destroy: repeating them is
 #: harmless). "connect": retry only when the request provably never reached the PBX (create).
 Retry = Literal["all", "connect"]
+
+#: How :func:`backoff` spreads a wait below its ceiling: "full" anywhere in ``[0, ceiling]``,
+#: "equal" in ``[ceiling / 2, ceiling]``.
+Jitter = Literal["full", "equal"]
+
+# These never put a byte on the wire, so the PBX cannot have acted on the request.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    rand: Callable[[], float] = random.random,
+    jitter: Jitter = "full",
+) -> float:
+    """The wait before try ``attempt + 1``: capped exponential, jittered (``attempt`` >= 1).
+
+    The ceiling is ``min(cap, base * 2 ** (attempt - 1))``; ``rand()`` in ``[0, 1)`` places the
+    wait below it. Two styles, because the two waits guard against different things (see
+    "Exponential Backoff And Jitter", AWS Architecture Blog, 2015):
+
+    - "full" for the client's retries: the requests of one reconcile fail together (a 503
+      from a restarting PBX) and must not come back together; spreading them over the whole
+      range does that best and wastes the least time.
+    - "equal" for the registration service's retries of a failed pass: one loop, nothing to
+      spread, but it must never come straight back: a failure may be a refused login, and
+      failed logins block the source address (reference/portsip.md §5). Half the ceiling is
+      a floor.
+    """
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 30))  # 2**30: no float overflow, ever
+    if jitter == "equal":
+        return ceiling / 2 + ceiling / 2 * rand()
+    return ceiling * rand()
+
+
+def never_sent(error: httpx.TransportError) -> bool:
+    """Whether ``error`` proves the request never reached the PBX (so it cannot have acted)."""
+    return isinstance(error, _NOT_SENT)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -40,11 +93,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded in attempts and in total time.
+    """What the client retries, and how long it waits: bounded in attempts and in total time.
 
-    ``max_attempts`` counts the first try; ``max_time`` bounds the sum of the waits, and a
-    ``Retry-After`` longer than ``max_retry_after`` is cut to it (a PBX asking for minutes
-    should not freeze a reconcile run).
+    ``max_attempts`` counts the first try; ``max_time`` bounds the sum of the waits; the waits
+    are :func:`backoff` ("full" jitter) from ``base`` up to ``cap``, or the PBX's
+    ``Retry-After``, cut to ``max_retry_after`` (a PBX asking for minutes should not freeze a
+    reconcile run). ``PBXClient(retry=RetryPolicy(max_attempts=2))`` to tune it.
     """
 
     max_attempts: int = 4
@@ -64,8 +118,37 @@ class RetryPolicy:
         """The wait before try ``attempt + 1`` (``attempt`` is 1 after the first failure)."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        return float(self.rand() * min(self.cap, self.base * 2.0 ** (attempt - 1)))
+        return backoff(attempt, base=self.base, cap=self.cap, rand=self.rand)
 
     def allows(self, attempt: int, waited: float, delay: float) -> bool:
         """Whether another try fits after ``attempt`` tries and ``waited`` seconds of waits."""
         return attempt < self.max_attempts and waited + delay <= self.max_time
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        """The response's ``Retry-After`` in seconds, cut to ``max_retry_after`` (None: absent)."""
+        after = parse_retry_after(response.headers.get("Retry-After"))
+        return None if after is None else min(after, self.max_retry_after)
+
+    def next_delay(
+        self,
+        outcome: httpx.Response | httpx.TransportError,
+        *,
+        attempt: int,
+        waited: float,
+        retry: Retry,
+    ) -> float | None:
+        """The wait before trying again after try ``attempt`` ended in ``outcome``, or None.
+
+        None means "give up": the outcome is not one to retry (any response but
+        429/502/503/504; for a create, any response at all and any connection error after which
+        the PBX may have acted), or another try would pass ``max_attempts`` or ``max_time``.
+        """
+        if isinstance(outcome, httpx.TransportError):
+            if retry == "connect" and not never_sent(outcome):
+                return None
+            delay = self.delay(attempt)
+        else:
+            if retry != "all" or outcome.status_code not in RETRY_STATUSES:
+                return None
+            delay = self.delay(attempt, self.retry_after(outcome))
+        return delay if self.allows(attempt, waited, delay) else None

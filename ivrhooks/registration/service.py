@@ -30,6 +30,7 @@ from ivrhooks.errors import (
 )
 from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
+from ivrhooks.pbx.retry import backoff
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
 from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.registration.reconcile import Report
@@ -93,8 +94,9 @@ class Registration:
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry ``attempt`` (1-based): capped exponential, "equal jitter"."""
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** min(attempt - 1, 30))
-        return ceiling / 2 + ceiling / 2 * self._rng()
+        return backoff(
+            attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._rng, jitter="equal"
+        )
 
     async def wait_for(self, *, successes: int = 0, failures: int = 0) -> None:
         """Until at least that many reconciles succeeded and failed (tests, tooling)."""

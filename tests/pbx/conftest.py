@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx import PBXClient, RetryPolicy
 from ivrhooks.testing import FakePBX, serve
 
 
@@ -25,7 +25,7 @@ async def base_url(fake: FakePBX) -> AsyncIterator[str]:
 @pytest.fixture
 async def pbx(fake: FakePBX, base_url: str) -> AsyncIterator[PBXClient]:
     async with PBXClient(
-        base_url, username=fake.username, password=fake.password, backoff_base=0.001
+        base_url, username=fake.username, password=fake.password, retry=RetryPolicy(base=0.001)
     ) as client:
         yield client
 

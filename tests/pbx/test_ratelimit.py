@@ -14,7 +14,7 @@ import pytest
 from ivrhooks.conf.config import PBXConfig
 from ivrhooks.conf.settings import Declared, resolve
 from ivrhooks.errors import ConfigurationError, SettingError
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx import PBXClient, RetryPolicy
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RECOVERY, WINDOW, RateBudget
 from ivrhooks.testing import FakePBX
 
@@ -187,7 +187,11 @@ async def test_the_fake_pbx_never_sees_more_than_the_rate_in_a_second(
 
 async def test_a_429_from_the_pbx_lowers_the_clients_rate(fake: FakePBX, base_url: str) -> None:
     async with PBXClient(
-        base_url, username=fake.username, password=fake.password, rate=40, backoff_base=0.001
+        base_url,
+        username=fake.username,
+        password=fake.password,
+        rate=40,
+        retry=RetryPolicy(base=0.001),
     ) as pbx:
         fake.fail_next(2, 429, retry_after="0")
         await pbx.request("GET", "ivr_servers")

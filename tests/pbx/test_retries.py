@@ -15,6 +15,8 @@ from ivrhooks.testing import FakePBX, free_port
 
 Call = Callable[[PBXClient, str], Awaitable[object]]
 
+FAST = RetryPolicy(base=0.001)
+
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 @pytest.mark.parametrize(
@@ -50,7 +52,10 @@ async def test_create_is_not_retried_after_a_503(pbx: PBXClient, fake: FakePBX) 
 
 async def test_retries_stop_after_max_attempts(fake: FakePBX, base_url: str) -> None:
     async with PBXClient(
-        base_url, username="admin", password="fakepbx", max_attempts=3, backoff_base=0.001
+        base_url,
+        username="admin",
+        password="fakepbx",
+        retry=RetryPolicy(max_attempts=3, base=0.001),
     ) as pbx:
         await pbx.ivrs.status(fake.add_ivr("8000", "Main"))
         fake.fail_next(10, 503)
@@ -62,7 +67,7 @@ async def test_retries_stop_after_max_attempts(fake: FakePBX, base_url: str) -> 
 
 async def test_retry_after_is_honoured_but_bounded(fake: FakePBX, base_url: str) -> None:
     async with PBXClient(
-        base_url, username="admin", password="fakepbx", max_retry_after=0.01
+        base_url, username="admin", password="fakepbx", retry=RetryPolicy(max_retry_after=0.01)
     ) as pbx:
         await pbx.ivrs.status(fake.add_ivr("8000", "Main"))
         fake.fail_next(1, 429, retry_after="3600")  # cut to max_retry_after, or this test hangs
@@ -71,7 +76,8 @@ async def test_retry_after_is_honoured_but_bounded(fake: FakePBX, base_url: str)
 
 
 async def test_total_retry_time_is_bounded(fake: FakePBX, base_url: str) -> None:
-    async with PBXClient(base_url, username="admin", password="fakepbx", max_retry_time=0.0) as pbx:
+    no_waits = RetryPolicy(max_time=0.0)
+    async with PBXClient(base_url, username="admin", password="fakepbx", retry=no_waits) as pbx:
         await pbx.ivrs.status(fake.add_ivr("8000", "Main"))
         fake.fail_next(1, 503, retry_after="1")
         with pytest.raises(PBXAPIError):
@@ -83,12 +89,31 @@ def _dead_url() -> str:
     return f"http://127.0.0.1:{free_port()}/api"  # nothing listens: connections are refused
 
 
-async def test_connection_refused_is_retried_then_reported() -> None:
-    async with PBXClient(_dead_url(), token="t", max_attempts=3, backoff_base=0.001) as pbx:
+class Counting(httpx.AsyncBaseTransport):
+    """The real transport, counting the requests handed to it."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+async def test_connection_refused_is_retried_then_reported(attempts: int) -> None:
+    transport = Counting()
+    policy = RetryPolicy(max_attempts=attempts, base=0.001)
+    async with PBXClient(_dead_url(), token="t", retry=policy, transport=transport) as pbx:
         with pytest.raises(PBXConnectionError) as info:
             await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert info.value.reached is False
     assert (info.value.method, info.value.path) == ("POST", "ivrs")
+    assert transport.sent == attempts  # a create that never left is retried as the policy says
 
 
 class FlakyConnect(httpx.AsyncBaseTransport):
@@ -113,7 +138,7 @@ async def test_create_is_retried_when_it_never_reached_the_pbx(
 ) -> None:
     transport = FlakyConnect(2)
     async with PBXClient(
-        base_url, username="admin", password="fakepbx", backoff_base=0.001, transport=transport
+        base_url, username="admin", password="fakepbx", retry=FAST, transport=transport
     ) as pbx:
         ivr_id = await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert transport.left == 0
@@ -121,8 +146,11 @@ async def test_create_is_retried_when_it_never_reached_the_pbx(
 
 
 class ReadFails(FlakyConnect):
+    posts = 0
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path.endswith("/ivrs"):
+            self.posts += 1
             # Sent, then the answer was lost: the PBX may have created it.
             await self.inner.handle_async_request(request)
             raise httpx.ReadError("connection reset", request=request)
@@ -132,12 +160,14 @@ class ReadFails(FlakyConnect):
 async def test_create_is_not_retried_when_it_may_have_reached_the_pbx(
     fake: FakePBX, base_url: str
 ) -> None:
+    transport = ReadFails(0)
     async with PBXClient(
-        base_url, username="admin", password="fakepbx", backoff_base=0.001, transport=ReadFails(0)
+        base_url, username="admin", password="fakepbx", retry=FAST, transport=transport
     ) as pbx:
         with pytest.raises(PBXConnectionError) as info:
             await pbx.ivrs.create(name="Main", extension_number="8000", pin="582046")
     assert info.value.reached is True
+    assert transport.posts == 1  # one try, though the policy allows four
     assert len(fake.ivrs()) == 1  # not two
 
 
@@ -170,8 +200,7 @@ async def test_added_latency_slows_answers_and_meets_the_client_timeout(
         username="admin",
         password="fakepbx",
         timeout=0.05,
-        max_attempts=2,
-        backoff_base=0.001,
+        retry=RetryPolicy(max_attempts=2, base=0.001),
     ) as pbx:
         ivr_id = fake.add_ivr("8000", "Main")
         await pbx.ivrs.status(ivr_id)

@@ -36,7 +36,7 @@ def fake(clock: Clock) -> FakePBX:
 @pytest.fixture
 async def pbx(fake: FakePBX, base_url: str, clock: Clock) -> AsyncIterator[PBXClient]:
     async with PBXClient(
-        base_url, username=fake.username, password=fake.password, refresh_margin=60, clock=clock
+        base_url, username=fake.username, password=fake.password, clock=clock
     ) as client:
         yield client
 

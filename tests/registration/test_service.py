@@ -11,6 +11,7 @@ import pytest
 
 from ivrhooks import IVRHooks, call
 from ivrhooks.core.types import ActionRequest
+from ivrhooks.pbx import RetryPolicy
 from ivrhooks.registration import Registration, desired_state
 from ivrhooks.testing import FakePBX, serve
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
@@ -111,7 +112,8 @@ async def test_pbx_down_at_startup_then_up_flips_readyz(fake: FakePBX) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     pbx_base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    service = Registration(backoff_base=0.02, backoff_cap=0.1, client_options={"max_attempts": 1})
+    once = {"retry": RetryPolicy(max_attempts=1)}
+    service = Registration(backoff_base=0.02, backoff_cap=0.1, client_options=once)
     async with (
         served_app(build=menu_app(pbx_base, fake, service)) as (_, base),
         httpx.AsyncClient(base_url=base) as http,

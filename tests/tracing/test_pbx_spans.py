@@ -13,7 +13,7 @@ from ivrhooks import IVRHooks
 from ivrhooks.errors import PBXAPIError, PBXConnectionError
 from ivrhooks.observe.observer import Observer, PBXCall
 from ivrhooks.observe.otel import tracing_for
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx import PBXClient, RetryPolicy
 from ivrhooks.registration import Registration
 from ivrhooks.testing import FakePBX, serve
 from tests.registration.helpers import SECRET, add_menu, new_app, served_app
@@ -67,8 +67,7 @@ def _client(spans: Spans, recorder: Recorder, replies: list[Reply]) -> PBXClient
         token=TOKEN,
         transport=httpx.MockTransport(handle),
         rate=None,
-        backoff_base=0.001,
-        backoff_cap=0.002,
+        retry=RetryPolicy(base=0.001, cap=0.002),
         observer=recorder,
         tracing=tracing_for(spans.provider),
     )

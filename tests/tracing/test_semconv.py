@@ -12,7 +12,7 @@ from opentelemetry.semconv import attributes as stable
 
 from ivrhooks import ActionRequest
 from ivrhooks.observe.otel import tracing_for
-from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx import PBXClient, RetryPolicy
 from tests.conftest import new_app
 from tests.tracing.conftest import Spans
 
@@ -43,7 +43,7 @@ async def test_every_attribute_name_is_ivrhooks_own_or_a_stable_convention(spans
         token="t" * 20,
         transport=httpx.MockTransport(lambda request: next(replies)),
         rate=None,
-        backoff_base=0.001,
+        retry=RetryPolicy(base=0.001),
         tracing=tracing_for(spans.provider),
     ) as pbx:
         await pbx.action_urls.list("x")
