@@ -19,11 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-
-from passlib.apache import (  # type: ignore[import-untyped]  # libpass ships no type hints
-    HtdigestFile,
-    HtpasswdFile,
-)
+from typing import Any
 
 from ivrhooks.core.types import CREDENTIAL_PATTERN
 from ivrhooks.errors import ConfigurationError
@@ -68,8 +64,12 @@ def _check_user(kind: str, path: Path, number: int, user: str, seen: dict[str, i
     seen[user] = number
 
 
-def read_htpasswd(path: Path) -> HtpasswdFile:
-    """The parsed htpasswd file; raises :class:`ConfigurationError` naming the file, line, user."""
+def read_htpasswd(path: Path) -> Any:
+    """The parsed htpasswd file (a passlib ``HtpasswdFile``); raises :class:`ConfigurationError`
+    naming the file, line, user."""
+    # Imported here, the one place the core needs it: importing the core loads no libpass.
+    from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]  # no type hints
+
     data = _read("htpasswd", path)
     try:
         file = HtpasswdFile.from_string(data)
@@ -103,6 +103,8 @@ def read_htpasswd(path: Path) -> HtpasswdFile:
 
 def load_htdigest(path: Path, realm: str) -> dict[str, bytes]:
     """``username -> HA1`` (MD5 hex, RFC 7616 §3.4.2) for ``realm`` from an htdigest file."""
+    from passlib.apache import HtdigestFile
+
     data = _read("htdigest", Path(path))
     try:
         file = HtdigestFile.from_string(data)
