@@ -14,12 +14,10 @@ from urllib.parse import unquote
 
 from ivrhooks.errors import InboundError
 
-__all__ = ["MAX_BODY", "ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
+__all__ = ["ActionRequest", "Kind", "fields_from_body", "fields_from_query"]
 
 from ivrhooks.core.types import ActionRequest, Kind
 
-#: A PBX request body is a handful of short fields; anything larger is not from a PBX.
-MAX_BODY = 8 * 1024
 _MAX_FIELDS = 32
 _T = TypeVar("_T")
 
@@ -61,9 +59,10 @@ def fields_from_query(query: bytes) -> dict[str, str]:
 
 
 def fields_from_body(body: bytes) -> dict[str, str]:
-    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body."""
-    if len(body) > MAX_BODY:
-        raise InboundError(f"the body is larger than {MAX_BODY} bytes")
+    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body.
+
+    Its size is the server's to cap, before the body is read whole (``ServingConfig.max_body``,
+    enforced by the endpoint): a second cap here would refuse what the configuration allows."""
     text = body.strip()
     if not text:
         return {}
