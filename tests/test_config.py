@@ -3,7 +3,8 @@ of variables the README shows."""
 
 from __future__ import annotations
 
-import re
+import difflib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from ivrhooks import (
     ServingConfig,
     SettingError,
 )
-from ivrhooks.conf.settings import VARIABLES
+from ivrhooks.conf.settings import VARIABLES, readme_rows
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -115,15 +116,20 @@ def test_the_shortcuts_are_the_same_fields() -> None:
     assert app.declared.registration.public_url == "https://ivr.example"
 
 
-def _readme_variables() -> list[str]:
-    text = README.read_text()
-    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
-    names: list[str] = []
-    for line in table.splitlines():
-        if line.startswith("| `IVRHOOKS_"):
-            names += re.findall(r"`(IVRHOOKS_[A-Z_]+)`", line.split("|")[1])
-    return names
+def _readme_table() -> list[str]:
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    lines = section.splitlines()
+    start = lines.index("| variable | meaning | default |")
+    return list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
 
 
-def test_the_readme_table_is_the_list_of_variables() -> None:
-    assert sorted(_readme_variables()) == sorted(v.name for v in VARIABLES)
+def test_the_readme_table_is_rendered_from_the_declarations() -> None:
+    # Variable, meaning and default, row by row: the README says what the code declares.
+    readme, declared = _readme_table(), readme_rows()
+    diff = "\n".join(difflib.unified_diff(readme, declared, "README.md", "declared", lineterm=""))
+    assert readme == declared, (
+        "README.md's configuration table differs from the declarations in ivrhooks/conf/; "
+        "print the table with `python -c 'from ivrhooks.conf.settings import readme_rows; "
+        f"print(*readme_rows(), sep=chr(10))'`\n{diff}"
+    )
+    assert [row.split("`")[1] for row in declared[2:]] == [v.name for v in VARIABLES]

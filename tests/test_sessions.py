@@ -206,7 +206,7 @@ async def test_without_a_session_id_the_fallback_answers_with_one_line(
 async def test_a_session_expires_after_its_last_write() -> None:
     clock = [0.0]
     store = MemoryStore(clock=lambda: clock[0])
-    broker = SessionBroker(store, "app", ttl=60)
+    broker = SessionBroker(store, "app", ttl=60, max_bytes=ServingConfig().session_max_bytes)
     session = await broker.load("s1", "route")
     session["k"] = "v"
     await broker.save("s1", session)
@@ -223,7 +223,10 @@ async def test_a_session_expires_after_its_last_write() -> None:
 async def test_two_requests_of_one_call_at_once_the_first_save_wins(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broker = SessionBroker(MemoryStore(), "app")
+    defaults = ServingConfig()
+    broker = SessionBroker(
+        MemoryStore(), "app", ttl=defaults.session_ttl, max_bytes=defaults.session_max_bytes
+    )
     a = await broker.load("s", "r")
     b = await broker.load("s", "r")
     a["who"] = "a"

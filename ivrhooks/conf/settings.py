@@ -1,37 +1,43 @@
 """The ``IVRHOOKS_*`` variables, read when the app starts (never when its module is imported).
 
-:data:`VARIABLES` is the one list of them; the README's configuration table is checked against it
-by a test. :func:`resolve` lays the variables that are set over the code's configuration objects
-(:mod:`ivrhooks.config`) and checks the whole; every problem names the variable, or the code
-argument, and the value tried.
+:data:`VARIABLES` lists them, derived from the settings' declarations (:mod:`.declare`); so is
+the README's configuration table (:func:`readme_rows`, compared with the README by a test).
+:func:`resolve` lays the variables that are set over the code's configuration objects
+(:mod:`.config`), then runs the cross-setting checks (:mod:`.checks`); every problem names the
+variable, or the code argument, and the value tried.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ivrhooks.conf import checks
 from ivrhooks.conf.config import (
+    GROUPS,
+    AppSettings,
     AuthConfig,
     Config,
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
     StoreConfig,
-    check_field,
-    setting_error,
 )
-from ivrhooks.core.auth.credentials import MIN_SECRET_LENGTH, generate_secret
-from ivrhooks.errors import ConfigurationError, SettingError
+from ivrhooks.conf.declare import Setting, declared, readme_default, setting_error
+from ivrhooks.conf.rules import Parse
+from ivrhooks.core.auth.credentials import generate_secret
+from ivrhooks.errors import ConfigurationError
 
 __all__ = [
     "ENV_PREFIX",
+    "PRODUCTION_SIGNALS",
     "VARIABLES",
     "Declared",
     "Variable",
+    "readme_rows",
     "resolve",
     "unknown_variables",
     "variable_for",
@@ -40,119 +46,53 @@ __all__ = [
 ENV_PREFIX = "IVRHOOKS_"
 
 
-def _text(raw: str) -> str:
-    return raw.strip()
-
-
-def _upper(raw: str) -> str:
-    return raw.strip().upper()
-
-
-def _lower(raw: str) -> str:
-    return raw.strip().lower()
-
-
-def _list(raw: str) -> tuple[str, ...]:
-    # A comma-separated list ("8000,8001"), not JSON: what people type in an env file.
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _upper_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.upper() for item in _list(raw))
-
-
-def _boolean(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be true or false")
-
-
-def _integer(raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-
-
-def _number(raw: str) -> float:
-    try:
-        return float(raw.strip())
-    except ValueError:
-        raise ValueError("must be a number") from None
-
-
 @dataclass(frozen=True)
 class Variable:
-    """One ``IVRHOOKS_*`` variable: the setting it overrides and how its text is read."""
+    """One ``IVRHOOKS_*`` variable: the setting it overrides (``group.field``) and its
+    declaration."""
 
     name: str
-    group: str  # "auth", "pbx", "registration", "serving" or "app"
+    group: str
+    """The key of its group in :data:`~ivrhooks.conf.config.GROUPS`: ``"serving"``."""
     field: str
-    parse: Callable[[str], Any]
-    secret: bool = False
+    setting: Setting
+    default: Any
+
+    @property
+    def parse(self) -> Parse:
+        assert self.setting.parse is not None, "a variable is declared with its parser"
+        return self.setting.parse
+
+    @property
+    def secret(self) -> bool:
+        return self.setting.secret
+
+    def readme_row(self) -> str:
+        """``| `IVRHOOKS_DEADLINE` | the answer budget ... | `1.5` |``."""
+        cells = (f"`{self.name}`", self.setting.doc, readme_default(self.setting, self.default))
+        return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
 
 
-VARIABLES: tuple[Variable, ...] = (
-    Variable("IVRHOOKS_PBX_URL", "pbx", "url", _text),
-    Variable("IVRHOOKS_PBX_USERNAME", "pbx", "username", _text),
-    Variable("IVRHOOKS_PBX_PASSWORD", "pbx", "password", _text, secret=True),
-    Variable("IVRHOOKS_PBX_DOMAIN", "pbx", "domain", _text),
-    Variable("IVRHOOKS_PBX_TOKEN", "pbx", "token", _text, secret=True),
-    Variable("IVRHOOKS_PBX_VERIFY_TLS", "pbx", "verify_tls", _boolean),
-    Variable("IVRHOOKS_PBX_RATE", "pbx", "rate", _integer),
-    Variable("IVRHOOKS_PUBLIC_URL", "registration", "public_url", _text),
-    Variable("IVRHOOKS_SECRET", "auth", "secret", _text, secret=True),
-    Variable("IVRHOOKS_PREVIOUS_SECRET", "auth", "previous_secret", _text, secret=True),
-    Variable("IVRHOOKS_AUTH", "auth", "scheme", _lower),
-    Variable("IVRHOOKS_RECEPTIONISTS", "app", "receptionists", _list),
-    Variable("IVRHOOKS_METHOD", "registration", "method", _upper),
-    Variable("IVRHOOKS_SERVE_METHODS", "serving", "methods", _upper_list),
-    Variable("IVRHOOKS_REQUEST_TIMEOUT", "registration", "request_timeout", _integer),
-    Variable("IVRHOOKS_DEADLINE", "serving", "deadline", _number),
-    Variable("IVRHOOKS_SESSION_TTL", "serving", "session_ttl", _number),
-    Variable("IVRHOOKS_METRICS_ROUTE_LABEL", "serving", "route_label", _boolean),
-    Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
-    Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
-    Variable("IVRHOOKS_OPS_ALLOW", "auth", "ops_allow", _list),
-    Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
-    Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
-    Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),
-    Variable("IVRHOOKS_GENERATION", "registration", "generation", _integer),
-    Variable("IVRHOOKS_REGISTRAR_LEASE", "registration", "lease_ttl", _number),
-    Variable("IVRHOOKS_EMBEDDED_PBX", "app", "embedded_pbx", _boolean),
-    Variable("IVRHOOKS_REDIS_URL", "store", "redis_url", _text, secret=True),
-    # Read by `ivrhooks run` (its --host/--port), not by the app: a container sets them once and
-    # its health check reads the same port.
-    Variable("IVRHOOKS_HOST", "run", "host", _text),
-    Variable("IVRHOOKS_PORT", "run", "port", _integer),
-)
+def _variables() -> tuple[Variable, ...]:
+    found = []
+    for group, cls in GROUPS.items():
+        for field, declared_as, default in declared(cls):
+            if declared_as.env is not None:
+                found.append(Variable(declared_as.env, group, field, declared_as, default))
+    names = [v.name for v in found]
+    assert len(set(names)) == len(names), "each variable is declared once"
+    return tuple(found)
+
+
+VARIABLES = _variables()
 
 #: Variables that say "a real PBX is meant": set without IVRHOOKS_PBX_URL, they stop startup
 #: instead of silently starting the embedded fake PBX.
-PRODUCTION_SIGNALS = (
-    "IVRHOOKS_PBX_USERNAME",
-    "IVRHOOKS_PBX_PASSWORD",
-    "IVRHOOKS_PBX_TOKEN",
-    "IVRHOOKS_PBX_DOMAIN",
-    "IVRHOOKS_SECRET",
-    "IVRHOOKS_PREVIOUS_SECRET",
-    "IVRHOOKS_PUBLIC_URL",
-    "IVRHOOKS_APP_ID",
-)
+PRODUCTION_SIGNALS = tuple(v.name for v in VARIABLES if v.setting.means_real_pbx)
 
 _BY_NAME = {v.name: v for v in VARIABLES}
-_CLASSES = {
-    "auth": "AuthConfig",
-    "pbx": "PBXConfig",
-    "registration": "RegistrationConfig",
-    "serving": "ServingConfig",
-    "store": "StoreConfig",
-    "app": "IVRHooks",
-    "run": "ivrhooks run",
-}
+_CODE_NAMES = {group: cls.spelled or cls.__name__ for group, cls in GROUPS.items()}
+_APP_DEFAULTS = AppSettings()
 
 
 def variable_for(group: str, field: str) -> Variable | None:
@@ -163,17 +103,23 @@ def variable_for(group: str, field: str) -> Variable | None:
     return None
 
 
+def readme_rows() -> list[str]:
+    """The README's configuration table: its header, then a row per variable."""
+    header = ["| variable | meaning | default |", "|---|---|---|"]
+    return header + [variable.readme_row() for variable in VARIABLES]
+
+
 @dataclass(frozen=True)
 class Declared:
     """What the app's code says, before the environment is consulted."""
 
-    receptionists: tuple[str, ...] = ()
+    receptionists: tuple[str, ...] = _APP_DEFAULTS.receptionists
     auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
     pbx: PBXConfig | None = None
     registration: RegistrationConfig = dataclasses.field(default_factory=RegistrationConfig)
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
     store: StoreConfig = dataclasses.field(default_factory=StoreConfig)
-    embedded_pbx: bool | None = None
+    embedded_pbx: bool | None = _APP_DEFAULTS.embedded_pbx
     """``True``: embed the fake PBX; ``False``: never; ``None``: only when nothing says
     "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
 
@@ -193,13 +139,12 @@ def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[
         try:
             value = variable.parse(raw)
         except ValueError as exc:
-            problems.append(str(setting_error(name, variable.field, raw, str(exc))))
+            problems.append(str(setting_error(name, variable.setting, raw, str(exc))))
             continue
-        try:
-            check_field(variable.group, variable.field, value, spelled=name)
-        except SettingError as exc:
+        problem = variable.setting.problem(value)
+        if problem is not None:
             # The text as the user typed it ('0', '1e999'), not what it parsed to (0.0, inf).
-            problems.append(str(setting_error(name, variable.field, raw, exc.problem)))
+            problems.append(str(setting_error(name, variable.setting, raw, problem)))
             continue
         values[(variable.group, variable.field)] = value
     return values, problems
@@ -225,19 +170,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         problems.append(f"{name} is not an ivrhooks setting{hint}")
     if problems:
         raise ConfigurationError("; ".join(problems))
-    spelled: dict[tuple[str, str], str] = {}
-
-    def spell(group: str, field: str, value: Any = ...) -> str:
-        """How the user wrote it: ``IVRHOOKS_DEADLINE=3`` or ``ServingConfig(deadline=3)``."""
-        if (group, field) in spelled:
-            name = spelled[(group, field)]
-            return name if value is ... else f"{name}={value!r}"
-        shown = "..." if value is ... else repr(value)
-        return f"{_CLASSES[group]}({field}={shown})"
-
-    for variable in VARIABLES:
-        if (variable.group, variable.field) in values:
-            spelled[(variable.group, variable.field)] = variable.name
+    variables = {key: v.name for v in VARIABLES if (key := (v.group, v.field)) in values}
 
     def overlay(group: str, current: Any) -> Any:
         # IVRHOOKS_HOST / IVRHOOKS_PORT ("run") are the CLI's; they were checked above.
@@ -255,76 +188,21 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         pbx = PBXConfig(**pbx_values)
     elif pbx is not None:
         pbx = overlay("pbx", pbx)
-
     embedded = values.get(("app", "embedded_pbx"), declared.embedded_pbx)
-    signals = [name for name in PRODUCTION_SIGNALS if environ.get(name, "").strip()]
-    if not registration.enabled:
-        if embedded:  # serving only: there is nothing to embed a PBX for
-            problems.append(
-                f"{spell('app', 'embedded_pbx', True)} and "
-                f"{spell('registration', 'enabled', False)}: the embedded PBX exists to be "
-                "registered on; choose one"
-            )
-    elif pbx is not None and embedded:
-        problems.append(
-            f"{spell('app', 'embedded_pbx', True)} and a PBX at {pbx.url}: choose one (unset "
-            "IVRHOOKS_PBX_URL for the embedded fake PBX, or IVRHOOKS_EMBEDDED_PBX for the real one)"
-        )
-    elif pbx is None and embedded is False:
-        problems.append(
-            f"no PBX: set IVRHOOKS_PBX_URL to the PBX's REST API (e.g. "
-            f"https://pbx.example.com:8887/api); {spell('app', 'embedded_pbx', False)} says not to "
-            "start the embedded fake PBX"
-        )
-    elif pbx is None and embedded is None and signals:
-        problems.append(
-            f"{', '.join(signals)} {'is' if len(signals) == 1 else 'are'} set but IVRHOOKS_PBX_URL "
-            "is not: set IVRHOOKS_PBX_URL to the PBX's REST API (e.g. "
-            "https://pbx.example.com:8887/api), IVRHOOKS_EMBEDDED_PBX=true to run against the "
-            "embedded fake PBX, or IVRHOOKS_REGISTER=false to serve without registering"
-        )
-    if pbx is not None and not pbx.token and not (pbx.username and pbx.password):
-        problems.append(
-            f"the PBX at {pbx.url} needs a login: set IVRHOOKS_PBX_USERNAME and "
-            "IVRHOOKS_PBX_PASSWORD (and IVRHOOKS_PBX_DOMAIN for a tenant), or IVRHOOKS_PBX_TOKEN"
-        )
-    secret_generated = False
-    if auth.secret is None:
-        if pbx is not None:
-            problems.append(
-                "no secret: set IVRHOOKS_SECRET (or AuthConfig(secret=...)) to a long random "
-                "string, the same on every replica; action-URL credentials and digest nonces "
-                "derive from it"
-            )
-        else:
-            auth, secret_generated = auth.replace(secret=generate_secret()), True
-    for name in ("secret", "previous_secret"):
-        value = getattr(auth, name)
-        if value is not None and len(value.encode()) < MIN_SECRET_LENGTH:
-            problems.append(
-                f"{spell('auth', name)}: must be at least {MIN_SECRET_LENGTH} bytes; create one "
-                "with `python -c 'import ivrhooks.auth as a; print(a.generate_secret())'`"
-            )
-    if auth.previous_secret is not None and auth.previous_secret == auth.secret:
-        problems.append(f"{spell('auth', 'previous_secret')}: must differ from the current secret")
-    if serving.methods and registration.method not in serving.methods:
-        problems.append(
-            f"{spell('serving', 'methods', serving.methods)}: must include the registered method "
-            f"({spell('registration', 'method', registration.method)}), or the PBX's own "
-            "requests get 405"
-        )
-    timeout = registration.request_timeout
-    if not serving.deadline < timeout:
-        problems.append(
-            f"{spell('serving', 'deadline', serving.deadline)}: the answer budget must be below "
-            f"the PBX's request_timeout ({spell('registration', 'request_timeout', timeout)}), "
-            "or the PBX gives up before the fallback answers"
-        )
-    if auth.scheme == "none" and not auth.allow_no_auth and ("auth", "scheme") not in values:
-        problems.append(
-            "auth='none' lets anyone who can reach the service drive the receptionists; "
-            "pass allow_no_auth=True to mean it, or choose basic, digest or bearer"
-        )
+    secret_generated = auth.secret is None and pbx is None
+    if secret_generated:  # one process, no PBX: nothing else needs to know the secret
+        auth = auth.replace(secret=generate_secret())
+    draft = checks.Draft(
+        auth=auth,
+        pbx=pbx,
+        registration=registration,
+        serving=serving,
+        embedded=embedded,
+        signals=tuple(name for name in PRODUCTION_SIGNALS if environ.get(name, "").strip()),
+        variables=variables,
+        code_names=_CODE_NAMES,
+    )
+    problems = checks.problems(draft)
     if problems:
         raise ConfigurationError("; ".join(problems))
     return Config(
@@ -335,7 +213,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         serving=serving,
         store=store,
         secret_generated=secret_generated,
-        from_env=frozenset(spelled.values()),
+        from_env=frozenset(variables.values()),
         embedded_pbx=pbx is None and embedded is not False and registration.enabled,
         embedded_explicit=bool(embedded),
     )

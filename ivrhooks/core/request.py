@@ -14,10 +14,8 @@ from urllib.parse import unquote
 
 from ivrhooks.errors import InboundError
 
-__all__ = ["MAX_BODY", "fields_from_body", "fields_from_query"]
+__all__ = ["fields_from_body", "fields_from_query"]
 
-#: A PBX request body is a handful of short fields; anything larger is not from a PBX.
-MAX_BODY = 8 * 1024
 _MAX_FIELDS = 32
 _T = TypeVar("_T")
 
@@ -59,9 +57,10 @@ def fields_from_query(query: bytes) -> dict[str, str]:
 
 
 def fields_from_body(body: bytes) -> dict[str, str]:
-    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body."""
-    if len(body) > MAX_BODY:
-        raise InboundError(f"the body is larger than {MAX_BODY} bytes")
+    """Fields from a POST body: a JSON object whatever the Content-Type says, or a form body.
+
+    Its size is the server's to cap, before the body is read whole (``ServingConfig.max_body``,
+    enforced by the endpoint): a second cap here would refuse what the configuration allows."""
     text = body.strip()
     if not text:
         return {}

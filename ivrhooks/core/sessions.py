@@ -35,18 +35,9 @@ from typing import Any, Protocol
 
 from ivrhooks.errors import SessionError, SessionTooLargeError
 
-__all__ = [
-    "DEFAULT_SESSION_BYTES",
-    "DEFAULT_SESSION_TTL",
-    "Session",
-    "SessionBroker",
-    "SessionStore",
-]
+__all__ = ["Session", "SessionBroker", "SessionStore"]
 
 log = logging.getLogger("ivrhooks.handler")
-
-DEFAULT_SESSION_TTL = 3600.0
-DEFAULT_SESSION_BYTES = 16 * 1024
 
 
 class Session(MutableMapping[str, Any]):
@@ -103,16 +94,12 @@ class SessionStore(Protocol):
 
 
 class SessionBroker:
-    """Loads and saves sessions in the store, under ``ivrhooks:<app>:session:<session id>``."""
+    """Loads and saves sessions in the store, under ``ivrhooks:<app>:session:<session id>``.
 
-    def __init__(
-        self,
-        store: SessionStore,
-        app_id: str,
-        *,
-        ttl: float = DEFAULT_SESSION_TTL,
-        max_bytes: int = DEFAULT_SESSION_BYTES,
-    ) -> None:
+    ``ttl`` and ``max_bytes`` are ``ServingConfig.session_ttl`` and ``session_max_bytes``: the
+    caller passes the configured values, so no second default can drift from them."""
+
+    def __init__(self, store: SessionStore, app_id: str, *, ttl: float, max_bytes: int) -> None:
         self.store = store
         self.ttl = ttl
         self.max_bytes = max_bytes

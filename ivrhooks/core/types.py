@@ -22,7 +22,6 @@ __all__ = [
     "AUTH_MODES",
     "CREDENTIAL_PATTERN",
     "CREDENTIAL_RE",
-    "DEFAULT_PBX_RATE",
     "EXTENSION_PATTERN",
     "EXTENSION_RE",
     "EXTENSION_RULE",
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_ACTION_URL",
     "MAX_MASK",
     "MAX_NAME",
-    "MAX_PBX_RATE",
     "METHODS",
     "SCHEMES",
     "Action",
@@ -83,12 +81,6 @@ EXTENSION_RULE: Final = "3 to 64 digits"
 #: An action URL's ``username`` / ``password``: what the PBX stores (reference/portsip.md §1).
 CREDENTIAL_RE: Final = "[a-z0-9]{6,64}"
 CREDENTIAL_PATTERN: Final = re.compile(CREDENTIAL_RE)
-
-#: PBX REST requests a second by default: 2,400 a minute, under half of PortSIP's smallest
-#: documented limit (5,000 a minute), leaving the rest to the PBX's other integrations.
-DEFAULT_PBX_RATE: Final = 40
-#: PortSIP's largest documented limit is 10,000 a minute (~167/s); more is a typo.
-MAX_PBX_RATE: Final = 1000
 
 MAX_NAME: Final = 64  # action URL ``name``
 MAX_MASK: Final = 255  # ``dtmf_mask`` / ``caller_mask``

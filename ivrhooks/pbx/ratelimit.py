@@ -24,8 +24,9 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from ivrhooks.core.types import DEFAULT_PBX_RATE as DEFAULT_RATE
-from ivrhooks.core.types import MAX_PBX_RATE as MAX_RATE
+# The setting's declaration (PBXConfig.rate, IVRHOOKS_PBX_RATE) is the one place they are written.
+from ivrhooks.conf.outbound import DEFAULT_PBX_RATE as DEFAULT_RATE
+from ivrhooks.conf.outbound import MAX_PBX_RATE as MAX_RATE
 
 __all__ = ["DEFAULT_RATE", "MAX_RATE", "WINDOW", "RateBudget"]
 
