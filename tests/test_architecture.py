@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,28 +161,142 @@ def test_portsip_field_rules_are_written_once() -> None:
     assert spelled == [f"ivrhooks.core.types: {rule}" for rule in sorted(FIELD_RULES)]
 
 
-PURE_CORE = (
-    "ivrhooks.core.masks",
-    "ivrhooks.core.routes",
-    "ivrhooks.core.types",
-    "ivrhooks.core.request",
-    "ivrhooks.core.decisions",
-    "ivrhooks.core.runner",
-    "ivrhooks.core.auth",
+# -- the folders -----------------------------------------------------------------------------
+
+#: The only modules at the top of the package: its face, the composition (the app, composing
+#: the server, the runtime, the manifest, the embedded-PBX assembly), errors and the version.
+TOP_LEVEL = {
+    "ivrhooks",
+    "ivrhooks.__main__",
+    "ivrhooks._version",
+    "ivrhooks.app",
+    "ivrhooks.compose",
+    "ivrhooks.embedded",
+    "ivrhooks.errors",
     "ivrhooks.manifest",
-    "ivrhooks.conf",
-)
+    "ivrhooks.runtime",
+}
+
+#: What each folder may import of ivrhooks (beyond itself), and which third-party packages.
+#: The core is pure: the standard library, itself and the exceptions.
+FOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ivrhooks.core": (("ivrhooks.errors",), ()),
+    "ivrhooks.conf": (("ivrhooks.core", "ivrhooks.errors"), ()),
+    "ivrhooks.schema": (("ivrhooks.core", "ivrhooks.errors"), ("pydantic",)),
+    "ivrhooks.observe": (
+        ("ivrhooks.core", "ivrhooks.errors", "ivrhooks._version"),
+        ("prometheus_client", "opentelemetry"),
+    ),
+}
+#: Imported inside one function of the core, when a credential file is read: never at import.
+CORE_LAZY = {("ivrhooks.core.auth.files", "passlib.apache")}
+
+STDLIB = sys.stdlib_module_names
 
 
-def test_the_pure_core_imports_no_edge() -> None:
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _module_level(path: Path) -> set[str]:
+    """What a module imports at its top (not inside a function)."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in tree.body:
+        # An import under ``if TYPE_CHECKING:`` counts as one at the top.
+        nodes = [*node.body, *node.orelse] if isinstance(node, ast.If) else [node]
+        for item in nodes:
+            if isinstance(item, ast.Import):
+                found.update(alias.name for alias in item.names)
+            elif isinstance(item, ast.ImportFrom) and not item.level and item.module:
+                found.add(item.module)
+    return found
+
+
+def test_only_the_composition_sits_at_the_top_of_the_package() -> None:
+    top = {f"ivrhooks.{path.stem}" for path in PACKAGE.glob("*.py") if path.stem != "__init__"}
+    assert top | {"ivrhooks"} == TOP_LEVEL
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS))
+def test_each_folder_imports_only_what_its_rule_allows(folder: str) -> None:
+    allowed_ours, allowed_foreign = FOLDERS[folder]
     offenders = []
-    for name in MODULES:
-        if not any(name == core or name.startswith(core + ".") for core in PURE_CORE):
+    for name, path in MODULES.items():
+        if not _within(name, (folder,)):
             continue
-        for target in GRAPH[name]:
-            if _is_edge(target) or target in ("ivrhooks.app", "ivrhooks.cli"):
+        for target in _imports(name, path):
+            root = target.split(".")[0]
+            if root == "ivrhooks":
+                if not _within(target, (folder, *allowed_ours)):
+                    offenders.append(f"{name} -> {target}")
+            elif (
+                root not in STDLIB
+                and not _within(target, allowed_foreign)
+                and ((name, target) not in CORE_LAZY or target in _module_level(path))
+            ):
                 offenders.append(f"{name} -> {target}")
     assert offenders == []
+
+
+def test_the_rules_catch_a_core_module_that_reaches_out() -> None:
+    # The check itself can fail: a core module importing the server is found.
+    GRAPH["ivrhooks.core.routes"].add("ivrhooks.server.app")
+    try:
+        offenders = [
+            target
+            for target in GRAPH["ivrhooks.core.routes"]
+            if not _within(target, ("ivrhooks.core", *FOLDERS["ivrhooks.core"][0]))
+        ]
+        assert offenders == ["ivrhooks.server.app"]
+    finally:
+        GRAPH["ivrhooks.core.routes"].discard("ivrhooks.server.app")
+
+
+HEAVY = ("starlette", "httpx", "uvicorn", "click", "passlib", "bcrypt", "pydantic", "redis")
+CORE_MODULES = sorted(name for name in MODULES if _within(name, ("ivrhooks.core",)))
+
+
+def _loaded_by(statement: str) -> dict[str, list[str]]:
+    script = (
+        "import json, sys\n"
+        f"{statement}\n"
+        "print(json.dumps({'ours': sorted(m for m in sys.modules if m.startswith('ivrhooks')),"
+        f" 'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules)}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE.parent,
+    )
+    loaded: dict[str, list[str]] = json.loads(done.stdout)
+    return loaded
+
+
+def test_importing_the_package_loads_only_its_face() -> None:
+    loaded = _loaded_by("import ivrhooks")
+    assert loaded == {"ours": ["ivrhooks", "ivrhooks._version"], "heavy": []}
+
+
+def test_the_core_loads_no_server_client_or_their_libraries() -> None:
+    """In a fresh interpreter, every core module (``ivrhooks.core.masks`` among them) loads
+    none of Starlette, httpx, uvicorn, click, libpass, bcrypt, pydantic or redis."""
+    statement = "; ".join(f"import {name}" for name in CORE_MODULES)
+    loaded = _loaded_by(statement)
+    assert "ivrhooks.core.masks" in CORE_MODULES and len(CORE_MODULES) > 20
+    assert loaded["heavy"] == []
+    assert [m for m in loaded["ours"] if not _within(m, ("ivrhooks.core",))] == [
+        "ivrhooks",
+        "ivrhooks._version",
+        "ivrhooks.errors",
+    ]
+
+
+def test_declaring_an_app_loads_no_server_or_client() -> None:
+    loaded = _loaded_by("from ivrhooks import IVRHooks, call, ActionRequest")
+    assert loaded["heavy"] == []
 
 
 def test_nothing_below_the_app_imports_it() -> None:

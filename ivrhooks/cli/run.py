@@ -121,6 +121,7 @@ async def _serve(
         pbx = None
         if config.embedded_pbx:
             pbx_sock = _bind("embedded PBX", "--pbx-port", "127.0.0.1", pbx_port)
+            pbx_port = pbx_sock.getsockname()[1]  # --pbx-port 0: the port it got
             # The embedded PBX calls the app directly, on loopback (unless told otherwise).
             app_url = config.registration.public_url or _url(host, port, root_path)
             embedded = await stack.enter_async_context(
@@ -173,7 +174,14 @@ async def _serve(
             click.echo(_hint(server.runtime.manifest, pbx_port))
         if page is not None:
             click.echo(f"dev page: {page}  (call-flow map, dev phone, live calls)")
-        await uvicorn_server.serve(sockets=[sock])
+        try:
+            await uvicorn_server.serve(sockets=[sock])
+        except SystemExit:
+            # uvicorn exits (status 3) when the lifespan's startup fails: say why in one line.
+            if server.startup_error is None:
+                raise
+        if server.startup_error is not None:
+            raise click.ClickException(server.startup_error)
         if signals.stop_reason is not None:
             raise click.ClickException(signals.stop_reason)
         if not uvicorn_server.started:
@@ -201,8 +209,8 @@ async def _serve(
     "--pbx-port",
     default=8887,
     show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port of the embedded fake PBX (used when IVRHOOKS_PBX_URL is unset).",
+    type=click.IntRange(0, 65535),
+    help="Port of the embedded fake PBX (used when IVRHOOKS_PBX_URL is unset; 0: any free port).",
 )
 @click.option(
     "--embedded-pbx/--no-embedded-pbx",

@@ -61,6 +61,8 @@ class Server:
         self._action: Action = action if action is not None else endpoint
         self._running = running
         self.routes = dict(routes)
+        self.startup_error: str | None = None
+        """Why the last startup failed (the lifespan), for a server that says it in one line."""
         self._metrics = make_asgi_app(runtime.metrics.registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -138,6 +140,8 @@ class Server:
                 reason = "".join(traceback.format_exception_only(exc)).strip()
                 logger.exception("%s failed", "shutdown" if started else "startup")
             phase = "shutdown" if started else "startup"
+            if not started:
+                self.startup_error = reason
             await send({"type": f"lifespan.{phase}.failed", "message": reason})
             return
         finally:
