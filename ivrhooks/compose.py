@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivrhooks.conf.config import AuthConfig, Config
 from ivrhooks.core.auth.build import build_authenticator
-from ivrhooks.core.auth.credentials import Secrets
+from ivrhooks.core.auth.credentials import Secrets, derive_credentials
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedReplayStore
 from ivrhooks.core.auth.verdict import Authenticator
@@ -105,6 +105,14 @@ def build_verifiers(
     return verifiers
 
 
+def _previous_users(manifest: Manifest, previous: str | None) -> frozenset[str]:
+    """The usernames the previous secret derives for the routes: what a PBX still holding the
+    old credentials sends during a rotation."""
+    if previous is None:
+        return frozenset()
+    return frozenset(derive_credentials(previous, entry.name).username for entry in manifest.routes)
+
+
 def _traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:
     """The endpoint inside each request's server span, when tracing is on."""
     if tracing is None:
@@ -168,7 +176,10 @@ def compose(
         tracing=tracing,
         journal=journal,
         state=parts.state,
-        signals=Signals(),
+        signals=Signals(
+            allowed_only=bool(config.auth.allow),
+            previous_users=_previous_users(manifest, config.auth.previous_secret),
+        ),
     )
     guard = AuthGuard(
         allow=config.auth.allow,

@@ -87,40 +87,68 @@ class Status:
 # Credentials that parse but do not open this route: what the PBX sends after its entries were
 # written with another secret.
 _REFUSED = frozenset({"bad_credentials", "unknown_user"})
+#: Sources remembered as having authenticated (a PBX cluster has a handful of addresses).
+_KNOWN_SOURCES = 256
 
 
 class Signals:
     """What steers the app's services while it runs, apart from what is merely observed.
 
-    - :attr:`recheck` is set when the PBX may no longer hold this app's credentials (a request
-      with credentials was refused): registration looks at the PBX at once, at most once per
-      ``recheck_every`` seconds however many requests are refused.
+    - :attr:`recheck` is set when the PBX may no longer hold this app's credentials: a request
+      whose credentials parse but are wrong, from a source that could be the PBX — one that
+      authenticated before, any source when ``IVRHOOKS_ALLOW`` limits who reaches the verifier,
+      or a request claiming a username of the previous secret. Registration then looks at the
+      PBX at once, at most once per ``recheck_every`` seconds. A stranger's wrong password (or
+      a request without credentials) never makes the app rewrite its action URLs.
     - :meth:`stop` says the app cannot run as configured (another app's action URLs answer the
       same input); :attr:`stopping` is set and :attr:`stop_reason` says why. A server that
       should then exit (``ivrhooks run``) waits for it; under any other the app stays not ready.
     """
 
     def __init__(
-        self, *, recheck_every: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        allowed_only: bool = False,
+        previous_users: frozenset[str] = frozenset(),
+        recheck_every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.recheck = asyncio.Event()
         self.recheck_every = recheck_every
         self.stopping = asyncio.Event()
         self.stop_reason: str | None = None
+        self.rechecks = 0
+        """How many times a recheck was asked for."""
+        self.known: dict[str, None] = {}
+        """Sources that authenticated, the oldest first (bounded)."""
+        self._allowed_only = allowed_only
+        self._previous_users = previous_users
         self._clock = clock
         self._last_recheck = float("-inf")
 
+    def authenticated(self, source: str) -> None:
+        """``source`` presented correct credentials (the endpoint calls this for a source it
+        has not seen yet: one dict lookup per request)."""
+        known = self.known
+        if source not in known:
+            if len(known) >= _KNOWN_SOURCES:
+                del known[next(iter(known))]
+            known[source] = None
+
     def refused(self, verdict: Verdict, source: str) -> None:
-        """A request was refused with ``verdict``, from ``source``."""
-        if verdict.reason in _REFUSED:
+        """A request from ``source`` was refused with ``verdict``."""
+        if verdict.reason in _REFUSED and (
+            self._allowed_only or source in self.known or verdict.claimed in self._previous_users
+        ):
             self.credentials_refused()
 
     def credentials_refused(self) -> None:
-        """Credentials were presented and refused: the PBX may hold another secret's (a
-        rotation, a sync from elsewhere, a hand edit); ask registration to look now."""
+        """The PBX may hold another secret's credentials (a rotation, a sync from elsewhere, a
+        hand edit): ask registration to look now."""
         now = self._clock()
         if now - self._last_recheck >= self.recheck_every:
             self._last_recheck = now
+            self.rechecks += 1
             self.recheck.set()
 
     def stop(self, reason: str) -> None:

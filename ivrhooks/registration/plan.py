@@ -57,6 +57,14 @@ class Update:
     name: str
     body: ActionUrlUpdate
     changed: tuple[str, ...]  # the fields that differ (names only: never their values)
+    blind: tuple[str, ...] = ()
+    """The secrets among ``changed`` rewritten only because the PBX does not show them: not
+    known to differ (a rotation or a recheck rewrites them to be sure)."""
+
+    @property
+    def drift(self) -> bool:
+        """Whether the PBX is known to differ from the app here (not only blind rewrites)."""
+        return len(self.changed) > len(self.blind)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,12 @@ class Plan:
     @property
     def writes(self) -> int:
         return len(self.creates) + len(self.updates) + len(self.deletes)
+
+    @property
+    def drift(self) -> int:
+        """Writes for what the PBX is known to hold differently (secrets it hides, rewritten
+        to be sure, are not counted): while they are made, calls may be refused."""
+        return len(self.creates) + len(self.deletes) + sum(u.drift for u in self.updates)
 
     @property
     def in_sync(self) -> bool:
@@ -185,7 +199,8 @@ def plan_receptionist(
         changed = changed_fields(want.body, keep, rewrite_hidden_secrets=rewrite_hidden_secrets)
         if changed:
             body = ActionUrlUpdate.model_validate(want.body.model_dump(exclude_unset=True))
-            updates.append(Update(keep.id, name, body, changed))
+            blind = tuple(f for f in changed if f in _SECRETS and not getattr(keep, f))
+            updates.append(Update(keep.id, name, body, changed, blind))
         else:
             unchanged += 1
     for name, stale in ours.items():

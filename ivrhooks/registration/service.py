@@ -359,13 +359,15 @@ class Registration:
         # During a rotation, or when credentials were refused, rewrite secrets the PBX does not
         # show us (plan.py).
         plans = await job.plans(client, rewrite_hidden_secrets=job.rotating or rechecking)
-        writes = sum(plan.writes for plan in plans)
-        if writes and self.successes and not any(plan.conflicts for plan in plans):
+        drift = sum(plan.drift for plan in plans)
+        if drift and self.successes and not any(plan.conflicts for plan in plans):
             # The PBX no longer holds what this app registered (credentials from another
             # secret, an edit in the portal, a restarted PBX): calls may be refused until fixed.
+            # Secrets the PBX merely hides, rewritten to be sure, do not count: the app stays
+            # ready while they are written.
             runtime.status.set(
                 "re-registering",
-                f"re-registering: {writes} action URL(s) on the PBX differ from this app's "
+                f"re-registering: {drift} action URL(s) on the PBX differ from this app's "
                 "(credentials from another secret, or edited by hand)",
             )
         applied = await job.apply(client, plans)

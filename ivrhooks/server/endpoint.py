@@ -125,7 +125,10 @@ class ActionEndpoint:
         authenticator = served.authenticator
         if authenticator is not None:
             verdict, ip = authenticate(scope, authenticator, self.guard)
-            if not verdict.ok:
+            if verdict.ok:
+                if ip not in self.signals.known:
+                    self.signals.authenticated(ip)
+            else:
                 if isinstance(verdict, Pending):  # a slow hash: an await in auth
                     remaining = due.handler - loop.time()
                     verdict = await finish(
@@ -138,6 +141,7 @@ class ActionEndpoint:
                     self.observer.rejected(route.name, verdict)
                     self.signals.refused(verdict, ip)
                     return
+                self.signals.authenticated(ip)
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])

@@ -239,6 +239,8 @@ async def test_refused_credentials_make_the_app_re_register_at_once(
 
     async with served_app(build=build) as (_, base):
         await service.wait_for(successes=1)
+        first = await fake.dial(to="8000", caller="101", digits="1")  # the PBX is known now
+        assert first.status == 200
         other = derive_credentials("another-secret-0123456789", "sales")
         (entry,) = fake.action_urls("8000")
         ivr_id = fake.ivr("8000").id
@@ -299,6 +301,7 @@ async def test_readyz_says_it_is_re_registering_while_it_does(fake: FakePBX) -> 
         async with served_app(build=build) as (_, base), httpx.AsyncClient() as http:
             await asyncio.wait_for(service.wait_for(successes=1), 10)
             before = await http.get(base + "/readyz")
+            assert (await fake.dial(to="8000", caller="101", digits="1")).status == 200
             other = derive_credentials("another-secret-0123456789", "sales")
             (entry,) = fake.action_urls("8000")
             fake.resources.update_action_url(
