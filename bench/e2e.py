@@ -388,7 +388,15 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=60, help="memory run seconds (0: skip)")
     parser.add_argument("--only", default="", help="comma-separated scenario names to run")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another ivrhooks version: its `ivrhooks run` rows run beside this "
+        "one's, in the same rounds (before/after a change, in one run)",
+    )
     args = parser.parse_args()
+    if args.baseline is not None:
+        add_baseline(args.baseline.resolve())
     if args.quick:
         args.duration, args.rounds, args.soak = 2, 2, 10
     tool = "wrk" if shutil.which("wrk") else "bench/loadgen.py (wrk not found)"
@@ -479,6 +487,32 @@ def main() -> None:
                 summary[f"soak {name}"] = mem
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1))
+
+
+def add_baseline(checkout: Path) -> None:
+    """Rows for ``ivrhooks run`` from ``checkout`` (its package first on the path), measured
+    against the same bare baseline and this version's rows in the same rounds."""
+    if not (checkout / "ivrhooks" / "__init__.py").exists():
+        raise SystemExit(f"--baseline {checkout}: no ivrhooks package there")
+    path = (("PYTHONPATH", f"{checkout}:{ROOT}"),)
+    for suffix, args in [("", ()), ("-quiet", ("--log-level", "warning"))]:
+        APPS[f"run-basic-1000{suffix}-before"] = App(
+            "bench/apps/ivr_run.py:app", 1000, "basic", runner="run", run_args=args, env=path
+        )
+    SCENARIOS.extend(
+        [
+            Scenario("before: run basic 1k GET", "run-basic-1000-before", auth="basic"),
+            Scenario("before: run quiet 1k GET", "run-basic-1000-quiet-before", auth="basic"),
+        ]
+    )
+    RATIOS.extend(
+        [
+            ("before: run / bare", "before: run basic 1k GET", "bare GET", None),
+            ("before: run quiet / bare", "before: run quiet 1k GET", "bare GET", None),
+            ("run: now / before", "ivrhooks run basic 1k GET", "before: run basic 1k GET", None),
+            ("quiet: now / before", "ivrhooks run quiet 1k GET", "before: run quiet 1k GET", None),
+        ]
+    )
 
 
 def _importable(module: str) -> bool:
