@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from ivrhooks import IVRHooks, call  # noqa: E402
-from ivrhooks.core.types import ActionRequest  # noqa: E402
+from ivrhooks.core.request import ActionRequest  # noqa: E402
 from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME  # noqa: E402
 from ivrhooks.fakepbx.rates import STATS_PATH  # noqa: E402
 from ivrhooks.pbx import PBXClient  # noqa: E402

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.redis_proc import redis_server
 from ivrhooks import IVRHooks, StoreConfig, call
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 
 SECRET = "bench-sessions-secret-0123456789"
 CALLS = 50  # calls in flight, each asked again and again

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     )
     from ivrhooks.core.auth.static import StaticCredentials
     from ivrhooks.core.decisions import Decision, call, hangup, repeat
-    from ivrhooks.core.types import ActionRequest
+    from ivrhooks.core.request import ActionRequest
     from ivrhooks.errors import (
         ConfigurationError,
         InboundError,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 #: Where each public name lives.
 _HOMES = {
-    "ActionRequest": "ivrhooks.core.types",
+    "ActionRequest": "ivrhooks.core.request",
     "AuthConfig": "ivrhooks.conf.config",
     "ConfigurationError": "ivrhooks.errors",
     "Decision": "ivrhooks.core.decisions",

@@ -31,8 +31,9 @@ from ivrhooks.conf.settings import Declared, resolve
 from ivrhooks.core.auth.credentials import Credentials, Secrets
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.masks import parse_mask
+from ivrhooks.core.request import Handler
 from ivrhooks.core.routes import Route, RouteTable, route_name
-from ivrhooks.core.types import SCHEMES, Handler, Kind, Scheme
+from ivrhooks.core.types import SCHEMES, Kind, Scheme
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.observe.observer import Observer

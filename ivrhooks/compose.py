@@ -26,10 +26,10 @@ from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedReplayStore
 from ivrhooks.core.auth.verdict import Authenticator
 from ivrhooks.core.deadline import Deadline
+from ivrhooks.core.request import Handler
 from ivrhooks.core.routes import RouteTable
 from ivrhooks.core.runner import Runnable
 from ivrhooks.core.sessions import SessionBroker
-from ivrhooks.core.types import Handler
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.observe.builtin import RequestObserver

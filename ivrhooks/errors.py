@@ -6,7 +6,8 @@
     ├── ConfigurationError              bad setup, found at decoration or startup
     │   ├── SettingError                one setting is wrong (names the variable or argument)
     │   ├── MaskError                   an invalid DTMF or caller mask (names the bad entry)
-    │   └── RouteConflictError          two routes that could answer the same input
+    │   ├── RouteConflictError          two routes that could answer the same input
+    │   └── ResourceError               a resource (@app.resource) failed to set up
     ├── InvalidArgumentError            a call's argument is wrong (also a ValueError)
     ├── InvalidDecisionError            a handler returned something the PBX cannot act on
     ├── InboundError                    a PBX request that cannot be served; carries its status
@@ -60,6 +61,7 @@ __all__ = [
     "PBXValidationError",
     "RegistrationConflictError",
     "RegistrationError",
+    "ResourceError",
     "RouteConflictError",
     "SessionError",
     "SessionTooLargeError",
@@ -103,6 +105,11 @@ class MaskError(ConfigurationError, ValueError):
 
 class RouteConflictError(ConfigurationError):
     """Two routes could match the same input for the same receptionist and kind."""
+
+
+class ResourceError(ConfigurationError):
+    """A resource declared with ``@app.resource`` failed to set up: the app cannot start. The
+    message names the resource and what it raised."""
 
 
 class InvalidArgumentError(IVRHooksError, ValueError):

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Credentials, derive_credentials
 from ivrhooks.core.auth.static import StaticCredentials
+from ivrhooks.core.request import Handler
 from ivrhooks.core.routes import Route, RouteTable
-from ivrhooks.core.types import Handler, Method, Scheme
+from ivrhooks.core.types import Method, Scheme
 from ivrhooks.errors import ConfigurationError
 
 __all__ = ["Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]

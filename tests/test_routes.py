@@ -15,7 +15,7 @@ from ivrhooks import (
     RouteConflictError,
     ServingConfig,
 )
-from ivrhooks.core.types import Handler
+from ivrhooks.core.request import Handler
 from tests.conftest import new_app
 
 

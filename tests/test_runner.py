@@ -8,8 +8,8 @@ import contextvars
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.deadline import Due
 from ivrhooks.core.decisions import Decision, call, hangup
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.runner import Runnable, decide
-from ivrhooks.core.types import ActionRequest
 
 _seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="")
 
@@ -23,7 +23,7 @@ def new_request(deadline: float) -> ActionRequest:
 async def run(handler: object, budget: float = 5.0) -> tuple[Decision, str, str | None]:
     deadline = asyncio.get_running_loop().time() + budget
     outcome = await decide(
-        Runnable(handler, True),  # type: ignore[arg-type]
+        Runnable(handler, True, handler),  # type: ignore[arg-type]
         None,
         new_request(deadline),
         executor=None,

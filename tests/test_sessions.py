@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from ivrhooks import IVRHooks, ServingConfig, call, repeat
 from ivrhooks.cli import main
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.sessions import SessionBroker
-from ivrhooks.core.types import ActionRequest
 from ivrhooks.store import MemoryStore
 from ivrhooks.testing import RunningApp, free_port, running
 from tests.redis_server import RedisServer

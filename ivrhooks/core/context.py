@@ -10,28 +10,43 @@ request itself is only what the PBX sent: nothing on it changes while the handle
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from ivrhooks.core.deadline import Deadline, Due
 from ivrhooks.core.sessions import Session, SessionBroker
+from ivrhooks.core.types import FallbackCause
 from ivrhooks.errors import SessionUnavailableError
 
-__all__ = ["DEFAULT_BUDGET", "CallContext"]
+__all__ = ["DEFAULT_BUDGET", "CallContext", "Failure"]
 
 #: The budget of a request made outside a server (a handler called directly in a test): the
 #: same as the server's default (``ServingConfig.deadline``), counted from when it is first read.
 DEFAULT_BUDGET = 1.5
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a fallback runs (``req.failure``)."""
+
+    cause: FallbackCause
+    """``timeout``, ``error``, ``invalid``, ``no_match``, ``receptionist`` or ``session``."""
+    exception: str | None = None
+    """The type name of the exception the handler raised (``"ConnectError"``); never its
+    message, which may hold a caller number. ``None`` when none was raised."""
+
+
 class CallContext:
     """One request's deadline and session (made by the server; a test may make its own)."""
 
-    __slots__ = ("_due", "_loaded", "sessions")
+    __slots__ = ("_due", "_loaded", "failure", "sessions")
 
     def __init__(self, due: Due | None = None, sessions: SessionBroker | None = None) -> None:
         self._due = due
         self.sessions = sessions
         """Where the call's session is kept; ``None`` outside a server."""
         self._loaded: Session | None = None
+        self.failure: Failure | None = None
+        """Why the fallback runs, set by the runner before it does (``None`` in a handler)."""
 
     @property
     def due(self) -> Due:

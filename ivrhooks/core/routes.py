@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.masks import Mask, MaskIndex
-from ivrhooks.core.types import EXTENSION_RULE, Handler, Kind, Scheme, is_extension
+from ivrhooks.core.request import Handler
+from ivrhooks.core.types import EXTENSION_RULE, Kind, Scheme, is_extension
 from ivrhooks.errors import ConfigurationError, RouteConflictError
 
 __all__ = ["Handler", "Route", "RouteTable", "check_extension", "route_name"]

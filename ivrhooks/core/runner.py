@@ -18,19 +18,29 @@ import contextvars
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from ivrhooks.core.blame import handler_location, user_location
+from ivrhooks.core.context import Failure
 from ivrhooks.core.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
-from ivrhooks.core.types import ActionRequest, FallbackCause, Handler
+from ivrhooks.core.request import ActionRequest, Handler
+from ivrhooks.core.types import FallbackCause
 from ivrhooks.errors import SessionError
 
 _T = TypeVar("_T")
 
-__all__ = ["FallbackCause", "HandlerTrace", "Outcome", "Runnable", "decide"]
+__all__ = [
+    "CallNext",
+    "FallbackCause",
+    "HandlerTrace",
+    "Middleware",
+    "Outcome",
+    "Runnable",
+    "decide",
+]
 
 logger = logging.getLogger("ivrhooks.handler")
 
@@ -50,17 +60,35 @@ class Outcome:
     """Where, in the user's code: ``app.py:14``."""
 
 
+CallNext = Callable[[ActionRequest], Awaitable[Decision]]
+"""What a middleware calls to go on: the next middleware, or the route's handler."""
+Middleware = Callable[[ActionRequest, CallNext], Awaitable[Any]]
+"""``async def (req, call_next) -> Decision`` around every route's handler (``@app.middleware``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Runnable:
-    """A handler as the runner calls it: the function, and whether it is a coroutine function
-    (asked once, when the app is built: ``inspect.iscoroutinefunction`` is not free per call)."""
+    """A handler as the runner calls it, decided once when the app is built."""
 
-    function: Handler
+    function: Callable[[ActionRequest], Any]
+    """Called with the request: the user's function, or it bound to its resources."""
     is_async: bool
+    """Whether the user's function is a coroutine function (``inspect`` is not free per call)."""
+    origin: Handler
+    """The user's function: where a failure is blamed, what a span is named after."""
+    middleware: tuple[Middleware, ...] = ()
+    """The app's middleware around it, outermost first (route handlers only)."""
 
     @classmethod
-    def of(cls, function: Handler) -> Runnable:
-        return cls(function, inspect.iscoroutinefunction(function))
+    def of(
+        cls,
+        handler: Handler,
+        bound: Callable[[ActionRequest], Any] | None = None,
+        middleware: tuple[Middleware, ...] = (),
+    ) -> Runnable:
+        """``handler`` (called as ``bound`` when its resources are passed to it)."""
+        function = bound if bound is not None else handler
+        return cls(function, inspect.iscoroutinefunction(handler), handler, middleware)
 
 
 class HandlerTrace(Protocol):
@@ -83,8 +111,9 @@ async def _invoke(
     runnable: Runnable, request: ActionRequest, deadline: float, executor: Executor | None
 ) -> Decision:
     handler = runnable.function
-    if runnable.is_async:
-        coroutine = handler(request)
+    if runnable.is_async or runnable.middleware:
+        chained = runnable.middleware
+        coroutine = _chain(runnable, request, executor) if chained else handler(request)
         # Run the first step now: most handlers decide without awaiting anything, and one that
         # never suspends cannot be interrupted by a deadline anyway (cancellation happens only at
         # an await), so arming a timer for it is pure cost (a quarter of the endpoint's time).
@@ -98,6 +127,25 @@ async def _invoke(
         future = asyncio.get_running_loop().run_in_executor(executor, run, handler, request)
         result = await _within(deadline, future)
     return coerce_decision(result)
+
+
+async def _chain(runnable: Runnable, request: ActionRequest, executor: Executor | None) -> Decision:
+    """The middleware around the handler, outermost first: each may answer itself, or call
+    ``call_next`` (and may change the request it passes on). All inside the handler's deadline."""
+    middleware = runnable.middleware
+
+    async def at(index: int, req: ActionRequest) -> Decision:
+        if index == len(middleware):
+            if runnable.is_async:
+                return coerce_decision(await runnable.function(req))
+            run = contextvars.copy_context().run
+            loop = asyncio.get_running_loop()
+            return coerce_decision(
+                await loop.run_in_executor(executor, run, runnable.function, req)
+            )
+        return coerce_decision(await middleware[index](req, functools.partial(at, index + 1)))
+
+    return await at(0, request)
 
 
 class _Overran(Exception):
@@ -164,7 +212,7 @@ async def _attempt(
 ) -> tuple[Decision | None, _Failure | None]:
     """Run one handler; on failure log why (with the traceback and the user's line) and say
     which cause it was."""
-    handler = runnable.function
+    handler = runnable.origin
     extra = {"route": request.route, "session_id": request.session_id}
     context = request.context
     try:
@@ -214,7 +262,7 @@ async def _traced(
     what: str,
 ) -> tuple[Decision | None, _Failure | None]:
     """:func:`_attempt` inside the handler's span (the eager first step included)."""
-    token = trace.begin(what, request, runnable.function)
+    token = trace.begin(what, request, runnable.origin)
     failure: _Failure | None = None
     try:
         decision, failure = await _attempt(runnable, request, deadline, executor, what)
@@ -260,6 +308,9 @@ async def decide(
     error = failure.error if failure is not None else None
     where = failure.where if failure is not None else None
     if fallback is not None:
+        assert cause is not None
+        raised = failure.exception if failure is not None else None
+        request.context.failure = Failure(cause, type(raised).__name__ if raised else None)
         decision, fallback_failure = await attempt(
             fallback, request, due.answer, executor, "fallback"
         )

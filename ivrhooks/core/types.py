@@ -7,15 +7,8 @@ them instead of spelling the rule again.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
-
-from ivrhooks.core.context import CallContext
-from ivrhooks.core.sessions import Session
-from ivrhooks.errors import InboundError, SessionError
+from typing import Final, Literal, get_args
 
 __all__ = [
     "ACTIONS",
@@ -33,9 +26,7 @@ __all__ = [
     "METHODS",
     "SCHEMES",
     "Action",
-    "ActionRequest",
     "FallbackCause",
-    "Handler",
     "Kind",
     "Method",
     "Scheme",
@@ -91,92 +82,3 @@ MAX_ACTION_URL: Final = 128
 def is_extension(value: object) -> bool:
     """Whether ``value`` is a receptionist extension number (a string of 3 to 64 digits)."""
     return isinstance(value, str) and EXTENSION_PATTERN.fullmatch(value) is not None
-
-
-@dataclass(slots=True)
-class ActionRequest:
-    """One call event from the PBX: who calls, which receptionist, what was keyed."""
-
-    caller: str
-    """The caller's number (``from``)."""
-    to: str
-    """The receptionist's extension number (``to``)."""
-    digits: str
-    """The DTMF digits the caller keyed (``input``); empty for a caller-mask event."""
-    caller_name: str
-    """The caller's display name (``from_name``); may be empty."""
-    receptionist: str
-    """The receptionist's name (``account_name``)."""
-    session_id: str | None
-    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
-    kind: Kind
-    """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
-    method: str
-    """``"GET"`` or ``"POST"``."""
-    fields: dict[str, str] = field(repr=False)
-    """Every field as the PBX sent it, unknown ones included."""
-    route: str = ""
-    """The name of the route that received the request."""
-    context: CallContext = field(default_factory=CallContext, repr=False, compare=False)
-    """This request's deadline and session (:mod:`ivrhooks.core.context`), made by the server."""
-
-    def session(self) -> Coroutine[Any, Any, Session]:
-        """This call's session: a mapping of JSON values shared by every request of the call,
-        on any receptionist and replica (see :mod:`ivrhooks.core.sessions`). Changes are saved
-        when the handler returns a decision. Raises :class:`SessionUnavailableError` when the
-        PBX sent no ``session_id`` (the request is then answered by the fallback).
-
-        For ``async def`` handlers only: ``session = await req.session()``. A plain ``def``
-        handler runs in a worker thread, away from the event loop the store is used from, so
-        there ``req.session()`` raises :class:`SessionError` at once (the fallback answers,
-        with one log line). Write a handler that needs the session as ``async def``, and run
-        its blocking calls with ``await asyncio.to_thread(blocking, ...)``."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            raise SessionError(
-                "req.session() needs an async handler: a plain `def` handler runs in a worker "
-                "thread, where the call's session cannot be loaded; declare it `async def`, "
-                "write `session = await req.session()`, and run blocking calls with "
-                "`await asyncio.to_thread(...)`"
-            ) from None
-        return self.context.session(self.session_id, self.route)
-
-    @classmethod
-    def from_fields(
-        cls,
-        fields: dict[str, str],
-        *,
-        kind: Kind,
-        method: str,
-        route: str = "",
-        context: CallContext | None = None,
-    ) -> ActionRequest:
-        """Build a request from parsed fields; ``from`` and ``to`` are required."""
-        get = fields.get
-        if not get("from") or not get("to"):
-            missing = [name for name in ("from", "to") if not get(name)]
-            raise InboundError(f"missing required field(s): {', '.join(missing)}")
-        return cls(
-            caller=fields["from"],
-            to=fields["to"],
-            digits=get("input", ""),
-            caller_name=get("from_name", ""),
-            receptionist=get("account_name", ""),
-            session_id=get("session_id") or None,
-            kind=kind,
-            method=method,
-            fields=fields,
-            route=route,
-            context=context if context is not None else CallContext(),
-        )
-
-    def time_left(self) -> float:
-        """Seconds this handler has left to decide: its own share of the answer budget (the
-        fallback's reserve after it is not counted). Bound the handler's own calls with it:
-        ``async with asyncio.timeout(req.time_left() - 0.02): ...``."""
-        return self.context.time_left()
-
-
-Handler = Callable[[ActionRequest], Any]
-"""A route handler: takes the :class:`ActionRequest`, returns (or awaits) a decision."""

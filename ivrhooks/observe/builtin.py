@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable
 
 from ivrhooks.core.auth.verdict import Verdict
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.runner import Outcome
-from ivrhooks.core.types import ActionRequest
 from ivrhooks.observe.logs import log_request
 from ivrhooks.observe.metrics import AUTH_CHALLENGES, Metrics
 from ivrhooks.observe.observer import Observer, PBXCall

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.runner import Outcome
-from ivrhooks.core.types import ActionRequest, FallbackCause, Kind
+from ivrhooks.core.types import FallbackCause, Kind
 
 __all__ = ["CallJournal", "CallRecord"]
 

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ivrhooks.core.auth.verdict import Verdict
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.runner import Outcome
-from ivrhooks.core.types import ActionRequest
 
 # What the methods receive, importable from here with the interface itself.
 __all__ = ["ActionRequest", "Observer", "Outcome", "PBXCall", "Verdict", "fan_out"]

@@ -32,8 +32,8 @@ from ivrhooks.observe.tracing import AttributeValue, Span, SpanKind
 
 if TYPE_CHECKING:
     from ivrhooks.core.auth.verdict import Verdict
+    from ivrhooks.core.request import ActionRequest, Handler
     from ivrhooks.core.runner import Outcome
-    from ivrhooks.core.types import ActionRequest, Handler
 
 __all__ = ["OTelTracing", "error_type", "fail", "tracing_for"]
 

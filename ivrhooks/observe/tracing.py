@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from ivrhooks.core.types import ActionRequest, Handler
+    from ivrhooks.core.request import ActionRequest, Handler
     from ivrhooks.observe.observer import Observer
 
 __all__ = ["NO_TRACING", "AttributeValue", "Span", "SpanKind", "Tracing"]

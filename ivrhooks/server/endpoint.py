@@ -19,11 +19,11 @@ from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.deadline import Deadline
-from ivrhooks.core.request import fields_from_body, fields_from_query
+from ivrhooks.core.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.core.routes import Route
 from ivrhooks.core.runner import HandlerTrace, Runnable, decide
 from ivrhooks.core.sessions import SessionBroker
-from ivrhooks.core.types import METHODS, ActionRequest, FallbackCause, Scheme
+from ivrhooks.core.types import METHODS, FallbackCause, Scheme
 from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.observer import Observer

@@ -33,8 +33,8 @@ from ivrhooks.core.auth.verdict import Deferred
 from ivrhooks.core.deadline import Deadline
 from ivrhooks.core.decisions import Decision
 from ivrhooks.core.masks import parse_mask
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.core.routes import Route
-from ivrhooks.core.types import ActionRequest
 from ivrhooks.observe.builtin import RequestObserver
 from ivrhooks.observe.metrics import Metrics
 from ivrhooks.runtime import Signals

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivrhooks import IVRHooks, call
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.fakepbx import DialResult
 from ivrhooks.testing import running
 

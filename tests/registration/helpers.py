@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ivrhooks import AuthConfig, IVRHooks, PBXConfig, RegistrationConfig, call
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.testing import FakePBX, bind_socket, serve
 
 SECRET = "registration-tests-secret-0123456789"

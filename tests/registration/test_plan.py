@@ -8,7 +8,7 @@ import pytest
 
 from ivrhooks import ConfigurationError, call
 from ivrhooks.core.auth import StaticCredentials
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.registration.desired import DesiredUrl, desired_state, entry_name
 from ivrhooks.registration.plan import changed_fields, plan_receptionist
 from ivrhooks.schema.models import ActionUrl

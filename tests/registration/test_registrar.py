@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 import pytest
 
 from ivrhooks import IVRHooks, call
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.errors import StoreError
 from ivrhooks.registration.desired import DesiredUrl, desired_state
 from ivrhooks.registration.registrar import Registrar

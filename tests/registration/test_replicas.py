@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from ivrhooks import IVRHooks, StoreConfig, call
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.registration import Registration
 from ivrhooks.server import Server
 from ivrhooks.testing import FakePBX, bind_socket, serve

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ivrhooks import IVRHooks, call
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.pbx import RetryPolicy
 from ivrhooks.registration import Registration, desired_state
 from ivrhooks.testing import FakePBX, serve

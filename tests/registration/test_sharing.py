@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ivrhooks import IVRHooks, call
 from ivrhooks.conf.config import PBXConfig
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.errors import RegistrationConflictError
 from ivrhooks.registration import Registration, desired_state
 from ivrhooks.registration.job import pbx_client

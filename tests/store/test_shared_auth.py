@@ -14,7 +14,7 @@ import pytest
 
 from ivrhooks import IVRHooks, StoreConfig, call
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.core.types import ActionRequest
+from ivrhooks.core.request import ActionRequest
 from ivrhooks.server import Server
 from tests.auth.helpers import challenges, digest_fields, digest_header
 from tests.redis_server import RedisServer

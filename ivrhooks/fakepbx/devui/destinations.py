@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ivrhooks.core.decisions import Decision, call, hangup, repeat
-from ivrhooks.core.types import Handler
+from ivrhooks.core.request import Handler
 
 __all__ = ["Target", "destinations_of"]
 

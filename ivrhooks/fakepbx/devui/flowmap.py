@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ivrhooks.core.blame import handler_location
-from ivrhooks.core.types import Handler
+from ivrhooks.core.request import Handler
 from ivrhooks.fakepbx.devui.destinations import Target, destinations_of
 from ivrhooks.manifest import Manifest, ManifestRoute
 from ivrhooks.observe.journal import CallRecord
