@@ -484,6 +484,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("app", "embedded_pbx"): _optional_boolean,
     ("run", "host"): _text,
     ("run", "port"): _integer(0, 65535),
+    ("run", "pbx_password"): _text,
     ("serving", "deadline"): _number(0, above=True),
     ("serving", "path_prefix"): _path_prefix,
     ("serving", "max_body"): _integer(64, 1 << 20),

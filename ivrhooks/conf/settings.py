@@ -128,6 +128,8 @@ VARIABLES: tuple[Variable, ...] = (
     # its health check reads the same port.
     Variable("IVRHOOKS_HOST", "run", "host", _text),
     Variable("IVRHOOKS_PORT", "run", "port", _integer),
+    # Read by `ivrhooks run` (its --pbx-password): `ivrhooks dev` hands its child the login.
+    Variable("IVRHOOKS_EMBEDDED_PBX_PASSWORD", "run", "pbx_password", _text, secret=True),
 )
 
 #: Variables that say "a real PBX is meant": set without IVRHOOKS_PBX_URL, they stop startup
