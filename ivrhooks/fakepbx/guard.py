@@ -46,10 +46,10 @@ def _host_name(value: bytes) -> str:
 class LoopbackOnly:
     """ASGI middleware applying the rules above in front of ``app``.
 
-    ``name`` says who refuses (in the answer's text); ``headers`` are added to every answer;
-    ``hosts`` are names answered besides the loopback ones (``ivrhooks fake-pbx --allow-host``);
-    ``forms`` are paths that also take ``application/x-www-form-urlencoded`` because the
-    protocol they serve says so.
+    ``name`` says who refuses and ``hint`` how to be answered (in the answer's text);
+    ``headers`` are added to every answer; ``hosts`` are names answered besides the loopback
+    ones (``ivrhooks fake-pbx --allow-host``); ``forms`` are paths that also take
+    ``application/x-www-form-urlencoded`` because the protocol they serve says so.
     """
 
     def __init__(
@@ -57,12 +57,13 @@ class LoopbackOnly:
         app: ASGIApp,
         *,
         name: str,
+        hint: str = "",
         headers: Sequence[tuple[bytes, bytes]] = (_NOSNIFF,),
         hosts: Iterable[str] = (),
         forms: Iterable[str] = (),
     ) -> None:
         self.app = app
-        self.name = name
+        self.name, self.hint = name, hint
         self.headers = list(headers)
         self.hosts = LOOPBACK_HOSTS | {h.lower() for h in hosts}
         self.forms = frozenset(forms)
@@ -72,7 +73,7 @@ class LoopbackOnly:
         headers = dict(scope["headers"])
         if _host_name(headers.get(b"host", b"")) not in self.hosts:
             names = ", ".join(sorted(self.hosts))
-            return Response(f"{self.name} answers to Host {names} only\n", 403)
+            return Response(f"{self.name} answers to Host {names} only{self.hint}\n", 403)
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             return Response(f"{self.name} answers no cross-origin request\n", 403)
         declared = headers.get(b"content-type")
@@ -102,4 +103,5 @@ def guard_pbx(app: ASGIApp, *, hosts: Iterable[str] = ()) -> LoopbackOnly:
     """The guard of a served fake PBX (``/api``, ``/_fake/*``). PortSIP's v22.0/22.1 token
     endpoint keeps its form (REST "Authentication", reference §4): a login answers nothing a
     cross-site page can read, and a served fake PBX's password is generated per process."""
-    return LoopbackOnly(app, name="the fake PBX", hosts=hosts, forms={OAUTH_PATH})
+    hint = " (`ivrhooks fake-pbx --allow-host NAME` answers another)"
+    return LoopbackOnly(app, name="the fake PBX", hint=hint, hosts=hosts, forms={OAUTH_PATH})
