@@ -61,7 +61,7 @@ def fake_pbx(extensions: list[str], latency: float) -> Iterator[str]:
     """``ivrhooks fake-pbx`` in a subprocess; yields its base URL once it listens."""
     port = free_port()
     cmd = [sys.executable, "-m", "ivrhooks", "fake-pbx", "--port", str(port)]
-    cmd += ["--latency", str(latency)]
+    cmd += ["--latency", str(latency), "--password", DEFAULT_PASSWORD]
     for ext in extensions:
         cmd += ["--ivr", f"{ext}:R{ext}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)

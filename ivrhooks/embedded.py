@@ -45,13 +45,22 @@ async def with_embedded_pbx(
     app_url: str,
     pbx_sock: socket.socket | None = None,
     services: Sequence[Service] | None = None,
+    pbx_password: str | None = None,
 ) -> AsyncIterator[Embedded]:
     """Serve a fake PBX for ``app`` (on ``pbx_sock``, or any free loopback port) and build the
-    app's server against it: registered there, called back at ``app_url``. Serving the app's
-    server is the caller's (uvicorn under ``ivrhooks run``, a loopback server in tests)."""
+    app's server against it: registered there, called back at ``app_url`` (and nowhere
+    else). Its login is ``pbx_password``, or one generated for this process. Serving
+    the app's server is the caller's (uvicorn under ``ivrhooks run``, a loopback server in
+    tests)."""
     receptionists = app.manifest(config).receptionists
     journal = CallJournal()
-    async with embedded_pbx(receptionists, pbx_sock, outcomes=journal.outcome_of) as pbx:
+    async with embedded_pbx(
+        receptionists,
+        pbx_sock,
+        outcomes=journal.outcome_of,
+        app_url=app_url,
+        password=pbx_password,
+    ) as pbx:
         config = config.replace(
             pbx=pbx_config(pbx),
             registration=config.registration.replace(public_url=app_url),

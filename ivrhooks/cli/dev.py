@@ -36,13 +36,15 @@ from ivrhooks.cli.dev_prompt import (
 from ivrhooks.cli.group import main
 from ivrhooks.cli.run import DEFAULT_UI_PORT
 from ivrhooks.errors import IVRHooksError, PBXError
-from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from ivrhooks.fakepbx import DEFAULT_USERNAME
+from ivrhooks.fakepbx.embedded import generate_password
 from ivrhooks.fakepbx.remote import ReadyProbe, place_call
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.server.loopback import free_port
 
 __all__ = ["child_env", "dev", "watch_paths"]
 
+PBX_LOGIN_VARIABLE = "IVRHOOKS_EMBEDDED_PBX_PASSWORD"  # `ivrhooks run --pbx-password`
 READY_WAIT = 30.0  # seconds a call waits for the (re)starting app before giving up
 _POLL = 0.1  # seconds between /readyz polls while the child starts (another process: no event)
 
@@ -94,6 +96,9 @@ def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     env.setdefault("IVRHOOKS_SECRET", secrets.token_urlsafe(32))
     # Asked for explicitly: a secret (ours or the shell's) alone would otherwise say "production".
     env["IVRHOOKS_EMBEDDED_PBX"] = "true"
+    # The embedded PBX's login, chosen here so this process can list the receptionists on it
+    # (the child would generate one of its own; no web page can know either).
+    env.setdefault(PBX_LOGIN_VARIABLE, generate_password())
     return env, dropped
 
 
@@ -104,6 +109,7 @@ class Child:
         self.cmd, self.env = cmd, env
         self.ready_url = f"http://127.0.0.1:{port}/readyz"
         self.pbx_api = f"http://127.0.0.1:{pbx_port}/api"
+        self.pbx_password = env[PBX_LOGIN_VARIABLE]
         self.ready = asyncio.Event()
         self.down = asyncio.Event()
         self.receptionists: list[str] = []
@@ -175,7 +181,7 @@ class Child:
     async def _learn_receptionists(self) -> None:
         try:
             async with PBXClient(
-                self.pbx_api, username=DEFAULT_USERNAME, password=DEFAULT_PASSWORD
+                self.pbx_api, username=DEFAULT_USERNAME, password=self.pbx_password
             ) as pbx:
                 self.receptionists = [
                     ivr.extension_number async for ivr in pbx.ivrs.list() if ivr.extension_number

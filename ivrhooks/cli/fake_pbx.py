@@ -1,4 +1,10 @@
-"""``ivrhooks fake-pbx``: serve the fake PBX's REST API for development without a phone system."""
+"""``ivrhooks fake-pbx``: serve the fake PBX's REST API for development without a phone system.
+
+Served as every fake PBX the command line serves: behind :mod:`ivrhooks.fakepbx.guard` (a
+loopback ``Host`` unless ``--allow-host`` names more, bodies as JSON, no CORS), with a password
+generated for this process and printed unless ``--password`` gives one, and sending calls to
+loopback addresses only unless ``--allow-target``/``--allow-any-target`` say more.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ import click
 import uvicorn
 
 from ivrhooks.cli.group import main
-from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_ROLE, DEFAULT_USERNAME, FakePBX
+from ivrhooks.fakepbx import DEFAULT_ROLE, DEFAULT_USERNAME, FakePBX
+from ivrhooks.fakepbx.embedded import generate_password
+from ivrhooks.fakepbx.guard import guard_pbx
+from ivrhooks.fakepbx.targets import LOOPBACK, Targets, base_problem
 from ivrhooks.pbx.generations import GENERATIONS, Generation
 from ivrhooks.server.loopback import bind_socket
 
@@ -32,6 +41,16 @@ def _ivr(
     return parsed
 
 
+def _bases(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        problem = base_problem(value)
+        if problem is not None:
+            raise click.BadParameter(
+                f"{value!r}: {problem}, e.g. http://lb:8080", ctx=ctx, param=param
+            )
+    return values
+
+
 def build(
     ivrs: list[tuple[str, str]],
     *,
@@ -41,6 +60,7 @@ def build(
     token_ttl: float,
     login_generations: tuple[str, ...] = (),
     role: str = DEFAULT_ROLE,
+    targets: Targets = LOOPBACK,
 ) -> FakePBX:
     """The fake PBX with the given receptionists (ones already in ``db`` are kept as they are)."""
     pbx = FakePBX(
@@ -50,6 +70,7 @@ def build(
         token_ttl=token_ttl,
         login_generations=login_generations or GENERATIONS,
         role=role,
+        targets=targets,
     )
     known = {i.extension_number for i in pbx.ivrs()}
     for ext, name in ivrs:
@@ -71,7 +92,9 @@ def build(
     help="A virtual receptionist to create, e.g. 8000:Main (repeatable).",
 )
 @click.option("--username", default=DEFAULT_USERNAME, show_default=True, help="REST API login.")
-@click.option("--password", default=DEFAULT_PASSWORD, help="REST API password.")
+@click.option(
+    "--password", default=None, help="REST API password [default: generated and printed]."
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
@@ -100,27 +123,54 @@ def build(
     type=click.FloatRange(0, 60),
     help="Seconds added to every resource request, as a PBX across a network would take.",
 )
+@click.option(
+    "--allow-host",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name answered besides 127.0.0.1, localhost and [::1], e.g. the service name "
+    "other containers reach it by (repeatable).",
+)
+@click.option(
+    "--allow-target",
+    "bases",
+    multiple=True,
+    callback=_bases,
+    metavar="URL",
+    help="Also send calls to action URLs under this base URL, e.g. http://lb:8080 "
+    "(repeatable; default: loopback addresses only).",
+)
+@click.option(
+    "--allow-any-target",
+    is_flag=True,
+    help="Send calls to any action URL, wherever it points.",
+)
 def fake_pbx(
     host: str,
     port: int,
     ivrs: list[tuple[str, str]],
     username: str,
-    password: str,
+    password: str | None,
     db: str | None,
     token_ttl: float,
     login_generations: tuple[str, ...],
     role: str,
     latency: float,
+    hosts: tuple[str, ...],
+    bases: tuple[str, ...],
+    allow_any_target: bool,
 ) -> None:
     """Serve a fake PortSIP PBX: the Virtual Receptionist REST API under /api."""
+    how = "pass --allow-target URL or --allow-any-target to `ivrhooks fake-pbx`"
     pbx = build(
         ivrs,
         username=username,
-        password=password,
+        password=password or generate_password(),
         db=db,
         token_ttl=token_ttl,
         login_generations=login_generations,
         role=role,
+        targets=Targets(bases=bases, anywhere=allow_any_target, how=how),
     )
     pbx.faults.latency = latency
     try:
@@ -130,8 +180,8 @@ def fake_pbx(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"fake PBX REST API: http://{shown}:{bound_port}/api")
-    # The default password is a documented throwaway; a chosen one is not echoed back.
-    secret = password if password == DEFAULT_PASSWORD else "(as given with --password)"
+    # A generated password is printed (the only way to learn it); a chosen one is not echoed.
+    secret = pbx.password if password is None else "(as given with --password)"
     click.echo(f"login: username={username} password={secret}")
     served = [g for g in GENERATIONS if g in pbx.login_generations]
     click.echo("login endpoints: " + ", ".join(g.label for g in served))
@@ -139,7 +189,8 @@ def fake_pbx(
         click.echo(f"receptionist {ivr.extension_number} {ivr.name} id={ivr.id}")
     sys.stdout.flush()  # whoever started us waits for these lines (pipes buffer)
     # access_log off: request lines may carry filters with caller numbers.
-    config = uvicorn.Config(pbx.app, log_level="warning", access_log=False, lifespan="off")
+    app = guard_pbx(pbx.app, hosts=hosts)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

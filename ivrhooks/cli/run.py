@@ -2,7 +2,9 @@
 
 With no PBX configured (``IVRHOOKS_PBX_URL`` unset) the fake PBX runs in the same process and
 event loop, on ``127.0.0.1:--pbx-port`` (8887, PortSIP's REST port), holding the app's
-receptionists; the app registers against it and ``ivrhooks call`` places calls through it.
+receptionists; the app registers against it and ``ivrhooks call`` places calls through it. Its
+REST login is generated per process and printed (``--pbx-password`` or
+``IVRHOOKS_EMBEDDED_PBX_PASSWORD`` chooses one: ``ivrhooks dev`` passes its own down).
 Beside it, on ``127.0.0.1:--ui-port`` (8888), the dev page: the call-flow map, a dev phone and
 the live call list (:mod:`ivrhooks.fakepbx.devui`). Never with a real PBX.
 """
@@ -24,6 +26,7 @@ from ivrhooks.cli.loader import load_app
 from ivrhooks.conf.config import Config
 from ivrhooks.embedded import with_embedded_pbx
 from ivrhooks.fakepbx.devui.serving import serve_dev_page
+from ivrhooks.fakepbx.remote import DEFAULT_PBX
 from ivrhooks.manifest import Manifest
 from ivrhooks.observe.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.registration.job import RegistrationJob
@@ -87,14 +90,14 @@ def dev_page_socket(port: int, *, asked: bool) -> socket.socket | None:
         return None
 
 
-def _hint(manifest: Manifest, pbx_port: int) -> str:
+def _hint(manifest: Manifest, pbx_url: str) -> str:
     receptionists = manifest.receptionists
     to = receptionists[0] if receptionists else "8000"
     dtmf = [e.route for e in manifest.routes if e.route.kind == "DTMF" and to in e.receptionists]
     digits = dtmf[0].mask.example() if dtmf else "1"
     if digits == "ALL" or not digits.isdigit():
         digits = "1"
-    pbx = "" if pbx_port == 8887 else f" --pbx http://127.0.0.1:{pbx_port}"
+    pbx = "" if pbx_url == DEFAULT_PBX else f" --pbx {pbx_url}"
     return f"place a call: ivrhooks call --to {to} --caller 101 --digits {digits}{pbx}"
 
 
@@ -112,8 +115,10 @@ async def _serve(
     root_path: str,
     level: str,
     ui: tuple[int, bool] | None = None,
+    pbx_password: str | None = None,
 ) -> None:
-    """``ui``: the dev page's port and whether it was asked for by name; ``None``: no page."""
+    """``ui``: the dev page's port and whether it was asked for by name; ``None``: no page.
+    ``pbx_password``: the embedded PBX's login (``None``: one generated for this process)."""
     host, port = sock.getsockname()[:2]
     # A long-running server: keep the startup objects out of every full GC (ServingConfig).
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
@@ -125,7 +130,9 @@ async def _serve(
             # The embedded PBX calls the app directly, on loopback (unless told otherwise).
             app_url = config.registration.public_url or _url(host, port, root_path)
             embedded = await stack.enter_async_context(
-                with_embedded_pbx(app, config, app_url=app_url, pbx_sock=pbx_sock)
+                with_embedded_pbx(
+                    app, config, app_url=app_url, pbx_sock=pbx_sock, pbx_password=pbx_password
+                )
             )
             server, pbx, config = embedded.server, embedded.pbx, embedded.config
         else:
@@ -170,8 +177,12 @@ async def _serve(
         click.echo(f"serving on {_url(host, port, root_path)}")
         if pbx is not None:
             assert config.pbx is not None
-            click.echo(f"embedded fake PBX: {config.pbx.url} (login admin / fakepbx)")
-            click.echo(_hint(server.runtime.manifest, pbx_port))
+            # Printed even when chosen: `ivrhooks dev` chooses it for its child, and this line is
+            # how a person learns it. It opens a throwaway fake on loopback, nothing else.
+            click.echo(
+                f"embedded fake PBX: {config.pbx.url} (login {pbx.username} / {pbx.password})"
+            )
+            click.echo(_hint(server.runtime.manifest, pbx.url or DEFAULT_PBX))
         if page is not None:
             click.echo(f"dev page: {page}  (call-flow map, dev phone, live calls)")
         try:
@@ -213,6 +224,12 @@ async def _serve(
     help="Port of the embedded fake PBX (used when IVRHOOKS_PBX_URL is unset; 0: any free port).",
 )
 @click.option(
+    "--pbx-password",
+    envvar="IVRHOOKS_EMBEDDED_PBX_PASSWORD",
+    help="Password of the embedded fake PBX's REST API (login admin) [default: generated per "
+    "process and printed; env: IVRHOOKS_EMBEDDED_PBX_PASSWORD].",
+)
+@click.option(
     "--embedded-pbx/--no-embedded-pbx",
     default=None,
     help="Embed the fake PBX, or never [default: only when no PBX setting is present; "
@@ -236,6 +253,7 @@ def run(
     port: int,
     pbx_port: int,
     embedded_pbx: bool | None,
+    pbx_password: str | None,
     ui_port: int,
     ui: bool,
     root_path: str,
@@ -262,7 +280,16 @@ def run(
                     ctx.get_parameter_source("ui_port") is not click.core.ParameterSource.DEFAULT
                 )
                 page = (ui_port, asked) if ui else None
-                served = _serve(app, config, sock, pbx_port, root_path.rstrip("/"), log_level, page)
+                served = _serve(
+                    app,
+                    config,
+                    sock,
+                    pbx_port,
+                    root_path.rstrip("/"),
+                    log_level,
+                    page,
+                    pbx_password=pbx_password or None,
+                )
                 runner.run(served)
         finally:
             sock.close()

@@ -93,6 +93,15 @@ class RunSettings(Group):
         env="IVRHOOKS_PORT",
         parse=rules.parse_integer,
     )
+    pbx_password: str | None = setting(
+        None,
+        doc="the embedded fake PBX's REST password (login `admin`; `ivrhooks run --pbx-password`)",
+        rule=rules.text,
+        env="IVRHOOKS_EMBEDDED_PBX_PASSWORD",
+        parse=rules.trimmed,
+        readme_default="generated per process and printed at startup",
+        secret=True,
+    )
 
 
 #: Every group of settings by the name variables are filed under, in the README's order.

@@ -1,18 +1,31 @@
 """A fake PBX served on loopback for an app to register on: the embedded PBX of
-``ivrhooks run`` and ``ivrhooks dev``, and what ``ivrhooks.testing.running`` uses."""
+``ivrhooks run`` and ``ivrhooks dev``, and what ``ivrhooks.testing.running`` uses.
+
+It is served as the command line serves every fake PBX: behind :mod:`.guard` (a loopback
+``Host``, bodies as JSON, no CORS), with a login generated for this process unless one is given,
+and sending calls only to the app it embeds (``app_url``; :mod:`.targets`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from ivrhooks.conf.config import PBXConfig
+from ivrhooks.fakepbx.guard import guard_pbx
 from ivrhooks.fakepbx.pbx import FakePBX
+from ivrhooks.fakepbx.targets import Targets
 from ivrhooks.server.loopback import bind_socket, serve
 
-__all__ = ["embedded_pbx", "pbx_config"]
+__all__ = ["embedded_pbx", "generate_password", "pbx_config"]
+
+
+def generate_password() -> str:
+    """A login for one process's fake PBX: a web page cannot guess it, a person can copy it."""
+    return secrets.token_urlsafe(16)
 
 
 @contextlib.asynccontextmanager
@@ -21,14 +34,22 @@ async def embedded_pbx(
     sock: socket.socket | None = None,
     *,
     outcomes: Callable[[str], dict[str, Any] | None] | None = None,
+    app_url: str | None = None,
+    password: str | None = None,
 ) -> AsyncIterator[FakePBX]:
     """Serve a fake PBX holding ``receptionists`` (on ``sock``, or a free loopback port);
-    ``outcomes`` tells it what the app decided for a call (the app's call journal)."""
-    pbx = FakePBX(outcomes=outcomes)
+    ``outcomes`` tells it what the app decided for a call (the app's call journal). Calls go to
+    URLs under ``app_url`` only (without one: loopback); ``password=None`` generates one."""
+    targets = Targets(
+        bases=(app_url,) if app_url else (),
+        loopback=app_url is None,
+        how="the embedded PBX calls only the app it runs (IVRHOOKS_PUBLIC_URL names it)",
+    )
+    pbx = FakePBX(outcomes=outcomes, password=password or generate_password(), targets=targets)
     for ext in receptionists:
         pbx.add_ivr(ext, f"Receptionist {ext}")
     try:
-        async with serve(pbx.app, sock=sock or bind_socket()) as base:
+        async with serve(guard_pbx(pbx.app), sock=sock or bind_socket()) as base:
             pbx.url = base
             yield pbx
     finally:

@@ -30,7 +30,10 @@ from ivrhooks.schema.wire import describe_validation_error
 if TYPE_CHECKING:
     from ivrhooks.fakepbx.state import PBXState
 
-__all__ = ["token_routes"]
+__all__ = ["OAUTH_PATH", "token_routes"]
+
+#: The v22.0/22.1 token endpoint, the one that takes a form rather than JSON.
+OAUTH_PATH = "/api/login/oauth/token"
 
 
 def _err(status: int, code: str, message: str) -> JSONResponse:
@@ -177,7 +180,7 @@ def token_routes(pbx: PBXState) -> list[Route]:
         Route("/api/auth/sign_in", sign_in, methods=["POST"]),
         Route("/api/auth/refresh_token", refresh_token, methods=["POST"]),
         Route("/api/auth/user", auth_user, methods=["GET"]),
-        Route("/api/login/oauth/token", oauth_token, methods=["POST"]),
+        Route(OAUTH_PATH, oauth_token, methods=["POST"]),
         Route("/api/login", post_login, methods=["POST"]),
         Route("/api/login", login_status, methods=["GET"]),
     ]

@@ -14,6 +14,11 @@ reads (``GET /auth/user``, ``GET /login``); serve it with ``ivrhooks.testing.ser
 State lives in memory, or in a SQLite file with ``db=path``. Tests read it directly
 (``action_urls("8000")``, ``counters``) and inject faults (``faults``, ``fail_next``,
 ``expire_tokens``).
+
+Calls go to loopback addresses only unless ``targets=`` says more (:mod:`.targets`). The login
+defaults to ``DEFAULT_USERNAME``/``DEFAULT_PASSWORD`` for a test's own instance; the PBXs the
+command line serves (``ivrhooks run``'s embedded one, ``ivrhooks fake-pbx``) generate a password
+per process, and answer under :mod:`.guard`'s rules.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import APIError, Resources
 from ivrhooks.fakepbx.state import Counters, Faults
 from ivrhooks.fakepbx.store import Store
+from ivrhooks.fakepbx.targets import LOOPBACK, Targets
 from ivrhooks.fakepbx.tokens import TokenIssuer
 from ivrhooks.pbx.generations import GENERATIONS, Generation
 from ivrhooks.schema.models import ActionUrl, Ivr
@@ -51,7 +57,7 @@ __all__ = [
 ]
 
 DEFAULT_USERNAME = "admin"
-# A throwaway login for the fake only; the CLI prints it.
+# A test's FakePBX() login; what the command line serves generates its own (see above).
 DEFAULT_PASSWORD = "fakepbx"  # noqa: S105 - not a secret: a fake's documented default
 #: A PIN a real PBX accepts: 6-10 digits (OpenAPI), no digit three times in a row and no
 #: three ascending digits (its PIN policy).
@@ -78,6 +84,7 @@ class FakePBX:
         db: str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         outcomes: Callable[[str], dict[str, Any] | None] | None = None,
+        targets: Targets = LOOPBACK,
     ) -> None:
         self.username = username
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
@@ -100,6 +107,8 @@ class FakePBX:
         #: Embedded in the app's process: how to ask the app what it decided for a call
         #: (session id -> its call record as JSON), so test calls can say why.
         self.outcomes = outcomes
+        #: Where calls may send action-URL requests (loopback only by default).
+        self.targets = targets
         self.tokens = TokenIssuer(
             username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
@@ -240,6 +249,12 @@ class FakePBX:
         return flow
 
     async def _fire(self, url: ActionUrl, fields: dict[str, str]) -> DialResult:
+        # The one door every call goes out through: dial(), call(), /_fake/dial, the dev phone.
+        refusal = self.targets.refusal(url.url or "")
+        if refusal is not None:
+            refused = DialResult(action_url=url, fields=fields, error=f"not sent: {refusal}")
+            self._tell(refused)
+            return refused
         result = await fire(url, fields)
         if self.outcomes is not None and result.status == 200:
             result = dataclasses.replace(result, outcome=self.outcomes(fields["session_id"]))

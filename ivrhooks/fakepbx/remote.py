@@ -43,6 +43,8 @@ def place_call(
             f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "
             "`ivrhooks run APP` or `ivrhooks fake-pbx`, or pass --pbx URL"
         ) from None
+    if response.status_code in (403, 415):  # its guard (fakepbx.guard) refused the request
+        raise FakePBXError(f"{base} refused the call: {response.text.strip()}")
     if response.status_code == 404 and "error" not in response.text:
         raise FakePBXError(f"{base} is not a fake PBX (no {DIAL_PATH})")
     try:

@@ -8,15 +8,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+from ivrhooks.fakepbx import DEFAULT_PASSWORD
+
 __all__ = ["fake_pbx_process"]
 
 
 @contextlib.contextmanager
 def fake_pbx_process(*ivrs: str) -> Iterator[str]:
     """``ivrhooks fake-pbx --port 0 --ivr EXT:NAME ...`` in a process of its own, reached as a
-    real PBX would be: yields its REST URL (``http://127.0.0.1:PORT/api``)."""
+    real PBX would be: yields its REST URL (``http://127.0.0.1:PORT/api``); its login is
+    ``DEFAULT_USERNAME`` / ``DEFAULT_PASSWORD``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     args = [arg for ivr in ivrs for arg in ("--ivr", ivr)]
+    # The tests' login (it would generate one otherwise): DEFAULT_USERNAME / DEFAULT_PASSWORD.
+    args += ["--password", DEFAULT_PASSWORD]
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivrhooks", "fake-pbx", "--port", "0", *args],
         env=env,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from crm_service import create_app as create_crm
@@ -20,6 +21,7 @@ from crm_service import create_app as create_crm
 from ivrhooks import ActionRequest, IVRHooks, call
 from ivrhooks.cli import main
 from ivrhooks.fakepbx import FakePBX
+from ivrhooks.fakepbx.embedded import embedded_pbx
 from ivrhooks.pbx import PBXClient
 from ivrhooks.testing import free_port, serve
 from tests.cli.test_run import ROOT, wait_ready
@@ -92,6 +94,26 @@ HOP = (
     r"(?P<n>\d)\. receptionist (?P<to>\d+) keys '(?P<keys>\d+)': decision: (?P<decision>[^(]+?)"
     r"  \(handler: (?P<route>\w+), HTTP 200, (?P<ms>\d+\.\d) ms\)"
 )
+
+
+async def test_call_goes_through_the_guard_and_names_a_refusal() -> None:
+    """The fake PBX as `ivrhooks run` serves it (behind ivrhooks/fakepbx/guard.py): a call
+    posted by `ivrhooks call` is answered; reached under another name (here through an HTTP
+    proxy, as a shell with HTTP_PROXY set would), the refusal says why."""
+    async with embedded_pbx(["8000"]) as pbx:
+        assert pbx.url is not None
+        placed = await invoke("--to", "8000", "--digits", "1", "--pbx", pbx.url)
+        elsewhere = f"http://pbx.test:{httpx.URL(pbx.url).port}"
+        proxied = await asyncio.to_thread(
+            CliRunner().invoke,
+            main,
+            ["call", "--to", "8000", "--pbx", elsewhere],
+            env={"HTTP_PROXY": pbx.url, "NO_PROXY": "", "no_proxy": "", "http_proxy": pbx.url},
+        )
+    assert placed.exit_code == 0 and placed.output.startswith("no route matches caller '101'")
+    assert proxied.exit_code == 1
+    assert f"Error: {elsewhere} refused the call: the fake PBX answers to Host " in proxied.output
+    assert "--allow-host NAME" in proxied.output
 
 
 async def _cli_call(*args: str) -> tuple[int, str]:

@@ -96,6 +96,8 @@ def test_child_env_drops_the_pbx_and_public_url_and_keeps_the_rest() -> None:
         "IVRHOOKS_PORT",
         "IVRHOOKS_PUBLIC_URL",
     ]
+    # The embedded PBX's login, chosen by dev so that it can list the receptionists there.
+    assert len(env.pop("IVRHOOKS_EMBEDDED_PBX_PASSWORD")) >= 16
     assert env == {
         "PATH": "/bin",
         "IVRHOOKS_SECRET": "the-users-own-secret",
@@ -109,6 +111,13 @@ def test_child_env_gives_one_secret_for_the_session_when_none_is_set() -> None:
     env, dropped = child_env({"PATH": "/bin"})
     assert dropped == []
     assert len(env["IVRHOOKS_SECRET"]) >= 32
+
+
+def test_child_env_keeps_an_embedded_pbx_password_the_user_chose() -> None:
+    env, _ = child_env({"IVRHOOKS_EMBEDDED_PBX_PASSWORD": "my-own-fake-pbx-login"})
+    assert env["IVRHOOKS_EMBEDDED_PBX_PASSWORD"] == "my-own-fake-pbx-login"
+    one, other = (child_env({})[0]["IVRHOOKS_EMBEDDED_PBX_PASSWORD"] for _ in range(2))
+    assert one != other, "generated per session"
 
 
 def test_watch_paths(tmp_path: Path) -> None:

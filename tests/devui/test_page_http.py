@@ -118,6 +118,22 @@ async def test_a_call_must_be_posted_as_json(page: Page, content_type: str, stat
         assert hop["outcome"]["route"] == "sales"
 
 
+async def test_a_cross_origin_preflight_is_refused_and_nothing_grants_cors(page: Page) -> None:
+    """The page shares the fake PBX's guard (ivrhooks/fakepbx/guard.py): no CORS, ever."""
+    preflight = {
+        "origin": "https://evil.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
+    async with httpx.AsyncClient(base_url=page.url) as http:
+        refused = await http.options("/api/call", headers=preflight)
+        shown = await http.get("/api/map", headers={"origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert shown.status_code == 200
+    assert not [h for a in (refused, shown) for h in a.headers if h.startswith("access-control-")]
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+
+
 async def _events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     event = ""
     async for line in response.aiter_lines():

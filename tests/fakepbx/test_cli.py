@@ -1,20 +1,25 @@
-"""``ivrhooks fake-pbx``: option checking in-process, and one real process with a SQLite file."""
+"""``ivrhooks fake-pbx``: option checking in-process, and real processes (a SQLite file, the
+guard and where calls may go)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from ivrhooks.cli import main
 from ivrhooks.cli.fake_pbx import build
+from ivrhooks.fakepbx import DEFAULT_PASSWORD
 from ivrhooks.pbx import PBXClient
 from ivrhooks.pbx.generations import Generation
+from tests.fakepbx.conftest import Receiver
 
 
 @pytest.mark.parametrize("value", ["8000", "80:Main", "8000:", "abcd:Main", f"8000:{'n' * 65}"])
@@ -87,10 +92,13 @@ async def test_a_real_process_serves_and_keeps_state(tmp_path: Path) -> None:
     db = str(tmp_path / "dev.sqlite")
     async with running("--ivr", "8000:Main", "--db", db) as lines:
         assert lines[0].startswith("fake PBX REST API: http://127.0.0.1:")
-        assert lines[1] == "login: username=admin password=fakepbx"
+        # A password generated for this process, printed: not the documented default.
+        assert lines[1].startswith("login: username=admin password=")
+        generated = lines[1].rpartition("=")[2]
+        assert generated != DEFAULT_PASSWORD and len(generated) >= 16
         assert lines[2].startswith("login endpoints: POST /auth/sign_in (PortSIP v22.2+), ")
         api = lines[0].split(": ", 1)[1]
-        async with PBXClient(api, username="admin", password="fakepbx") as pbx:
+        async with PBXClient(api, username="admin", password=generated) as pbx:
             [ivr] = [i async for i in pbx.ivrs.list()]
             await pbx.action_urls.create(
                 ivr.id, name="menu", enabled=True, dtmf_mask="1", url="http://127.0.0.1:9/x"
@@ -105,10 +113,64 @@ async def test_a_real_process_serves_and_keeps_state(tmp_path: Path) -> None:
 
 
 async def test_a_real_process_serves_only_the_login_generation_asked_for() -> None:
-    async with running("--login-generation", "login", "--ivr", "8000:Main") as lines:
+    args = ("--login-generation", "login", "--ivr", "8000:Main", "--password", "chosen1")
+    async with running(*args) as lines:
         assert lines[2] == "login endpoints: POST /login (the OpenAPI documents' login)"
         api = lines[0].split(": ", 1)[1]
-        async with PBXClient(api, username="admin", password="fakepbx") as pbx:
+        async with PBXClient(api, username="admin", password="chosen1") as pbx:
             [ivr] = [i async for i in pbx.ivrs.list()]
             assert pbx.tokens.generation is Generation.LOGIN
     assert ivr.extension_number == "8000"
+
+
+def test_a_target_that_is_not_an_http_url_is_named() -> None:
+    result = CliRunner().invoke(main, ["fake-pbx", "--allow-target", "ftp://lb:21"])
+    assert result.exit_code == 2
+    assert "--allow-target" in result.output and "not an http(s) URL" in result.output
+
+
+async def test_a_real_process_answers_loopback_json_and_calls_loopback_only(
+    receiver: Receiver,
+) -> None:
+    """What the embedded PBX refuses, ``ivrhooks fake-pbx`` refuses too; ``--allow-host`` names
+    a host it is reached by besides loopback (a container's service name)."""
+    async with running("--ivr", "8000:Main", "--allow-host", "pbx") as lines:
+        api = lines[0].split(": ", 1)[1]
+        password = lines[1].rpartition("=")[2]
+        base = api.removesuffix("/api")
+        port = httpx.URL(base).port
+        async with httpx.AsyncClient(base_url=base) as http:
+            hosts = {
+                host: (await http.get("/_fake/stats", headers={"host": host})).status_code
+                for host in ("evil.example", f"pbx:{port}", "localhost", "pbx.evil.example")
+            }
+            body = json.dumps({"to": "8000", "caller": "101", "digits": "1"})
+            plain = await http.post(
+                "/_fake/dial", content=body, headers={"content-type": "text/plain"}
+            )
+            async with PBXClient(api, username="admin", password=password) as pbx:
+                [ivr] = [i async for i in pbx.ivrs.list()]
+                for mask, url in (("1", receiver.url + "/hook/open"), ("2", OUTSIDE)):
+                    await pbx.action_urls.create(
+                        ivr.id, name=f"to-{mask}", enabled=True, dtmf_mask=mask, url=url
+                    )
+            here, there = [
+                (await http.post("/_fake/dial", json={"to": "8000", "caller": "101", "digits": d}))
+                for d in ("1", "2")
+            ]
+    assert hosts == {
+        "evil.example": 403,
+        f"pbx:{port}": 200,
+        "localhost": 200,
+        "pbx.evil.example": 403,
+    }
+    assert plain.status_code == 415
+    assert here.json()["decision"]["destination"] == "222"
+    assert [hit["path"] for hit in receiver.hits] == ["/hook/open"]  # the loopback one only
+    assert there.json()["error"] == (
+        "not sent: http://192.0.2.1:9 is outside where this fake PBX sends calls (loopback "
+        "addresses); pass --allow-target URL or --allow-any-target to `ivrhooks fake-pbx`"
+    )
+
+
+OUTSIDE = "http://192.0.2.1:9/hook"  # TEST-NET-1 (RFC 5737): no such host is ever reachable

@@ -7,11 +7,9 @@
 - ``POST /api/call``: place a call, the fake PBX's own ``/_fake/dial`` (what ``ivrhooks call``
   uses), so the dev phone and the command line answer the same way.
 
-Loopback is not enough on its own: any web page the developer has open can make their browser
-send requests to ``127.0.0.1``. So a request must name a loopback host (a DNS-rebinding page
-names its own), a call must be posted as JSON (which a cross-site form or ``no-cors`` fetch
-cannot send without a CORS preflight, which this server never grants), and the page may not be
-framed by another site.
+Loopback is not enough on its own: the page answers under the rules of every listener of the
+fake PBX (:mod:`ivrhooks.fakepbx.guard`: a loopback ``Host``, bodies as JSON, no CORS), and may
+not be framed by another site.
 """
 
 from __future__ import annotations
@@ -25,12 +23,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ivrhooks.fakepbx.calls import dial_endpoint, hop_json
 from ivrhooks.fakepbx.devui.feed import Feed
 from ivrhooks.fakepbx.devui.flowmap import FlowMaps
 from ivrhooks.fakepbx.dial import DialResult
+from ivrhooks.fakepbx.guard import LoopbackOnly
 from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.runtime import Runtime
 
@@ -38,7 +37,6 @@ __all__ = ["STATIC", "dev_page_app", "hop_event"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 _HEADERS = [
     (
         b"content-security-policy",
@@ -58,36 +56,6 @@ def hop_event(result: DialResult) -> dict[str, Any]:
         "caller": result.fields.get("from"),
         "at": time.time(),
     }
-
-
-class _LoopbackOnly:
-    """Refuses requests that do not name a loopback host, and calls not posted as JSON; adds
-    the page's security headers to every answer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        host = headers.get(b"host", b"").decode("latin-1").lower()
-        name = host.rpartition(":")[0] if host.rpartition(":")[2].isdigit() else host
-        refusal = None
-        if name not in _LOOPBACK_HOSTS:
-            refusal = Response("the dev page answers at 127.0.0.1 only\n", 403)
-        elif scope["method"] == "POST" and not headers.get(b"content-type", b"").startswith(
-            b"application/json"
-        ):
-            refusal = Response("send the call as application/json\n", 415)
-
-        async def secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
-            await send(message)
-
-        await (refusal or self.app)(scope, receive, secured)
 
 
 def dev_page_app(pbx: FakePBX, runtime: Runtime, feed: Feed) -> ASGIApp:
@@ -117,4 +85,4 @@ def dev_page_app(pbx: FakePBX, runtime: Runtime, feed: Feed) -> ASGIApp:
         Route("/api/call", dial_endpoint(pbx), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return _LoopbackOnly(Starlette(routes=routes))
+    return LoopbackOnly(Starlette(routes=routes), name="the dev page", headers=_HEADERS)
