@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -22,7 +22,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 class RedisServer:
     """One redis-server process that tests may stop and start again (on the same port)."""
 
-    port: int = field(default_factory=free_port)
+    # Outside the ephemeral range: between a stop() and a start() the port is free, and no
+    # other process's bind to port 0 can be given it meanwhile (tests/ports.py).
+    port: int = field(default_factory=spare_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property

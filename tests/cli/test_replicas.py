@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.testing import FakePBX, free_port, serve
+from ivrhooks.testing import FakePBX, serve
 from tests.auth.helpers import challenges, digest_fields, digest_header
+from tests.ports import spare_port
 from tests.proxy import RoundRobin, round_robin
 from tests.redis_server import RedisServer
 
@@ -86,7 +87,7 @@ async def deployment(
 ) -> AsyncIterator[tuple[FakePBX, list[Replica], RoundRobin]]:
     fake = FakePBX()
     fake.add_ivr("8000", "Main")
-    ports = [free_port() for _ in versions]
+    ports = [spare_port() for _ in versions]
     async with (
         serve(fake.app) as pbx_url,
         round_robin([("127.0.0.1", p) for p in ports]) as (public, proxy),

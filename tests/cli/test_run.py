@@ -13,7 +13,8 @@ import httpx
 
 from ivrhooks.fakepbx.dial import fire, request_fields
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import bind_socket, free_port
+from ivrhooks.testing import bind_socket
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,10 +46,11 @@ async def wait_ready(url: str, proc: asyncio.subprocess.Process, limit: float = 
 
 async def test_run_with_the_embedded_pbx_registers_and_answers(tmp_path: Path) -> None:
     (tmp_path / "runapp.py").write_text(APP)
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
-    cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", "warning"]
+    cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--ui-port", "0"]
+    cmd += ["--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -83,7 +85,7 @@ async def test_port_zero_serves_on_a_free_port_and_says_which(tmp_path: Path) ->
     (tmp_path / "runapp.py").write_text(APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py"), "--port", "0"]
-    cmd += ["--pbx-port", str(free_port()), "--log-level", "warning"]
+    cmd += ["--pbx-port", str(spare_port()), "--ui-port", "0", "--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -107,7 +109,7 @@ def test_a_port_already_taken_is_one_line_before_any_hint(tmp_path: Path) -> Non
         port = taken.getsockname()[1]
         cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
         done = subprocess.run(
-            [*cmd, "--port", str(port), "--pbx-port", str(free_port())],
+            [*cmd, "--port", str(port), "--pbx-port", str(spare_port())],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -177,10 +179,10 @@ def _line_of(text: str, needle: str) -> int:
 async def test_call_tells_a_fallback_from_an_answer_with_the_users_line(tmp_path: Path) -> None:
     path = tmp_path / "truth.py"
     path.write_text(TRUTH_APP)
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(path), "--port", str(port)]
-    cmd += ["--pbx-port", str(pbx_port), "--log-level", "warning"]
+    cmd += ["--pbx-port", str(pbx_port), "--ui-port", "0", "--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -241,10 +243,10 @@ async def test_call_shows_a_request_the_route_does_not_serve_as_a_fallback_and_w
     take: another receptionist (cause ``receptionist``), other digits (cause ``no_match``)."""
     path = tmp_path / "misfit.py"
     path.write_text(MISFIT_APP)
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(path), "--port", str(port)]
-    cmd += ["--pbx-port", str(pbx_port), "--log-level", "warning"]
+    cmd += ["--pbx-port", str(pbx_port), "--ui-port", "0", "--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

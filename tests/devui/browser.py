@@ -19,7 +19,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -138,7 +138,7 @@ class Served:
 @contextlib.contextmanager
 def ivrhooks(command: str, app: str | Path, log: Path) -> Iterator[Served]:
     """Start ``ivrhooks COMMAND APP`` (run or dev) with its dev page, and stop it after."""
-    port, pbx_port, ui_port = free_port(), free_port(), free_port()
+    port, pbx_port, ui_port = spare_port(), spare_port(), spare_port()
     cmd = [sys.executable, "-m", "ivrhooks", command, str(app), "--port", str(port)]
     cmd += ["--pbx-port", str(pbx_port), "--ui-port", str(ui_port), "--log-level", "warning"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
