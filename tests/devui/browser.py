@@ -71,7 +71,12 @@ def chromium() -> Iterator[Any]:
     """A fresh headless Chromium profile: a Playwright ``BrowserContext``."""
     if not Path(CHROMIUM).exists():
         pytest.fail("needs Debian's chromium (.ci/run installs it): apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait up to 15 s, not Playwright's 5 s: what the page waits for (a call through
+    # the PBX and the app, a live event) takes milliseconds, and a loaded machine must not
+    # turn a slow second into a failure. Actions wait 10 s (below).
+    expect.set_options(timeout=15_000)
 
     with (
         tempfile.TemporaryDirectory(prefix="ivrhooks-chromium-") as profile,
