@@ -1,6 +1,7 @@
 """A real ``redis-server`` for the tests: started on a free loopback port, no persistence.
 
-CI installs Debian's redis-server (.ci/run); without it these tests fail rather than skip.
+scripts/test-tools (the README's test command) installs Debian's redis-server; without it
+these tests fail rather than skip.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class RedisServer:
 
     def start(self) -> None:
         assert shutil.which(REDIS_SERVER), (
-            "redis-server is not installed: `apt-get install redis-server` (.ci/run does)"
+            "redis-server is not installed: `apt-get install redis-server` "
+            "(scripts/test-tools does)"
         )
         self.proc = subprocess.Popen(
             [

@@ -70,7 +70,9 @@ BROKEN_LINE = DEV_APP.splitlines().index("    return 1 / 0") + 1
 def chromium() -> Iterator[Any]:
     """A fresh headless Chromium profile: a Playwright ``BrowserContext``."""
     if not Path(CHROMIUM).exists():
-        pytest.fail("needs Debian's chromium (.ci/run installs it): apt-get install chromium")
+        pytest.fail(
+            "needs Debian's chromium (scripts/test-tools installs it): apt-get install chromium"
+        )
     from playwright.sync_api import expect, sync_playwright
 
     # Assertions wait up to 15 s, not Playwright's 5 s: what the page waits for (a call through
