@@ -167,7 +167,9 @@ async def _timed(client: httpx.AsyncClient, user: str, password: str) -> tuple[i
 async def test_an_unknown_user_costs_the_same_hash_as_a_wrong_password(
     tmp_path: Path, hashes: Hashes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app, called = app_with(htpasswd_file(tmp_path, 10))
+    # A long answer budget: the hash threads run at a lower CPU priority (nice 10), so on a
+    # loaded machine a bcrypt-10 check can outlast the default 1.5 s and be answered 429 busy.
+    app, called = app_with(htpasswd_file(tmp_path, 10), deadline=30.0)
     used: list[str] = []
 
     def spy_context(context: Any) -> None:
@@ -226,7 +228,9 @@ async def test_a_source_past_its_slow_budget_gets_no_more_hashes_but_the_pbx_is_
     """A neighbour at the PBX's own address rotates usernames to buy bcrypt: after the budget,
     its slow checks are 429 unhashed; the PBX's remembered credentials, derived credentials and
     other sources are answered as before."""
-    app, called = app_with(htpasswd_file(tmp_path, 4))  # the cost is not the point: cost 4
+    # The cost is not the point: cost 4; a long budget, so none is answered busy on a loaded
+    # machine (the hash threads run at nice 10).
+    app, called = app_with(htpasswd_file(tmp_path, 4), deadline=30.0)
     async with serve(app) as url:
         pbx = httpx.AsyncClient(base_url=url)  # 127.0.0.1, like the neighbour
         elsewhere = client_from(url, "127.0.0.2")
