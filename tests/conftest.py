@@ -5,9 +5,16 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ivrhooks import IVRHooks, ServingConfig
 from tests.redis_server import RedisServer, running_redis
+
+# Hypothesis times each example (200 ms, then an "Unreliable test timings" failure when a rerun
+# is quicker) and fails data generation it finds too slow: both are the machine's load, not
+# the code under test. Every property test runs without them (a test may still set its own).
+settings.register_profile("ivrhooks", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ivrhooks")
 
 _SERVING = ("deadline", "freeze_gc", "max_body", "max_threads", "methods", "path_prefix")
 

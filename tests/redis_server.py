@@ -1,6 +1,7 @@
 """A real ``redis-server`` for the tests: started on a free loopback port, no persistence.
 
-CI installs Debian's redis-server (.ci/run); without it these tests fail rather than skip.
+scripts/test-tools (the README's test command) installs Debian's redis-server; without it
+these tests fail rather than skip.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -22,7 +23,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 class RedisServer:
     """One redis-server process that tests may stop and start again (on the same port)."""
 
-    port: int = field(default_factory=free_port)
+    # Outside the ephemeral range: between a stop() and a start() the port is free, and no
+    # other process's bind to port 0 can be given it meanwhile (tests/ports.py).
+    port: int = field(default_factory=spare_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -31,7 +34,8 @@ class RedisServer:
 
     def start(self) -> None:
         assert shutil.which(REDIS_SERVER), (
-            "redis-server is not installed: `apt-get install redis-server` (.ci/run does)"
+            "redis-server is not installed: `apt-get install redis-server` "
+            "(scripts/test-tools does)"
         )
         self.proc = subprocess.Popen(
             [

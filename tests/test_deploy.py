@@ -32,7 +32,8 @@ from ivrhooks.cli.fake_pbx import fake_pbx
 from ivrhooks.cli.run import run as run_command
 from ivrhooks.conf.config import ServingConfig
 from ivrhooks.conf.settings import VARIABLES, Declared, resolve
-from ivrhooks.testing import FakePBX, free_port, serve
+from ivrhooks.testing import FakePBX, serve
+from tests.ports import spare_port
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,7 +282,7 @@ async def test_the_deployments_app_environment_runs_ready_and_its_probes_pass(
         password = SECRET_DATA["REDIS_PASSWORD"]
     fake = FakePBX(username=env["IVRHOOKS_PBX_USERNAME"], password=env["IVRHOOKS_PBX_PASSWORD"])
     fake.add_ivr("8000", "Main")
-    port = free_port()
+    port = spare_port()
     readiness = CONTAINER["readinessProbe"]["exec"]["command"]
     with _redis(password) as redis:
         async with serve(fake.app) as pbx_url:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -288,8 +288,9 @@ def _entrypoint(extra_env: dict[str, str], port: int) -> subprocess.Popen[str]:
     assert entrypoint is not None and cmd is not None
     argv = [*entrypoint, *cmd]
     argv[0] = str(Path(sys.executable).parent / argv[0])
+    # The embedded PBX (when asked for) and its dev page off their fixed defaults (8887, 8888).
     return subprocess.Popen(
-        [*argv, "--pbx-port", str(free_port())],
+        [*argv, "--pbx-port", str(spare_port()), "--ui-port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -299,7 +300,7 @@ def _entrypoint(extra_env: dict[str, str], port: int) -> subprocess.Popen[str]:
 
 
 def test_the_image_without_a_pbx_stops_at_once_saying_what_to_set() -> None:
-    proc = _entrypoint({}, free_port())
+    proc = _entrypoint({}, spare_port())
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, output
     assert output.startswith("Error: no PBX: set IVRHOOKS_PBX_URL"), output
@@ -307,7 +308,7 @@ def test_the_image_without_a_pbx_stops_at_once_saying_what_to_set() -> None:
 
 
 def test_the_healthcheck_passes_against_the_entrypoint_asked_to_embed(tmp_path: Path) -> None:
-    port = free_port()
+    port = spare_port()
     proc = _entrypoint({"IVRHOOKS_EMBEDDED_PBX": "true"}, port)
     script = json.loads(FINAL.last("HEALTHCHECK").args.partition(" ")[2])[2]
     try:

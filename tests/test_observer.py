@@ -170,7 +170,10 @@ async def test_registration_and_the_pbx_client_report_to_the_observer() -> None:
 
 async def test_shared_store_operations_are_timed_and_reported(redis_server: RedisServer) -> None:
     recorder = Recorder()
-    app = new_app(store=StoreConfig(redis_url=redis_server.url, timeout=0.1), observers=[recorder])
+    # Long timeouts (it was 0.1 s): a stopped Redis refuses at once, and the put must succeed
+    # however slow this machine is for a moment.
+    config = StoreConfig(redis_url=redis_server.url, connect_timeout=1, timeout=1)
+    app = new_app(store=config, observers=[recorder])
     store = app.runtime.store
     try:
         await store.put("k", b"v", ttl=10)

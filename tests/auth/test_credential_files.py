@@ -23,7 +23,7 @@ from passlib.hash import apr_md5_crypt  # type: ignore[import-untyped]
 from ivrhooks import ActionRequest, ConfigurationError, IVRHooks, call
 from ivrhooks.core.auth import StaticCredentials
 from ivrhooks.core.types import Scheme
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 
 def _bcrypt(password: str) -> str:
@@ -146,7 +146,7 @@ def test_ivrhooks_run_refuses_a_sha_entry_in_one_line_naming_file_line_and_user(
     path = _weak_file(tmp_path, WEAK["ldap_sha1"])
     (tmp_path / "weakapp.py").write_text(WEAK_APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
-    ports = ["--port", "0", "--pbx-port", str(free_port()), "--ui-port", "0"]
+    ports = ["--port", "0", "--pbx-port", str(spare_port()), "--ui-port", "0"]
     done = subprocess.run(
         [sys.executable, "-m", "ivrhooks", "run", "weakapp.py", *ports],
         cwd=tmp_path,

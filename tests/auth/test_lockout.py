@@ -3,7 +3,7 @@
 Over real HTTP through a whole app: the "neighbour" shares the PBX's address (a NAT, another
 tenant of a hosted PBX) and sends wrong ``Authorization`` headers of every kind while the PBX keeps
 calling with the credentials registered on its action URL. Every PBX call must be answered 200
-within the deadline; guessing from anywhere else stays throttled.
+before the PBX gives up on it; guessing from anywhere else stays throttled.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from ivrhooks.testing import serve
 SECRET = "lockout-secret-0123456789"
 CREDS = derive_credentials(SECRET, "menu")
 PATH = "/hooks/menu?from=101&to=8000&input=1"
-DEADLINE = 1.5
+# What a call must be answered within: the PBX's request timeout (the app's deadline, 1.5 s,
+# sits below it). The calls take milliseconds: a bound a loaded machine does not reach.
+PBX_TIMEOUT = 2.0
 STATIC_USER, STATIC_PASSWORD = "portal01", "hand1234secret"
 
 
@@ -137,8 +139,10 @@ async def test_the_pbx_is_answered_through_a_flood_from_its_own_address(
         attacker = asyncio.ensure_future(flood(bad, headers[30:]))
         calls = [await pbx_call(good, pbx) for _ in range(10)]
         statuses += await attacker
+    latencies = [latency for _, latency in calls]
+    print(f"\nthe PBX's calls during the flood: max {max(latencies) * 1000:.1f} ms")
     assert [status for status, _ in calls] == [200] * 10
-    assert max(latency for _, latency in calls) < DEADLINE
+    assert max(latencies) < PBX_TIMEOUT
     assert set(statuses) <= {401, 429} and 429 in statuses, "the flood itself is throttled"
     assert len(called) == 10 + pbx_first, "no refused request reached the handler"
 

@@ -72,6 +72,9 @@ class Hashes:
     started: list[str] = field(default_factory=list)  # the thread of each slow check
     results: list[bool | None] = field(default_factory=list)  # those that finished
     tried: list[tuple[str, str]] = field(default_factory=list)  # (username, password) hashed
+    # What progress() said as each slow check started, and as it finished (-1: not yet).
+    progress: Callable[[], int] = lambda: 0
+    spans: list[list[int]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -83,7 +86,10 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> Hashes:
     def spy(self: HashedPasswords, username: str, password: str) -> bool | None:
         seen.started.append(threading.current_thread().name)
         seen.tried.append((username, password))
+        span = [seen.progress(), -1]
+        seen.spans.append(span)
         result = verify(self, username, password)
+        span[1] = seen.progress()
         seen.results.append(result)
         return result
 
@@ -100,6 +106,8 @@ async def test_twelve_wrong_bcrypt_12_passwords_never_delay_another_route(
     tmp_path: Path, hashes: Hashes
 ) -> None:
     app, called = app_with(htpasswd_file(tmp_path, 12))
+    answered: list[float] = []  # appended to on the event loop, read from the hash threads
+    hashes.progress = answered.__len__
     async with serve(app) as url:
         guessers = [client_from(url, f"127.0.0.{n}") for n in (2, 3, 4)]  # under the throttle
         pbx = httpx.AsyncClient(base_url=url)
@@ -108,7 +116,8 @@ async def test_twelve_wrong_bcrypt_12_passwords_never_delay_another_route(
             start = time.perf_counter()
             r = await pbx.get(f"/hooks/menu{QUERY}", auth=(MENU.username, MENU.password))
             assert r.status_code == 200
-            return time.perf_counter() - start
+            answered.append(time.perf_counter() - start)
+            return answered[-1]
 
         try:
             # The same calls without the flood: what this (shared) machine gives right now.
@@ -127,20 +136,26 @@ async def test_twelve_wrong_bcrypt_12_passwords_never_delay_another_route(
                 await client.aclose()
     p99 = statistics.quantiles(latencies, n=100)[98]
     quiet = statistics.quantiles(baseline, n=100)[98]
+    # Answers completed between each hash's start and its end (or now: a hash may still run
+    # after the request that asked for it was answered at its deadline).
+    overlapped = [(end if end >= 0 else len(answered)) - start for start, end in hashes.spans]
     print(
         f"\nother route during 12 bcrypt-12 guesses: n={len(latencies)} "
         f"p50={statistics.median(latencies) * 1000:.1f} ms p99={p99 * 1000:.1f} ms "
         f"(without them: p99={quiet * 1000:.1f} ms); "
-        f"guesses: {sorted(r.status_code for r in refused)} after {len(hashes.started)} hashes"
+        f"guesses: {sorted(r.status_code for r in refused)} after {len(hashes.started)} hashes; "
+        f"menu answers completed during each hash: {overlapped}"
     )
     assert {r.status_code for r in refused} <= {401, 429}, "refused (some as busy), never 5xx"
     assert called == []
     # The mechanism: every hash ran in the hash runner's threads, none on the event loop.
     assert hashes.started, "the guesses were hashed"
     assert all(name.startswith("ivrhooks-hash") for name in hashes.started), hashes
-    # On the event loop each bcrypt-12 hash stalled every route for ~250 ms (p99 of seconds
-    # for twelve). Here under 100 ms, or no worse than twice what a loaded machine gives anyway.
-    assert p99 < max(0.1, 2 * quiet), (p99, quiet)
+    # And no answer waited behind a hash: the other route's calls were answered while hashes
+    # ran. A hash on the event loop would stall it (~250 ms for bcrypt-12): not one answer
+    # could complete between its start and its end. (The latencies above are the machine's
+    # figures, printed, not judged: a loaded machine moves them, not this.)
+    assert sum(overlapped) > 0, overlapped
 
 
 async def _timed(client: httpx.AsyncClient, user: str, password: str) -> tuple[int, float]:
@@ -152,7 +167,9 @@ async def _timed(client: httpx.AsyncClient, user: str, password: str) -> tuple[i
 async def test_an_unknown_user_costs_the_same_hash_as_a_wrong_password(
     tmp_path: Path, hashes: Hashes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app, called = app_with(htpasswd_file(tmp_path, 10))
+    # A long answer budget: the hash threads run at a lower CPU priority (nice 10), so on a
+    # loaded machine a bcrypt-10 check can outlast the default 1.5 s and be answered 429 busy.
+    app, called = app_with(htpasswd_file(tmp_path, 10), deadline=30.0)
     used: list[str] = []
 
     def spy_context(context: Any) -> None:
@@ -177,10 +194,10 @@ async def test_an_unknown_user_costs_the_same_hash_as_a_wrong_password(
     assert used == ["$2b$10$"] * 8
     assert hashes.results == [False] * 4 + [None] * 4
     assert all(name.startswith("ivrhooks-hash") for name in hashes.started)
+    # Printed, not judged (the hash seen above is the check; it was ~1 ms vs ~240 ms before).
     known_ms = statistics.median(t for _, t in known) * 1000
     unknown_ms = statistics.median(t for _, t in unknown) * 1000
     print(f"\nwrong password {known_ms:.1f} ms, unknown user {unknown_ms:.1f} ms (bcrypt-10)")
-    assert unknown_ms > known_ms / 3, "same order of magnitude (it was ~1 ms vs ~240 ms)"
 
 
 def _stores(app: IVRHooks) -> list[HashedPasswords]:
@@ -211,7 +228,9 @@ async def test_a_source_past_its_slow_budget_gets_no_more_hashes_but_the_pbx_is_
     """A neighbour at the PBX's own address rotates usernames to buy bcrypt: after the budget,
     its slow checks are 429 unhashed; the PBX's remembered credentials, derived credentials and
     other sources are answered as before."""
-    app, called = app_with(htpasswd_file(tmp_path, 4))  # the cost is not the point: cost 4
+    # The cost is not the point: cost 4; a long budget, so none is answered busy on a loaded
+    # machine (the hash threads run at nice 10).
+    app, called = app_with(htpasswd_file(tmp_path, 4), deadline=30.0)
     async with serve(app) as url:
         pbx = httpx.AsyncClient(base_url=url)  # 127.0.0.1, like the neighbour
         elsewhere = client_from(url, "127.0.0.2")

@@ -23,8 +23,9 @@ from ivrhooks.cli import main
 from ivrhooks.fakepbx import FakePBX
 from ivrhooks.fakepbx.embedded import embedded_pbx
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import free_port, serve
+from ivrhooks.testing import serve
 from tests.cli.test_run import ROOT, wait_ready
+from tests.ports import refused_port, spare_port
 
 SECRET = "call-command-secret-0123"
 
@@ -84,7 +85,8 @@ async def test_call_to_an_unknown_receptionist(pbx_url: str) -> None:
 
 
 async def test_call_says_when_no_pbx_answers() -> None:
-    result = await invoke("--to", "8000", "--pbx", f"http://127.0.0.1:{free_port()}")
+    with refused_port() as port:
+        result = await invoke("--to", "8000", "--pbx", f"http://127.0.0.1:{port}")
     assert result.exit_code == 1
     assert "no fake PBX answers" in result.output
 
@@ -135,7 +137,7 @@ async def test_call_with_several_digits_follows_the_call_across_receptionists(
 ) -> None:
     # examples/account_pin.py under `ivrhooks run` with its embedded fake PBX, the CRM beside it;
     # `ivrhooks call --digits A --digits B` prints one line per hop, all of one call.
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     async with serve(create_crm(tmp_path / "crm.sqlite3")) as crm_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
         env["CRM_URL"] = crm_url

@@ -27,7 +27,8 @@ from ivrhooks.cli.dev_prompt import (
     SwitchTo,
     parse_line,
 )
-from ivrhooks.testing import bind_socket, free_port
+from ivrhooks.testing import bind_socket
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,11 +192,13 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
 ) -> None:
     app_file = tmp_path / "devapp.py"
     app_file.write_text(APP.format(destination="2001"))
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     env["IVRHOOKS_PBX_URL"] = "http://127.0.0.1:9"  # dev must ignore it, and say so
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: dev must set it
-    cmd = [sys.executable, "-m", "ivrhooks", "dev", str(app_file)]
+    # No dev page: its default port (8888) may be taken, and a port asked for is let go at
+    # every reload (tests/devui/test_browser.py drives the page under dev).
+    cmd = [sys.executable, "-m", "ivrhooks", "dev", str(app_file), "--no-ui"]
     cmd += ["--port", str(port), "--pbx-port", str(pbx_port)]
     proc = await asyncio.create_subprocess_exec(
         *cmd,
@@ -281,7 +284,7 @@ async def test_a_line_with_several_groups_of_digits_follows_the_call_across_rece
     app_file.write_text(TWO_STEPS)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "dev", str(app_file), "--no-ui"]
-    cmd += ["--port", str(free_port()), "--pbx-port", str(free_port())]
+    cmd += ["--port", str(spare_port()), "--pbx-port", str(spare_port())]
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         env=env,

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ivrhooks.testing import free_port
 from tests.cli.processes import fake_pbx_process
+from tests.ports import refused_port, spare_port
 
 APP = """
 from ivrhooks import IVRHooks, call
@@ -32,6 +32,10 @@ SECRET = "operating-tests-secret-0123456789"
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "opsapp.py").write_text(APP)
     base = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
+    if args[0] == "run":
+        # Were the embedded PBX and its dev page started after all, never on their fixed
+        # default ports (8887, 8888), which another test or process may hold.
+        args = (*args, "--pbx-port", str(spare_port()), "--ui-port", "0")
     return subprocess.run(
         [sys.executable, "-m", "ivrhooks", *args],
         cwd=tmp_path,
@@ -94,19 +98,20 @@ def test_a_short_secret_names_the_variable_not_its_value(tmp_path: Path) -> None
 
 
 def test_nothing_listening_at_the_pbx_url_names_the_url_and_the_variable(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}/api"
-    line = _one_error(
-        _run(
-            tmp_path,
-            "plan",
-            "opsapp.py",
-            IVRHOOKS_PBX_URL=url,
-            IVRHOOKS_PBX_USERNAME="svc",
-            IVRHOOKS_PBX_PASSWORD="secret",
-            IVRHOOKS_SECRET=SECRET,
-            IVRHOOKS_PUBLIC_URL="https://ivr.example.com",
+    with refused_port() as port:  # held while the command runs: nothing else can listen there
+        url = f"http://127.0.0.1:{port}/api"
+        line = _one_error(
+            _run(
+                tmp_path,
+                "plan",
+                "opsapp.py",
+                IVRHOOKS_PBX_URL=url,
+                IVRHOOKS_PBX_USERNAME="svc",
+                IVRHOOKS_PBX_PASSWORD="secret",
+                IVRHOOKS_SECRET=SECRET,
+                IVRHOOKS_PUBLIC_URL="https://ivr.example.com",
+            )
         )
-    )
     assert f"cannot reach the PBX at {url} (IVRHOOKS_PBX_URL)" in line
     assert "secret" not in line.lower().replace("ivrhooks_secret", "")
 
@@ -136,7 +141,7 @@ def _ready(tmp_path: Path, *args: str, **env: str) -> tuple[dict[str, object], l
     """``ivrhooks run opsapp.py ARGS`` until /readyz answers 200: its body, and the events of
     the log lines the process wrote (every one JSON) by the time it was stopped."""
     (tmp_path / "opsapp.py").write_text(APP)
-    port = free_port()
+    port = spare_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivrhooks", "run", "opsapp.py", "--port", str(port), *args],
@@ -166,7 +171,8 @@ def _ready(tmp_path: Path, *args: str, **env: str) -> tuple[dict[str, object], l
 
 
 def test_readyz_and_the_log_say_which_pbx_the_app_registers_on(tmp_path: Path) -> None:
-    ready, events = _ready(tmp_path, "--pbx-port", str(free_port()))
+    # The embedded PBX's dev page on any free port: its default, 8888, may be taken.
+    ready, events = _ready(tmp_path, "--pbx-port", str(spare_port()), "--ui-port", "0")
     assert ready == {"status": "ready", "pbx": "embedded"}
     assert "registering on the PBX: embedded" in events
     assert any(e.startswith("registration in sync on embedded:") for e in events)

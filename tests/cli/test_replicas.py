@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.testing import FakePBX, free_port, serve
+from ivrhooks.testing import FakePBX, serve
 from tests.auth.helpers import challenges, digest_fields, digest_header
+from tests.ports import spare_port
 from tests.proxy import RoundRobin, round_robin
 from tests.redis_server import RedisServer
 
@@ -86,7 +87,7 @@ async def deployment(
 ) -> AsyncIterator[tuple[FakePBX, list[Replica], RoundRobin]]:
     fake = FakePBX()
     fake.add_ivr("8000", "Main")
-    ports = [free_port() for _ in versions]
+    ports = [spare_port() for _ in versions]
     async with (
         serve(fake.app) as pbx_url,
         round_robin([("127.0.0.1", p) for p in ports]) as (public, proxy),
@@ -136,6 +137,33 @@ async def deployment(
                     replica.proc.terminate()
             for replica in replicas:
                 replica.proc.wait(15)
+
+
+async def _passes(replicas: list[Replica]) -> float:
+    """Reconcile passes run so far, across the replicas (the registrar's, whichever it is)."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=2) as http:
+        for replica in replicas:
+            try:
+                text = (await http.get(replica.url + "/metrics")).text
+            except httpx.TransportError:
+                continue
+            runs = [
+                line
+                for line in text.splitlines()
+                if line.startswith("ivrhooks_reconcile_runs_total")
+            ]
+            total += sum(float(line.rsplit(" ", 1)[1]) for line in runs)
+    return total
+
+
+async def _more_passes(replicas: list[Replica], count: int) -> None:
+    done = await _passes(replicas)
+
+    async def more() -> bool:
+        return await _passes(replicas) >= done + count
+
+    await _until(more)
 
 
 async def _all_ready(replicas: list[Replica]) -> bool:
@@ -219,9 +247,18 @@ async def test_an_old_and_a_new_version_end_with_the_new_entries_and_no_flapping
             return sorted(str(u.name).partition("@")[0] for u in fake.action_urls("8000"))
 
         await _until(lambda: names() == ["ivrhooks:key1", "ivrhooks:key3"])
-        await asyncio.sleep(1.0)  # let the last passes finish
+        # Counted in reconcile passes, not slept: the pass that converged ends, then three more
+        # run, whatever the machine's load makes of their 0.5 s interval.
+        await _more_passes(replicas, 1)
         writes = fake.counters.writes
-        await asyncio.sleep(3 * 0.5 + 0.5)  # three reconcile intervals, and some
+        await _more_passes(replicas, 3)
         assert fake.counters.writes == writes, "after convergence: not one write"
+
+        # Each replica says so at its next look at the registrar's record (every third of the
+        # 2 s lease): waited for, not assumed to be done by now.
+        async def settled() -> bool:
+            return [await _status(r.url + "/readyz") for r in replicas] == [503, 503, 200]
+
+        await _until(settled)
         states = [await _status(r.url + "/readyz") for r in replicas]
     assert states == [503, 503, 200], "the old version says it is superseded"

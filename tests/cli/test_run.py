@@ -25,7 +25,8 @@ from ivrhooks.errors import PBXLoginError
 from ivrhooks.fakepbx import DEFAULT_PASSWORD
 from ivrhooks.fakepbx.dial import fire, request_fields
 from ivrhooks.pbx import PBXClient
-from ivrhooks.testing import bind_socket, free_port, serve
+from ivrhooks.testing import bind_socket, serve
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,7 +241,7 @@ async def test_port_zero_serves_on_a_free_port_and_says_which(tmp_path: Path) ->
     (tmp_path / "runapp.py").write_text(APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py"), "--port", "0"]
-    cmd += ["--pbx-port", str(free_port()), "--log-level", "warning"]
+    cmd += ["--pbx-port", str(spare_port()), "--ui-port", "0", "--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -264,7 +265,7 @@ def test_a_port_already_taken_is_one_line_before_any_hint(tmp_path: Path) -> Non
         port = taken.getsockname()[1]
         cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
         done = subprocess.run(
-            [*cmd, "--port", str(port), "--pbx-port", str(free_port())],
+            [*cmd, "--port", str(port), "--pbx-port", str(spare_port())],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -334,10 +335,10 @@ def _line_of(text: str, needle: str) -> int:
 async def test_call_tells_a_fallback_from_an_answer_with_the_users_line(tmp_path: Path) -> None:
     path = tmp_path / "truth.py"
     path.write_text(TRUTH_APP)
-    port, pbx_port = free_port(), free_port()
+    port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(path), "--port", str(port)]
-    cmd += ["--pbx-port", str(pbx_port), "--log-level", "warning"]
+    cmd += ["--pbx-port", str(pbx_port), "--ui-port", "0", "--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.testing import free_port
 from tests.cli.test_run import ROOT
+from tests.ports import spare_port
 
 SECRET = "run-logging-secret-0123456789abcdef"
 APP = f"""
@@ -42,9 +42,9 @@ CALLER = "5551234"
 
 def _start(tmp_path: Path, stderr: int) -> tuple[subprocess.Popen[bytes], int]:
     (tmp_path / "logapp.py").write_text(APP)
-    port = free_port()
+    port = spare_port()
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "logapp.py")]
-    cmd += ["--port", str(port), "--pbx-port", str(free_port())]
+    cmd += ["--port", str(port), "--pbx-port", str(spare_port()), "--ui-port", "0"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     return proc, port

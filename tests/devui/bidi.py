@@ -400,7 +400,7 @@ def firefox(timeout: float = 10.0) -> Iterator[Firefox]:
     Fails (never skips) without firefox-esr: the page must be seen working in Firefox.
     """
     if not Path(FIREFOX).exists():
-        pytest.fail(f"needs Debian's firefox-esr: {INSTALL} (.ci/run installs it)")
+        pytest.fail(f"needs Debian's firefox-esr: {INSTALL} (scripts/test-tools installs it)")
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 

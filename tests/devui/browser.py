@@ -19,7 +19,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -70,8 +70,15 @@ BROKEN_LINE = DEV_APP.splitlines().index("    return 1 / 0") + 1
 def chromium() -> Iterator[Any]:
     """A fresh headless Chromium profile: a Playwright ``BrowserContext``."""
     if not Path(CHROMIUM).exists():
-        pytest.fail("needs Debian's chromium (.ci/run installs it): apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+        pytest.fail(
+            "needs Debian's chromium (scripts/test-tools installs it): apt-get install chromium"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait up to 15 s, not Playwright's 5 s: what the page waits for (a call through
+    # the PBX and the app, a live event) takes milliseconds, and a loaded machine must not
+    # turn a slow second into a failure. Actions wait 10 s (below).
+    expect.set_options(timeout=15_000)
 
     with (
         tempfile.TemporaryDirectory(prefix="ivrhooks-chromium-") as profile,
@@ -138,7 +145,7 @@ class Served:
 @contextlib.contextmanager
 def ivrhooks(command: str, app: str | Path, log: Path) -> Iterator[Served]:
     """Start ``ivrhooks COMMAND APP`` (run or dev) with its dev page, and stop it after."""
-    port, pbx_port, ui_port = free_port(), free_port(), free_port()
+    port, pbx_port, ui_port = spare_port(), spare_port(), spare_port()
     cmd = [sys.executable, "-m", "ivrhooks", command, str(app), "--port", str(port)]
     cmd += ["--pbx-port", str(pbx_port), "--ui-port", str(ui_port), "--log-level", "warning"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}

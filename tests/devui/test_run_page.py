@@ -16,8 +16,9 @@ import pytest
 
 from ivrhooks.cli.run import dev_page_socket
 from ivrhooks.fakepbx import FakePBX
-from ivrhooks.testing import bind_socket, free_port, serve
+from ivrhooks.testing import bind_socket, serve
 from tests.cli.test_run import APP, ROOT, wait_ready
+from tests.ports import spare_port
 
 
 @pytest.mark.parametrize(
@@ -32,32 +33,35 @@ async def test_the_page_is_served_with_the_embedded_pbx_only(
     tmp_path: Path, case: str, served: bool
 ) -> None:
     (tmp_path / "runapp.py").write_text(APP)
-    port, ui_port = free_port(), free_port()
+    port = spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
-    cmd += ["--port", str(port), "--pbx-port", str(free_port()), "--log-level", "warning"]
-    cmd += {"any-free-port": ["--ui-port", "0"], "no-ui": ["--no-ui"]}.get(
-        case, ["--ui-port", str(ui_port)]
-    )
+    cmd += ["--port", str(port), "--pbx-port", str(spare_port()), "--log-level", "warning"]
     pbx = FakePBX()  # a PBX of its own for the real-PBX case: the app registers there
-    async with serve(pbx.app) as pbx_url:
-        if case == "real-pbx":
-            env |= {
-                "IVRHOOKS_PBX_URL": pbx_url + "/api",
-                "IVRHOOKS_PBX_USERNAME": pbx.username,
-                "IVRHOOKS_PBX_PASSWORD": pbx.password,
-                "IVRHOOKS_SECRET": "a-real-deployment-secret-0123456789",
-                "IVRHOOKS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            }
-            pbx.add_ivr("8000", "Main")
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    # With a real PBX the page's port is asked for by name, and held here all along: had the
+    # app tried to serve the page there, it would have stopped ("--ui-port: cannot serve").
+    with bind_socket() as taken:
+        cmd += {"any-free-port": ["--ui-port", "0"], "no-ui": ["--no-ui"]}.get(
+            case, ["--ui-port", str(taken.getsockname()[1])]
         )
-        try:
-            await wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
-        finally:
-            proc.terminate()
-            raw, _ = await asyncio.wait_for(proc.communicate(), 15)
+        async with serve(pbx.app) as pbx_url:
+            if case == "real-pbx":
+                env |= {
+                    "IVRHOOKS_PBX_URL": pbx_url + "/api",
+                    "IVRHOOKS_PBX_USERNAME": pbx.username,
+                    "IVRHOOKS_PBX_PASSWORD": pbx.password,
+                    "IVRHOOKS_SECRET": "a-real-deployment-secret-0123456789",
+                    "IVRHOOKS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                }
+                pbx.add_ivr("8000", "Main")
+            proc = await asyncio.create_subprocess_exec(
+                *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            try:
+                await wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
+            finally:
+                proc.terminate()
+                raw, _ = await asyncio.wait_for(proc.communicate(), 15)
     pbx.close()
     output = raw.decode()
     pages = re.findall(r"^dev page: (http://127\.0\.0\.1:(\d+)/) ", output, re.MULTILINE)
@@ -65,16 +69,14 @@ async def test_the_page_is_served_with_the_embedded_pbx_only(
     if served:
         [(_, shown_port)] = pages
         assert shown_port != "0"
-    else:
-        bind_socket("127.0.0.1", ui_port).close()  # nothing listened there
 
 
 async def test_the_page_answers_at_the_url_printed(tmp_path: Path) -> None:
     (tmp_path / "runapp.py").write_text(APP)
-    port = free_port()
+    port = spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
-    cmd += ["--port", str(port), "--pbx-port", str(free_port()), "--ui-port", "0"]
+    cmd += ["--port", str(port), "--pbx-port", str(spare_port()), "--ui-port", "0"]
     cmd += ["--log-level", "warning"]
     proc = await asyncio.create_subprocess_exec(
         *cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL

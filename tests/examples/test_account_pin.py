@@ -17,7 +17,8 @@ import pytest
 from crm_service import create_app
 
 from ivrhooks.cli.loader import load_app
-from ivrhooks.testing import FakePBX, free_port, running, serve
+from ivrhooks.testing import FakePBX, running, serve
+from tests.ports import refused_port, spare_port
 from tests.proxy import round_robin
 from tests.redis_server import RedisServer
 
@@ -68,9 +69,10 @@ async def test_the_two_step_menu(
 async def test_a_crm_that_is_down_sends_the_caller_to_the_operator_in_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{free_port()}")
-    async with running(load_app(EXAMPLE)) as harness:
-        flow = await harness.pbx.call("8000", "101", ["31234", "2468"])
+    with refused_port() as port:
+        monkeypatch.setenv("CRM_URL", f"http://127.0.0.1:{port}")
+        async with running(load_app(EXAMPLE)) as harness:
+            flow = await harness.pbx.call("8000", "101", ["31234", "2468"])
     assert _hops(flow) == [("8000", "call", "8001"), ("8001", "call", "0")]
     assert all(h.latency < 1.5 for h in flow.hops)
 
@@ -115,7 +117,7 @@ async def test_two_replicas_sharing_redis_carry_the_call_between_them(
     fake = FakePBX()
     fake.add_ivr("8000", "Accounts")
     fake.add_ivr("8001", "PINs")
-    ports = [free_port(), free_port()]
+    ports = [spare_port(), spare_port()]
     async with (
         serve(fake.app) as pbx_url,
         round_robin([("127.0.0.1", p) for p in ports]) as (public, proxy),

@@ -195,16 +195,18 @@ def test_retry_after_parses_seconds_and_dates() -> None:
 async def test_added_latency_slows_answers_and_meets_the_client_timeout(
     fake: FakePBX, base_url: str
 ) -> None:
+    # The normal answers (a login, reads: milliseconds) must come within the client's timeout
+    # on a loaded machine too, and the slowed ones must miss it by far: 0.5 s against 1.5 s.
     async with PBXClient(
         base_url,
         username="admin",
         password="fakepbx",
-        timeout=0.05,
+        timeout=0.5,
         retry=RetryPolicy(max_attempts=2, base=0.001),
     ) as pbx:
         ivr_id = fake.add_ivr("8000", "Main")
         await pbx.ivrs.status(ivr_id)
-        fake.faults.latency = 0.3
+        fake.faults.latency = 1.5
         with pytest.raises(PBXConnectionError) as info:
             await pbx.ivrs.get(ivr_id)
         fake.faults.latency = 0.0

@@ -100,7 +100,9 @@ async def test_an_explicit_generation_rolls_back_and_a_later_version_still_comes
 
 
 async def test_a_failing_store_pauses_registration(redis_server: RedisServer) -> None:
-    store = RedisStore(redis_server.url, connect_timeout=0.2, timeout=0.2)
+    # Long timeouts (they were 0.2 s): a stopped Redis refuses at once, and the first role()
+    # must not fail because this machine was slow for a fifth of a second.
+    store = RedisStore(redis_server.url, connect_timeout=2, timeout=2)
     try:
         holder = replica(store, "12")
         assert await holder.role() == "registrar"

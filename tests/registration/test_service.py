@@ -8,6 +8,7 @@ import socket
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks import IVRHooks, call
 from ivrhooks.core.request import ActionRequest
@@ -160,17 +161,38 @@ async def test_unknown_receptionist_is_named_in_readyz(fake: FakePBX, pbx_base: 
     assert registered(fake) == {}  # no receptionist was half-registered
 
 
-async def test_two_instances_at_once_end_with_one_entry_per_route(
-    fake: FakePBX, pbx_base: str
-) -> None:
-    # Latency makes both instances read the empty list before either creates: duplicates.
-    fake.faults.latency = 0.05
+class RaceDoor:
+    """The fake PBX's app, holding every action-URL create until creates sent with two
+    different tokens (two instances' logins) have arrived: both instances read the empty list
+    before either wrote, whatever the machine's scheduling."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.tokens: set[bytes] = set()
+        self.open = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and "/action_urls" in scope["path"]
+        ):
+            self.tokens.add(dict(scope["headers"]).get(b"authorization", b""))
+            if len(self.tokens) >= 2:
+                self.open.set()
+            await self.open.wait()
+        await self.app(scope, receive, send)
+
+
+async def test_two_instances_at_once_end_with_one_entry_per_route(fake: FakePBX) -> None:
     first, second = Registration(interval=0.05), Registration(interval=0.05)
     async with (
+        serve(RaceDoor(fake.app)) as pbx_base,
         served_app(build=menu_app(pbx_base, fake, first)) as (_, base),
         served_app(build=lambda _: _twin(pbx_base, fake, second, base)),
     ):
-        await asyncio.gather(first.wait_for(successes=2), second.wait_for(successes=2))
+        async with asyncio.timeout(30):
+            await asyncio.gather(first.wait_for(successes=2), second.wait_for(successes=2))
     assert fake.counters.creates == 6  # both created every route: the race did happen
     urls = registered(fake)
     assert sorted(urls) == ["ivrhooks:accounts@test", "ivrhooks:sales@test", "ivrhooks:vip@test"]

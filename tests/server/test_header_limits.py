@@ -142,7 +142,10 @@ async def test_six_half_sent_requests_are_closed_while_calls_are_answered(drip: 
             statuses += await pbx_calls(f"http://{host}:{port}", 1)
             await asyncio.sleep(0.05)
         held = [task.result() for task in loris]
-    assert max(held) < READ_TIMEOUT + 2, held  # closed within a few seconds, not after 18 s
+    print(f"\nhalf-sent requests held for {', '.join(f'{h:.2f}' for h in held)} s")
+    # Closed at the read timeout (1 s). Never closed, each would be held 10 s or more (the
+    # drip, then slowloris' own 10 s wait): a bound between the two, far from both.
+    assert max(held) < READ_TIMEOUT + 5, held
     assert statuses and set(statuses) == {200}, "the PBX's calls were answered throughout"
     assert called == ["GET"] * len(statuses)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from ivrhooks.core.auth import derive_credentials
-from ivrhooks.testing import free_port
+from tests.ports import spare_port
 
 SECRET = "plain-uvicorn-secret-0123456789"
 APP = """
@@ -32,7 +32,7 @@ def test_uvicorn_with_its_own_defaults_writes_json_lines_and_no_query_strings(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "plainapp.py").write_text(APP)
-    port = free_port()
+    port = spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     # Serving only: registration is the operator's business here (the action URL exists).
     env.update(IVRHOOKS_SECRET=SECRET, IVRHOOKS_REGISTER="false")

@@ -102,14 +102,18 @@ async def test_a_command_cancelled_at_the_deadline_leaves_the_next_answer_correc
     try:
         await store.put("a", b"1", ttl=60)
         await store.put("b", b"2", ttl=60)
-        # Another client pauses Redis: our next read waits for its reply...
-        with socket.create_connection(("127.0.0.1", redis_server.port)) as admin:
-            admin.sendall(b"CLIENT PAUSE 300\r\n")
+        # Another client pauses Redis (for long enough that no stall of this process can see
+        # the pause end before the read): our next read waits for its reply...
+        with socket.create_connection(("127.0.0.1", redis_server.port), timeout=30) as admin:
+            admin.sendall(b"CLIENT PAUSE 1000\r\n")
             assert admin.recv(16).startswith(b"+OK")
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.05):  # ...and the request's deadline cancels it
                     await store.get("a")
-        await asyncio.sleep(0.35)  # the pause is over; the reply to GET a has arrived by now
+            # Paused too, the admin's PING is answered once Redis resumes: by then the reply
+            # to GET a, queued before it, has been sent. Waited for, not slept.
+            admin.sendall(b"PING\r\n")
+            assert (await asyncio.to_thread(admin.recv, 16)).startswith(b"+PONG")
         assert await store.get("b") == b"2", "not the cancelled command's reply"
         assert await store.get("a") == b"1"
     finally:
@@ -132,7 +136,10 @@ async def test_the_fallback_answers_from_memory_while_redis_is_down_and_logs_onc
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     fallbacks: list[str] = []
-    store = FallbackStore(RedisStore(redis_server.url, timeout=0.1), on_fallback=fallbacks.append)
+    # Long timeouts: a stopped Redis refuses at once, and a running one must not be taken for
+    # a failing one because this machine was slow for a tenth of a second (it was 0.1 s).
+    redis = RedisStore(redis_server.url, connect_timeout=2, timeout=2)
+    store = FallbackStore(redis, on_fallback=fallbacks.append)
     try:
         assert await store.mark("n", 1, window=128, ttl=60) == "new"
         redis_server.stop()
