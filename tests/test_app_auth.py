@@ -78,7 +78,7 @@ async def test_a_route_can_override_the_scheme() -> None:
 
 async def test_static_credentials_for_a_hand_configured_action_url() -> None:
     get = RegistrationConfig(method="GET")  # the hand-configured action URL says GET
-    app = IVRHooks(receptionists=["8000"], secret="x" * 20, env=False, registration=get)
+    app = IVRHooks(receptionists=["8000"], secret="hand-made-0123456", env=False, registration=get)
 
     @app.caller("5551234", credentials=StaticCredentials(username="portal", password="hand1234"))
     def vip(req: ActionRequest) -> object:
@@ -87,7 +87,7 @@ async def test_static_credentials_for_a_hand_configured_action_url() -> None:
     assert app.credentials_for(app.routes[0]) is None, "hand-configured: never registered"
     async with client(app) as c:
         r = await c.get("/hooks/vip?from=5551234&to=8000", auth=("portal", "hand1234"))
-        derived = derive_credentials("x" * 20, "vip")
+        derived = derive_credentials("hand-made-0123456", "vip")
         r2 = await c.get(
             "/hooks/vip?from=5551234&to=8000", auth=(derived.username, derived.password)
         )

@@ -15,24 +15,37 @@ import contextlib
 import ipaddress
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 
 from ivrhooks.cli.fake_pbx import fake_pbx
 from ivrhooks.cli.run import run as run_command
 from ivrhooks.conf.config import ServingConfig
 from ivrhooks.conf.settings import VARIABLES, Declared, resolve
 from ivrhooks.testing import FakePBX, serve
+from tests.deploy import redis_pod
+from tests.deploy.manifests import (
+    APPS,
+    COMPOSE,
+    DEMO_ENV,
+    KUBE,
+    KUBE_DIR,
+    NGINX_TEXT,
+    SECRET_NAMES,
+    compose_env,
+    containers,
+    generated_secret_name,
+    kind,
+    kube_env,
+    service_links,
+)
 from tests.ports import spare_port
 from tests.redis_server import RedisServer
 
@@ -42,64 +55,29 @@ NAMES = {v.name for v in VARIABLES}
 RUN_PORT = next(p.default for p in run_command.params if p.name == "port")
 PREFIX = ServingConfig().path_prefix
 SECRET = "deploy-test-secret-0123456789abcdef"
+# deploy/compose/.env for a real PBX, and with demo.env after it for the demo.
+DOTENV = {
+    "IVRHOOKS_SECRET": SECRET,
+    "IVRHOOKS_PBX_URL": "https://pbx.example.com:8900/api",
+    "IVRHOOKS_PBX_USERNAME": "ivrhooks",
+    "IVRHOOKS_PBX_PASSWORD": "deploy-test-pbx-password",
+    "IVRHOOKS_PUBLIC_URL": "http://192.0.2.10:8080",
+}
+DEMO = {**DOTENV, **DEMO_ENV}
+# deploy/kubernetes/secret.env, as secret.env.example says to write it.
+SECRET_ENV = {
+    "IVRHOOKS_SECRET": SECRET,
+    "IVRHOOKS_PBX_PASSWORD": "deploy-test-pbx-password",
+    "REDIS_PASSWORD": "deploy-test-redis-password-0123",
+}
 
-
-def _documents(name: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / name).read_text()) if d]
-
-
-COMPOSE: dict[str, Any] = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
-NGINX = (DEPLOY / "compose" / "nginx.conf").read_text()
-KUBE = {name: _documents(name) for name in ("secret.yaml", "redis.yaml", "ivrhooks.yaml")}
-
-
-def _kind(kind: str, name: str, file: str = "ivrhooks.yaml") -> dict[str, Any]:
-    found = [d for d in KUBE[file] if d["kind"] == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"one {kind} {name} in {file}"
-    return found[0]
-
-
-DEPLOYMENT = _kind("Deployment", "ivrhooks")
-CONTAINER = DEPLOYMENT["spec"]["template"]["spec"]["containers"][0]
-SECRET_DATA = _kind("Secret", "ivrhooks", "secret.yaml")["stringData"]
-CONFIGMAP = _kind("ConfigMap", "ivrhooks")["data"]
-REDIS_DEPLOYMENT = _kind("Deployment", "ivrhooks-redis", "redis.yaml")
-REDIS_SERVICE = _kind("Service", "ivrhooks-redis", "redis.yaml")
-APPS = sorted(s for s in COMPOSE["services"] if re.fullmatch(r"app\d+", s))
-
-
-def _compose_value(raw: str, given: dict[str, str]) -> str:
-    """Compose's ``${VAR:-default}`` and ``${VAR:?message}``: ``given`` stands for the .env."""
-
-    def sub(match: re.Match[str]) -> str:
-        name, op, word = match.group(1), match.group(2), match.group(3)
-        if name in given:
-            return given[name]
-        assert op == ":-", f"${{{name}}} has no default: the test must give it"
-        return word
-
-    return re.sub(r"\$\{([A-Z_]+)(:-|:\?)([^}]*)\}", sub, str(raw))
-
-
-def compose_env(given: dict[str, str]) -> dict[str, str]:
-    envs = [COMPOSE["services"][a]["environment"] for a in APPS]
-    assert all(e == envs[0] for e in envs), "every replica runs the same configuration"
-    return {k: _compose_value(v, given) for k, v in envs[0].items()}
-
-
-def kube_env() -> dict[str, str]:
-    """The container's environment as Kubernetes builds it: the ConfigMap, then ``env`` in order
-    with ``$(NAME)`` expanded from the names before it."""
-    assert CONTAINER["envFrom"] == [{"configMapRef": {"name": "ivrhooks"}}]
-    env = dict(CONFIGMAP)
-    for item in CONTAINER["env"]:
-        if "valueFrom" in item:
-            ref = item["valueFrom"]["secretKeyRef"]
-            assert ref["name"] == "ivrhooks"
-            env[item["name"]] = SECRET_DATA[ref["key"]]
-        else:
-            env[item["name"]] = re.sub(r"\$\(([A-Z_]+)\)", lambda m: env[m.group(1)], item["value"])
-    return env
+DEPLOYMENT = kind("Deployment", "ivrhooks")
+POD = DEPLOYMENT["spec"]["template"]["spec"]
+CONTAINER = POD["containers"][0]
+CONFIGMAP = kind("ConfigMap", "ivrhooks")["data"]
+REDIS_DEPLOYMENT = kind("Deployment", "ivrhooks-redis")
+REDIS_POD = REDIS_DEPLOYMENT["spec"]["template"]["spec"]
+REDIS_SERVICE = kind("Service", "ivrhooks-redis")
 
 
 # ---- static agreement -------------------------------------------------------------------
@@ -112,9 +90,12 @@ def test_every_variable_named_in_deploy_is_a_setting() -> None:
     assert named <= NAMES, f"not settings: {sorted(named - NAMES)}"
 
 
-@pytest.mark.parametrize("deployment", ["compose", "kubernetes"])
+@pytest.mark.parametrize("deployment", ["compose", "compose-demo", "kubernetes"])
 def test_each_deployments_app_environment_resolves_without_a_problem(deployment: str) -> None:
-    env = compose_env({"IVRHOOKS_SECRET": SECRET}) if deployment == "compose" else kube_env()
+    if deployment == "kubernetes":
+        env = kube_env(CONTAINER, SECRET_ENV)
+    else:
+        env = compose_env(DOTENV if deployment == "compose" else DEMO)
     config = resolve(Declared(receptionists=("8000",)), env)
     assert config.store.redis_url, "replicas share state: the store is Redis"
     assert config.pbx is not None and config.pbx.url
@@ -134,24 +115,25 @@ def test_compose_runs_three_replicas_of_one_image_and_command() -> None:
 
 
 def test_compose_balancer_sends_action_urls_to_every_replica_on_the_served_port() -> None:
-    upstream = re.search(r"upstream ivrhooks \{(.*?)\}", NGINX, re.S)
+    upstream = re.search(r"upstream ivrhooks \{(.*?)\}", NGINX_TEXT, re.S)
     assert upstream is not None
     servers = re.findall(r"server ([\w.-]+):(\d+)", upstream.group(1))
     assert servers == [(a, str(RUN_PORT)) for a in APPS]
-    assert re.search(rf"location {re.escape(PREFIX)}/ \{{\s*proxy_pass http://ivrhooks;", NGINX)
-    listen = re.search(r"listen (\d+);", NGINX)
+    location = rf"location {re.escape(PREFIX)}/ \{{\s*proxy_pass http://ivrhooks;"
+    assert re.search(location, NGINX_TEXT)
+    listen = re.search(r"listen (\d+);", NGINX_TEXT)
     assert listen is not None
     lb = COMPOSE["services"]["lb"]
     assert lb["ports"] == [f"8080:{listen.group(1)}"]
-    public = urlsplit(compose_env({"IVRHOOKS_SECRET": SECRET})["IVRHOOKS_PUBLIC_URL"])
+    public = urlsplit(compose_env(DEMO)["IVRHOOKS_PUBLIC_URL"])
     assert (public.hostname, public.port) == ("lb", int(listen.group(1)))
-    assert "$args" not in NGINX and "$request " not in NGINX and "$request_uri" not in NGINX, (
+    assert all(word not in NGINX_TEXT for word in ("$args", "$request ", "$request_uri")), (
         "the access log never carries the query string (the caller's number)"
     )
 
 
 def test_compose_trusts_exactly_the_balancers_fixed_address() -> None:
-    env = compose_env({"IVRHOOKS_SECRET": SECRET})
+    env = compose_env(DOTENV)
     lb_address = COMPOSE["services"]["lb"]["networks"]["ivrhooks"]["ipv4_address"]
     subnet = COMPOSE["networks"]["ivrhooks"]["ipam"]["config"][0]["subnet"]
     assert env["IVRHOOKS_TRUSTED_PROXIES"] == lb_address
@@ -159,7 +141,7 @@ def test_compose_trusts_exactly_the_balancers_fixed_address() -> None:
 
 
 def test_compose_redis_and_demo_pbx_are_where_the_app_looks() -> None:
-    env = compose_env({"IVRHOOKS_SECRET": SECRET})
+    env = compose_env(DEMO)
     redis = urlsplit(env["IVRHOOKS_REDIS_URL"])
     assert (redis.hostname, redis.port) == ("redis", 6379)
     assert "--port" not in COMPOSE["services"]["redis"]["command"]  # redis-server's 6379
@@ -168,6 +150,7 @@ def test_compose_redis_and_demo_pbx_are_where_the_app_looks() -> None:
     ctx = fake_pbx.make_context("fake-pbx", list(pbx["command"]))
     url = urlsplit(env["IVRHOOKS_PBX_URL"])
     assert (url.hostname, url.port, url.path) == ("pbx", ctx.params["port"], "/api")
+    # demo.env logs in with the fake PBX's own login.
     assert (ctx.params["username"], ctx.params["password"]) == (
         env["IVRHOOKS_PBX_USERNAME"],
         env["IVRHOOKS_PBX_PASSWORD"],
@@ -175,16 +158,11 @@ def test_compose_redis_and_demo_pbx_are_where_the_app_looks() -> None:
     assert ("8000", "Main") in ctx.params["ivrs"]
 
 
-def test_compose_requires_the_secret_rather_than_defaulting_it() -> None:
-    raw = COMPOSE["services"]["app1"]["environment"]["IVRHOOKS_SECRET"]
-    assert raw.startswith("${IVRHOOKS_SECRET:?")
-
-
 def test_kubernetes_selectors_select_the_pods() -> None:
     labels = DEPLOYMENT["spec"]["template"]["metadata"]["labels"]
     assert DEPLOYMENT["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    service = _kind("Service", "ivrhooks")
-    pdb = _kind("PodDisruptionBudget", "ivrhooks")
+    service = kind("Service", "ivrhooks")
+    pdb = kind("PodDisruptionBudget", "ivrhooks")
     assert service["spec"]["selector"].items() <= labels.items()
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
     replicas = DEPLOYMENT["spec"]["replicas"]
@@ -196,7 +174,7 @@ def test_kubernetes_selectors_select_the_pods() -> None:
 def test_kubernetes_ports_and_probes_are_the_served_ones() -> None:
     ports = {p["name"]: p["containerPort"] for p in CONTAINER["ports"]}
     assert ports == {"http": RUN_PORT}
-    service = _kind("Service", "ivrhooks")
+    service = kind("Service", "ivrhooks")
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
     live = CONTAINER["livenessProbe"]["httpGet"]
     assert (live["path"], live["port"]) == ("/healthz", "http")
@@ -209,49 +187,54 @@ def test_kubernetes_ports_and_probes_are_the_served_ones() -> None:
 
 
 def test_kubernetes_secrets_referenced_exist_and_redis_is_where_the_app_looks() -> None:
+    name = generated_secret_name()
     refs = [
         e["valueFrom"]["secretKeyRef"]
-        for c in (CONTAINER, REDIS_DEPLOYMENT["spec"]["template"]["spec"]["containers"][0])
+        for _, pod in [("ivrhooks", POD), ("redis", REDIS_POD)]
+        for c in containers(pod)
         for e in c.get("env", [])
         if "valueFrom" in e
     ]
-    assert refs and all(r["name"] == "ivrhooks" and r["key"] in SECRET_DATA for r in refs)
-    secret_names = {name for name in SECRET_DATA if name.startswith("IVRHOOKS_")}
+    mounted = [v["secret"] for v in REDIS_POD["volumes"] if "secret" in v]
+    assert refs and all(r["name"] == name and r["key"] in SECRET_NAMES for r in refs)
+    assert mounted and all(m["secretName"] == name for m in mounted)
+    assert all(i["key"] in SECRET_NAMES for m in mounted for i in m["items"])
+    assert set(SECRET_ENV) == set(SECRET_NAMES), "the test writes secret.env as the example says"
+    secret_names = {n for n in SECRET_NAMES if n.startswith("IVRHOOKS_")}
     assert secret_names <= {v.name for v in VARIABLES if v.secret}, "secrets are secret settings"
     assert not {"IVRHOOKS_SECRET", "IVRHOOKS_PBX_PASSWORD"} & set(CONFIGMAP)
-    redis = urlsplit(kube_env()["IVRHOOKS_REDIS_URL"])
+    redis = urlsplit(kube_env(CONTAINER, SECRET_ENV)["IVRHOOKS_REDIS_URL"])
     assert redis.hostname == REDIS_SERVICE["metadata"]["name"]
     assert redis.port == REDIS_SERVICE["spec"]["ports"][0]["port"] == 6379
-    assert redis.password == SECRET_DATA["REDIS_PASSWORD"]
-    redis_args = REDIS_DEPLOYMENT["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert redis_args[redis_args.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    assert redis.password == SECRET_ENV["REDIS_PASSWORD"]
 
 
 def test_kubernetes_runs_as_the_images_user_and_kustomize_lists_every_manifest() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     user = re.search(r"^USER (\d+):(\d+)$", dockerfile, re.M)
     assert user is not None
-    pod = DEPLOYMENT["spec"]["template"]["spec"]["securityContext"]
+    pod = POD["securityContext"]
     assert (str(pod["runAsUser"]), str(pod["runAsGroup"])) == user.groups()
-    kustomization = yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text())
-    manifests = {p.name for p in (DEPLOY / "kubernetes").glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(kustomization["resources"]) == manifests
+    manifests = {p.name for p in KUBE_DIR.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(KUBE) == manifests
 
 
 # ---- the environments, run -----------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def _redis(password: str) -> Iterator[RedisServer]:
-    """A redis-server of this test's own, asking for ``password`` when there is one."""
+def _redis(deployment: str, tmp: Path) -> Iterator[int]:
+    """The deployment's Redis on a loopback port: compose's as its command says (no password,
+    on the compose network only), Kubernetes' as its pod runs (tests/deploy/redis_pod.py)."""
+    if deployment == "kubernetes":
+        with redis_pod.running(tmp, SECRET_ENV) as pod:
+            yield pod.port
+        return
+    assert COMPOSE["services"]["redis"]["command"][0] == "redis-server"
     server = RedisServer()
     server.start()
     try:
-        if password:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=2) as sock:
-                sock.sendall(f"CONFIG SET requirepass {password}\r\n".encode())
-                assert sock.recv(16).startswith(b"+OK")
-        yield server
+        yield server.port
     finally:
         server.stop()
 
@@ -270,26 +253,27 @@ async def _probe(command: list[str], port: int) -> int:
 
 @pytest.mark.parametrize("deployment", ["compose", "kubernetes"])
 async def test_the_deployments_app_environment_runs_ready_and_its_probes_pass(
-    deployment: str,
+    deployment: str, tmp_path: Path
 ) -> None:
     if deployment == "compose":
-        env = compose_env({"IVRHOOKS_SECRET": SECRET})
+        env = compose_env(DEMO)
         args = COMPOSE["services"]["app1"]["command"]
         password = ""
     else:
-        env = kube_env()
+        # What Kubernetes adds for the kit's Services, unless the pod turns service links off.
+        env = {**service_links(POD), **kube_env(CONTAINER, SECRET_ENV)}
         args = CONTAINER["args"]
-        password = SECRET_DATA["REDIS_PASSWORD"]
+        password = SECRET_ENV["REDIS_PASSWORD"]
     fake = FakePBX(username=env["IVRHOOKS_PBX_USERNAME"], password=env["IVRHOOKS_PBX_PASSWORD"])
     fake.add_ivr("8000", "Main")
     port = spare_port()
     readiness = CONTAINER["readinessProbe"]["exec"]["command"]
-    with _redis(password) as redis:
+    with _redis(deployment, tmp_path) as redis_port:
         async with serve(fake.app) as pbx_url:
             # The service names, mapped to loopback: the PBX, Redis, the public address.
             redis_url = urlsplit(env["IVRHOOKS_REDIS_URL"])
             netloc = redis_url.netloc.replace(
-                f"{redis_url.hostname}:{redis_url.port}", f"127.0.0.1:{redis.port}"
+                f"{redis_url.hostname}:{redis_url.port}", f"127.0.0.1:{redis_port}"
             )
             env.update(
                 IVRHOOKS_PBX_URL=pbx_url + "/api",

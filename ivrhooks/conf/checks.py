@@ -3,8 +3,9 @@ returning its problem or ``None``. :func:`problems` runs them all, in order, and
 problem, so one failed start names everything to change.
 
 A single setting's rule is declared with the setting (:mod:`ivrhooks.conf.declare`); these are
-the ones no single setting can check: the PBX against the embedded one, the login, the secret,
-the served methods against the registered one, the answer budget against the PBX's timeout.
+the ones no single setting can check: the PBX against the embedded one, the login, the secret
+(long enough, and not one anybody can read: :mod:`ivrhooks.conf.known_secrets`), the served
+methods against the registered one, the answer budget against the PBX's timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivrhooks.conf.config import AuthConfig, PBXConfig, RegistrationConfig, ServingConfig
+from ivrhooks.conf.known_secrets import GENERATE, weakness
 from ivrhooks.core.auth.credentials import MIN_SECRET_LENGTH
 
 __all__ = ["CHECKS", "Draft", "problems"]
@@ -117,7 +119,7 @@ def _long_enough(d: Draft, name: str) -> str | None:
         return None
     return (
         f"{d.spell('auth', name)}: must be at least {MIN_SECRET_LENGTH} bytes; create one "
-        "with `python -c 'import ivrhooks.auth as a; print(a.generate_secret())'`"
+        f"with `{GENERATE}`"
     )
 
 
@@ -127,6 +129,28 @@ def secret_long_enough(d: Draft) -> str | None:
 
 def previous_secret_long_enough(d: Draft) -> str | None:
     return _long_enough(d, "previous_secret")
+
+
+def _not_known(d: Draft, name: str) -> str | None:
+    # A value too short is refused above already: one problem per setting is enough.
+    value = getattr(d.auth, name)
+    if value is None or len(value.encode()) < MIN_SECRET_LENGTH:
+        return None
+    reason = weakness(value)
+    if reason is None:
+        return None
+    return (
+        f"{d.spell('auth', name)}: {reason}; every action URL's credentials derive from it and "
+        f"the public route names. Create one with `{GENERATE}`"
+    )
+
+
+def secret_not_known(d: Draft) -> str | None:
+    return _not_known(d, "secret")
+
+
+def previous_secret_not_known(d: Draft) -> str | None:
+    return _not_known(d, "previous_secret")
 
 
 def previous_secret_differs(d: Draft) -> str | None:
@@ -176,7 +200,9 @@ CHECKS: tuple[Check, ...] = (
     pbx_login,
     secret_with_a_pbx,
     secret_long_enough,
+    secret_not_known,
     previous_secret_long_enough,
+    previous_secret_not_known,
     previous_secret_differs,
     served_methods_include_the_registered_one,
     deadline_below_request_timeout,

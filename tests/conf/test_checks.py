@@ -13,14 +13,19 @@ from ivrhooks.conf.config import AuthConfig, PBXConfig, RegistrationConfig, Serv
 from ivrhooks.conf.settings import Declared, resolve
 from ivrhooks.errors import ConfigurationError
 
-SECRET = "s" * 20
+SECRET = "checks-tests-secret-0123"
 LOGIN = {
     "IVRHOOKS_PBX_URL": "https://pbx.example/api",
     "IVRHOOKS_PBX_USERNAME": "svc",
     "IVRHOOKS_PBX_PASSWORD": "pw",
     "IVRHOOKS_SECRET": SECRET,
 }
-NEW_SECRET = "with `python -c 'import ivrhooks.auth as a; print(a.generate_secret())'`"
+NEW_SECRET = "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+KNOWN = "every action URL's credentials derive from it and the public route names. Create one " + (
+    "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+)
+# deploy/kubernetes/secret.yaml shipped this before the kit generated its Secret.
+OLD_KIT_SECRET = "replace-with-32-or-more-random-characters"
 A_PBX = "set IVRHOOKS_PBX_URL to the PBX's REST API (e.g. https://pbx.example.com:8887/api)"
 DEADLINE = (
     "the answer budget must be below the PBX's request_timeout ({}), or the PBX gives up "
@@ -102,10 +107,31 @@ CASES: list[tuple[str, Declared, Mapping[str, str], str]] = [
         f"AuthConfig(secret=...): must be at least 16 bytes; create one {NEW_SECRET}",
     ),
     (
+        "secret_not_known",
+        Declared(),
+        {**LOGIN, "IVRHOOKS_SECRET": OLD_KIT_SECRET},
+        "IVRHOOKS_SECRET: is a value written in ivrhooks' own files (deploy/, docs/, README.md or "
+        f"examples/), known to anyone who read them; {KNOWN}",
+    ),
+    (
+        "secret_not_known",
+        Declared(auth=AuthConfig(secret="please-CHANGEME-0123456789")),
+        {},
+        "AuthConfig(secret=...): looks like a placeholder (it contains 'changeme' or the like), "
+        f"not a secret; {KNOWN}",
+    ),
+    (
         "previous_secret_long_enough",
         Declared(),
         {**LOGIN, "IVRHOOKS_PREVIOUS_SECRET": "short"},
         f"IVRHOOKS_PREVIOUS_SECRET: must be at least 16 bytes; create one {NEW_SECRET}",
+    ),
+    (
+        "previous_secret_not_known",
+        Declared(),
+        {**LOGIN, "IVRHOOKS_PREVIOUS_SECRET": "t" * 20},
+        "IVRHOOKS_PREVIOUS_SECRET: is a character, or a few, repeated: anyone can guess it; "
+        + KNOWN,
     ),
     (
         "previous_secret_differs",
