@@ -22,6 +22,8 @@ PACKAGES = {
     "firefox-esr": "firefox-esr",  # tests/devui/bidi.py: over WebDriver BiDi; fails, not skips
     "wrk": "wrk",  # the bench smoke tests' load generator (bench/loadgen.py is the fallback)
     "curl": "curl",  # tests/auth/test_interop.py: a real HTTP client
+    "nginx-light": "nginx",  # tests/deploy: the compose kit's proxy, run for real
+    "kubernetes-client": "kubectl",  # tests/deploy: its kustomize builds the Kubernetes kit
 }
 
 
@@ -133,7 +135,7 @@ def test_the_tools_script_installs_each_missing_package_as_root(
 
 
 def test_the_tools_script_installs_every_missing_one_in_one_apt_get(tmp_path: Path) -> None:
-    done, calls = _tools(tmp_path, ["curl"])
+    done, calls = _tools(tmp_path, ["curl", "nginx-light", "kubernetes-client"])
     assert done.returncode == 0, done.stderr
     assert calls == ["update -qq", "install -y -qq redis-server chromium firefox-esr wrk"]
 
@@ -141,7 +143,8 @@ def test_the_tools_script_installs_every_missing_one_in_one_apt_get(tmp_path: Pa
 def test_not_root_it_stops_with_one_line_naming_the_packages_and_the_command(
     tmp_path: Path,
 ) -> None:
-    done, calls = _tools(tmp_path, ["redis-server", "chromium", "firefox-esr"], uid=1000)
+    present = ["redis-server", "chromium", "firefox-esr", "nginx-light", "kubernetes-client"]
+    done, calls = _tools(tmp_path, present, uid=1000)
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == (
@@ -152,9 +155,8 @@ def test_not_root_it_stops_with_one_line_naming_the_packages_and_the_command(
 
 
 def test_dry_run_says_what_it_would_install_and_installs_nothing(tmp_path: Path) -> None:
-    done, calls = _tools(
-        tmp_path, ["chromium", "firefox-esr", "curl"], uid=1000, args=("--dry-run",)
-    )
+    present = ["chromium", "firefox-esr", "curl", "nginx-light", "kubernetes-client"]
+    done, calls = _tools(tmp_path, present, uid=1000, args=("--dry-run",))
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == (
         "test-tools: would install: apt-get update && apt-get install -y redis-server wrk\n"
@@ -163,7 +165,7 @@ def test_dry_run_says_what_it_would_install_and_installs_nothing(tmp_path: Path)
 
 
 def test_without_apt_get_it_names_what_is_missing(tmp_path: Path) -> None:
-    done, _ = _tools(tmp_path, list(PACKAGES)[:-1], apt=False)
+    done, _ = _tools(tmp_path, [p for p in PACKAGES if p != "curl"], apt=False)
     assert done.returncode == 1
     assert done.stderr == (
         "test-tools: the tests need curl; install them with your system's package manager\n"
@@ -171,7 +173,7 @@ def test_without_apt_get_it_names_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_a_package_apt_get_did_not_provide_is_an_error(tmp_path: Path) -> None:
-    present = ["redis-server", "chromium", "firefox-esr", "curl"]
+    present = [p for p in PACKAGES if p != "wrk"]
     done, calls = _tools(tmp_path, present, provides=False)
     assert calls == ["update -qq", "install -y -qq wrk"]
     assert done.returncode == 1

@@ -129,7 +129,7 @@ def containers(pod: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def generated_secret_name() -> str:
     (generator,) = KUSTOMIZATION["secretGenerator"]
-    assert generator["envs"] == ["secret.env"]
+    assert generator["env"] == "secret.env"
     return str(generator["name"])
 
 

@@ -110,7 +110,6 @@ def test_the_balancer_caps_bodies_headers_and_slow_clients() -> None:
         assert _seconds(_http(name)[0]) <= SERVING.read_timeout, name
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed")
 async def test_nginx_loads_the_file_and_refuses_oversize_requests_before_a_replica(
     tmp_path: Path,
 ) -> None:

@@ -96,8 +96,8 @@ def _bytes(quantity: str) -> int:
 def test_the_kustomization_carries_no_secret_value() -> None:
     assert not [d for d in RESOURCES if d["kind"] == "Secret"], "no Secret among the resources"
     (generator,) = KUSTOMIZATION["secretGenerator"]
-    assert set(generator) <= {"name", "envs", "options"}, "no literals, no files of values"
-    for env in generator["envs"]:
+    assert set(generator) <= {"name", "env"}, "no literals, no files of values"
+    for env in [generator["env"]]:
         ignored = subprocess.run(
             ["git", "check-ignore", "-q", f"deploy/kubernetes/{env}"], cwd=ROOT
         )
@@ -106,7 +106,6 @@ def test_the_kustomization_carries_no_secret_value() -> None:
         assert example and all(value == "" for value in example.values()), "names only"
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not installed")
 def test_kustomize_refuses_without_secret_env_and_wires_the_generated_secret(
     tmp_path: Path,
 ) -> None:
