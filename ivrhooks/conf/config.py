@@ -139,11 +139,14 @@ class AuthConfig(_Group):
     ops_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
     """Who may read ``/metrics`` and ``/readyz`` (CIDR); everyone else gets 403. ``/healthz``
     answers anyone: it says nothing but "ok"."""
+    ops_hosts: tuple[str, ...] = ()
+    """More ``Host`` names ``/metrics`` and ``/readyz`` answer to, besides loopback names, IP
+    literals and the public URL's host (DNS rebinding: ``ivrhooks.core.auth.guard.OpsHosts``)."""
     replay_store: ReplayStore | None = field(default=None, compare=False)
     """Where Digest ``nc`` values are remembered; per process when ``None``."""
 
     def __post_init__(self) -> None:
-        _tuple(self, "digest_algorithms", "allow", "trusted_proxies", "ops_allow")
+        _tuple(self, "digest_algorithms", "allow", "trusted_proxies", "ops_allow", "ops_hosts")
         _validate(self, "auth")
 
 
@@ -398,6 +401,13 @@ def _networks(value: Any) -> str | None:
     return None
 
 
+def _hosts(value: Any) -> str | None:
+    for item in value:
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,253}", str(item)):
+            return f"{item!r} is not a host name (no scheme, no port: e.g. ivrhooks.internal)"
+    return None
+
+
 def _algorithms(value: Any) -> str | None:
     algs = [str(a).upper() for a in value]
     if not algs or len(set(algs)) != len(algs) or any(a not in DIGEST_ALGORITHMS for a in algs):
@@ -462,6 +472,7 @@ _CHECKS: dict[tuple[str, str], Any] = {
     ("auth", "allow"): _networks,
     ("auth", "trusted_proxies"): _networks,
     ("auth", "ops_allow"): _networks,
+    ("auth", "ops_hosts"): _hosts,
     ("pbx", "url"): _url(
         required=True, login_hint="set IVRHOOKS_PBX_USERNAME and IVRHOOKS_PBX_PASSWORD instead"
     ),

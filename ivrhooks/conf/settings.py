@@ -117,6 +117,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IVRHOOKS_ALLOW", "auth", "allow", _list),
     Variable("IVRHOOKS_TRUSTED_PROXIES", "auth", "trusted_proxies", _list),
     Variable("IVRHOOKS_OPS_ALLOW", "auth", "ops_allow", _list),
+    Variable("IVRHOOKS_OPS_HOSTS", "auth", "ops_hosts", _list),
     Variable("IVRHOOKS_RECONCILE_INTERVAL", "registration", "interval", _number),
     Variable("IVRHOOKS_APP_ID", "registration", "app_id", _text),
     Variable("IVRHOOKS_REGISTER", "registration", "enabled", _boolean),

@@ -18,6 +18,7 @@ from typing import Any
 from prometheus_client import make_asgi_app
 from starlette.types import Receive, Scope, Send
 
+from ivrhooks.core.auth.guard import OpsHosts
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.runtime import Runtime
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
@@ -62,6 +63,8 @@ class Server:
         self._running = running
         self.routes = dict(routes)
         self._metrics = make_asgi_app(runtime.metrics.registry)
+        config = runtime.config
+        self._ops_hosts = OpsHosts(config.auth.ops_hosts, config.registration.public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -96,9 +99,10 @@ class Server:
             # Anyone, e.g. a container health check: the answer says nothing but "ok".
             await send_json(send, 200, b'{"status":"ok"}')
             return
-        if not self.endpoint.guard.operational(scope):
+        if not self.endpoint.guard.operational(scope) or not self._ops_hosts.allows(scope):
             # /metrics and /readyz describe the service (routes, failures, why it is not
-            # ready): for AuthConfig.ops_allow only, loopback by default.
+            # ready): for AuthConfig.ops_allow only, loopback by default, and asked for by
+            # this service's own name (a browser's DNS-rebound request is not).
             await send_json(send, 403, _FORBIDDEN)
             return
         if path == "/readyz":

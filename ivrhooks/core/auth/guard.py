@@ -9,13 +9,14 @@ import ipaddress
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ivrhooks.core.auth.forwarded import UNKNOWN, Address, forwarded_chains, node_address
 from ivrhooks.core.auth.throttle import Throttle
 from ivrhooks.core.auth.verdict import Verdict
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["AuthGuard"]
+__all__ = ["AuthGuard", "OpsHosts"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _CACHE_SIZE = 1024
@@ -156,3 +157,42 @@ class AuthGuard:
             if addr is None or not any(addr in net for net in self._allow):
                 return _FORBIDDEN
         return None
+
+
+class OpsHosts:
+    """The ``Host`` names ``/metrics`` and ``/readyz`` answer to: this service's own.
+
+    A page on any web site can make a developer's browser read ``http://localhost:8080/metrics``
+    by rebinding its own name to 127.0.0.1 (DNS rebinding): the request then comes from
+    loopback, and only its ``Host`` (the site's name) gives it away. Answered: an IP literal
+    (no name to rebind), ``localhost`` and ``*.localhost`` (RFC 6761 §6.3: never resolved by
+    DNS), the public URL's host, and ``names`` (``AuthConfig.ops_hosts``: e.g. the name a
+    Prometheus scrapes by). A request without ``Host`` (HTTP/1.0) named nothing to rebind.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Sequence[str] = (), public_url: str | None = None) -> None:
+        found = {_host_name(name) for name in names}
+        if public_url:
+            found.add(_host_name(urlsplit(public_url).netloc.rpartition("@")[2]))
+        self._names = frozenset(found)
+
+    def allows(self, scope: Mapping[str, Any]) -> bool:
+        hosts = [value for name, value in scope.get("headers", ()) if name == b"host"]
+        if not hosts:
+            return True
+        if len(hosts) > 1:
+            return False  # RFC 9110 §7.2: one Host, or the request is bad
+        name = _host_name(hosts[0].decode("latin-1"))
+        if name == "localhost" or name.endswith(".localhost") or name in self._names:
+            return True
+        return _address(name.removeprefix("[").removesuffix("]")) is not None
+
+
+def _host_name(host: str) -> str:
+    """``Host`` without its port, lower-case, without a trailing dot (``Example.com.:80`` is
+    ``example.com``); an IPv6 literal keeps its brackets."""
+    host = host.strip().lower()
+    host = host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+    return host.rstrip(".")
