@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.sessions import Session
-from ivrhooks.errors import InboundError, SessionError
+from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
 
 __all__ = [
     "ACTIONS",
@@ -90,6 +90,16 @@ DEFAULT_PBX_RATE: Final = 40
 #: PortSIP's largest documented limit is 10,000 a minute (~167/s); more is a typo.
 MAX_PBX_RATE: Final = 1000
 
+#: A call's ``session_id``, as ivrhooks accepts it. PortSIP documents it only as the "unique id
+#: of the call" (reference/portsip.md §1; its examples are decimal, ``12345678`` up to snowflake
+#: ids): this length and alphabet are ivrhooks' own bound, not PortSIP's, wide enough for any
+#: id a PBX makes and small enough that an id is not kilobytes in every store key and log line.
+#: Anything else is no session_id at all (``req.session()`` says why).
+MAX_SESSION_ID: Final = 128
+SESSION_ID_RE: Final = f"[A-Za-z0-9._:-]{{1,{MAX_SESSION_ID}}}"
+SESSION_ID_PATTERN: Final = re.compile(SESSION_ID_RE)
+SESSION_ID_RULE: Final = f"1 to {MAX_SESSION_ID} characters of A-Z, a-z, 0-9 and . _ : -"
+
 MAX_NAME: Final = 64  # action URL ``name``
 MAX_MASK: Final = 255  # ``dtmf_mask`` / ``caller_mask``
 # The seed says url <= 1024, PortSIP's published OpenAPI says <= 128: keep to the stricter one.
@@ -116,7 +126,8 @@ class ActionRequest:
     receptionist: str
     """The receptionist's name (``account_name``)."""
     session_id: str | None
-    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
+    """The call's unique id; ``None`` when the PBX does not send it (older builds), or sends
+    one outside :data:`SESSION_ID_RULE` (``fields`` still holds what was sent)."""
     kind: Kind
     """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
     method: str
@@ -148,6 +159,8 @@ class ActionRequest:
                 "write `session = await req.session()`, and run blocking calls with "
                 "`await asyncio.to_thread(...)`"
             ) from None
+        if self.session_id is None and self.fields.get("session_id"):
+            raise SessionUnavailableError(session_id_refused(self.fields["session_id"]))
         return self.context.session(self.session_id, self.route)
 
     @classmethod
@@ -162,6 +175,7 @@ class ActionRequest:
     ) -> ActionRequest:
         """Build a request from parsed fields; ``from`` and ``to`` are required."""
         get = fields.get
+        session_id = get("session_id")
         if not get("from") or not get("to"):
             missing = [name for name in ("from", "to") if not get(name)]
             raise InboundError(f"missing required field(s): {', '.join(missing)}")
@@ -171,7 +185,10 @@ class ActionRequest:
             digits=get("input", ""),
             caller_name=get("from_name", ""),
             receptionist=get("account_name", ""),
-            session_id=get("session_id") or None,
+            # Not PortSIP-shaped: no session (the handler still runs; req.session() says why).
+            session_id=session_id
+            if session_id and SESSION_ID_PATTERN.fullmatch(session_id)
+            else None,
             kind=kind,
             method=method,
             fields=fields,
@@ -184,6 +201,19 @@ class ActionRequest:
         fallback's reserve after it is not counted). Bound the handler's own calls with it:
         ``async with asyncio.timeout(req.time_left() - 0.02): ...``."""
         return self.context.time_left()
+
+
+def session_id_refused(raw: str) -> str:
+    """Why a ``session_id`` the PBX sent was refused, without repeating it (it may be 8 KiB)."""
+    why = (
+        f"{len(raw)} characters"
+        if len(raw) > MAX_SESSION_ID
+        else "characters outside A-Z, a-z, 0-9 and . _ : -"
+    )
+    return (
+        f"the PBX's session_id was refused ({why}; ivrhooks accepts {SESSION_ID_RULE}), so "
+        "this request has no session"
+    )
 
 
 Handler = Callable[[ActionRequest], Any]
