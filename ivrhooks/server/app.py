@@ -128,6 +128,12 @@ class Server:
         started = False
         try:
             async with self._running():
+                for served in self.routes.values():
+                    # A verifier with state in the shared store reads it before the first
+                    # request (the Digest replay window: the store's epoch).
+                    prepare = getattr(served.authenticator, "prepare", None)
+                    if prepare is not None:
+                        await prepare()
                 if self.runtime.config.serving.freeze_gc:
                     gc.collect()
                     gc.freeze()
