@@ -83,6 +83,7 @@ async def store_costs(redis_url: str, n: int) -> list[tuple[str, float]]:
     try:
         for label, store in stores:
             replay = StoreReplay(store, "bench:replay:")
+            await replay.begin(now)  # as the server does at startup, before issuing nonces
 
             async def shared_replay(i: int, replay: StoreReplay = replay) -> object:
                 return await replay.check_and_set(f"nonce{i}", "user", 1, now, now)

@@ -274,6 +274,15 @@ def _announce(config: Config, traced: bool) -> None:
         )
     else:
         logger.info("registering on the PBX: %s", config.registers_on)
+    if config.pbx is not None and not config.pbx.verify_tls:
+        # What registration sends there (the REST login, every action URL's credentials) goes
+        # to whoever answers: say so at every start, not only in `ivrhooks doctor`.
+        logger.warning(
+            "IVRHOOKS_PBX_VERIFY_TLS=false: the PBX's TLS certificate is not verified; anyone "
+            "on the network path to %s can pose as the PBX and read the REST login and the "
+            "action-URL credentials registered there",
+            config.registers_on,
+        )
     if traced:
         logger.info("tracing: OpenTelemetry spans for every action-URL request")
     if config.secret_generated:

@@ -72,8 +72,8 @@ class AuthConfig(Group):
     )
     trusted_proxies: tuple[str, ...] = setting(
         (),
-        doc="comma-separated proxy networks whose `X-Forwarded-For` is believed (`ivrhooks run` "
-        "turns uvicorn's own proxy-header rewrite off)",
+        doc="comma-separated proxy networks whose `X-Forwarded-For`, `Forwarded` and `X-Real-IP` "
+        "are believed (`ivrhooks run` turns uvicorn's own proxy-header rewrite off)",
         rule=rules.networks,
         env="IVRHOOKS_TRUSTED_PROXIES",
         parse=rules.comma_list,
@@ -88,6 +88,17 @@ class AuthConfig(Group):
         parse=rules.comma_list,
     )
     """``/healthz`` answers anyone: it says nothing but "ok"."""
+    ops_hosts: tuple[str, ...] = setting(
+        (),
+        doc="comma-separated host names `/metrics` and `/readyz` also answer to (the `Host` a "
+        "scraper sends); any other name gets 403, against DNS rebinding",
+        rule=rules.hosts,
+        env="IVRHOOKS_OPS_HOSTS",
+        parse=rules.comma_list,
+        readme_default="loopback names, IP literals and the public URL's host",
+    )
+    """More ``Host`` names ``/metrics`` and ``/readyz`` answer to, besides loopback names, IP
+    literals and the public URL's host (``ivrhooks.core.auth.guard.OpsHosts``)."""
     replay_store: ReplayStore | None = setting(  # noqa: RUF009 (a dataclasses.Field)
         None, doc="where Digest `nc` values are remembered; per process when unset", compare=False
     )

@@ -11,9 +11,11 @@ secret anyone can read lets anyone authenticate. Two kinds are refused at startu
 - **Placeholders**: text a person writes where a secret should go (``replace-with-…``,
   ``changeme``, ``<your secret>``, ``TODO``, ``xxxxxx``), and one character or a few repeated.
 
-The placeholder words are at least seven characters long, or must stand as a word of their own
-(``todo``, ``xxx``): a secret from ``secrets.token_urlsafe(32)`` (43 random characters) contains a
-given four-letter string about once in 26,000 draws, a seven-letter one about once in 10⁹.
+The placeholder words are at least seven characters long; shorter ones (``todo``, ``xxx``) count
+only as a word of their own in a value with spaces (prose): a secret from
+``secrets.token_urlsafe(32)`` (43 random characters, no spaces) contains a given four-letter
+string about once in 26,000 draws, and ``-xXx-`` about once in 300,000, a seven-letter one about
+once in 10⁹.
 """
 
 from __future__ import annotations
@@ -60,10 +62,13 @@ _PLACEHOLDERS = tuple(
         (r"<[^>]*>", "<...>"),
         (r"\.\.\.", "..."),
         (r"x{6,}", "xxxxxx"),
-        # Short words only as a word of their own (see the module docstring).
-        (r"(?<![a-z0-9])(?:todo|tbd|fixme)(?![a-z0-9])", "todo"),
-        (r"(?<![a-z0-9])x{3,}(?![a-z0-9])", "xxx"),
     )
+)
+# Short words are placeholders only in prose ("TODO put the secret here"): a random token has
+# no spaces, and the same words turn up by chance in about one token in a few hundred thousand.
+_PROSE_WORDS = (
+    re.compile(r"(?<![a-z0-9])(?:todo|tbd|fixme|x{3,})(?![a-z0-9])", re.IGNORECASE),
+    "todo",
 )
 _REPEATED = re.compile(r"(.{1,4}?)\1+", re.DOTALL)
 
@@ -79,9 +84,12 @@ def weakness(value: str) -> str | None:
             "is a value written in ivrhooks' own files (deploy/, docs/, README.md or "
             "examples/), known to anyone who read them"
         )
-    for pattern, shown in _PLACEHOLDERS:
-        if pattern.search(value):
-            return f"looks like a placeholder (it contains {shown!r} or the like), not a secret"
+    found = [shown for pattern, shown in _PLACEHOLDERS if pattern.search(value)]
+    prose, shown = _PROSE_WORDS
+    if any(c.isspace() for c in value) and prose.search(value):
+        found.append(shown)
+    if found:
+        return f"looks like a placeholder (it contains {found[0]!r} or the like), not a secret"
     if _REPEATED.fullmatch(value):
         return "is a character, or a few, repeated: anyone can guess it"
     return None

@@ -207,6 +207,13 @@ def networks(value: Any) -> str | None:
     return None
 
 
+def hosts(value: Any) -> str | None:
+    for item in value:
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,253}", str(item)):
+            return f"{item!r} is not a host name (no scheme, no port: e.g. ivrhooks.internal)"
+    return None
+
+
 def algorithms(value: Any) -> str | None:
     algs = [str(a).upper() for a in value]
     if not algs or len(set(algs)) != len(algs) or any(a not in DIGEST_ALGORITHMS for a in algs):

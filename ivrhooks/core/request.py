@@ -17,8 +17,8 @@ from urllib.parse import unquote
 
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.sessions import Session
-from ivrhooks.core.types import Kind
-from ivrhooks.errors import InboundError, SessionError
+from ivrhooks.core.types import SESSION_ID_PATTERN, Kind, session_id_refused
+from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
 
 __all__ = ["ActionRequest", "Handler", "fields_from_body", "fields_from_query"]
 
@@ -124,7 +124,9 @@ class ActionRequest:
     receptionist: str
     """The receptionist's name (``account_name``)."""
     session_id: str | None
-    """The call's unique id; ``None`` when the PBX does not send it (older builds)."""
+    """The call's unique id; ``None`` when the PBX does not send it (older builds), or sends
+    one outside :data:`~ivrhooks.core.types.SESSION_ID_RULE` (``fields`` still holds what was
+    sent)."""
     kind: Kind
     """``"DTMF"`` or ``"CALLER"``: which kind of action URL fired."""
     method: str
@@ -156,6 +158,8 @@ class ActionRequest:
                 "write `session = await req.session()`, and run blocking calls with "
                 "`await asyncio.to_thread(...)`"
             ) from None
+        if self.session_id is None and self.fields.get("session_id"):
+            raise SessionUnavailableError(session_id_refused(self.fields["session_id"]))
         return self.context.session(self.session_id, self.route)
 
     @classmethod
@@ -173,13 +177,17 @@ class ActionRequest:
         if not get("from") or not get("to"):
             missing = [name for name in ("from", "to") if not get(name)]
             raise InboundError(f"missing required field(s): {', '.join(missing)}")
+        session_id = get("session_id")
         return cls(
             caller=fields["from"],
             to=fields["to"],
             digits=get("input", ""),
             caller_name=get("from_name", ""),
             receptionist=get("account_name", ""),
-            session_id=get("session_id") or None,
+            # Not PortSIP-shaped: no session (the handler still runs; req.session() says why).
+            session_id=session_id
+            if session_id and SESSION_ID_PATTERN.fullmatch(session_id)
+            else None,
             kind=kind,
             method=method,
             fields=fields,

@@ -27,6 +27,7 @@ from ivrhooks.core.blame import handler_location, user_location
 from ivrhooks.core.context import Failure
 from ivrhooks.core.decisions import Decision, InvalidDecisionError, coerce_decision, repeat
 from ivrhooks.core.request import ActionRequest, Handler
+from ivrhooks.core.tracebacks import exception_type, log_exception
 from ivrhooks.core.types import FallbackCause
 from ivrhooks.errors import SessionError
 
@@ -249,7 +250,19 @@ async def _attempt(
     finally:
         context.take_session()  # a failed handler saves nothing; the fallback reads afresh
     failure.where = failure.where or handler_location(handler)
-    logger.exception("%s raised", what, extra={**extra, "where": failure.where})
+    raised = failure.exception
+    assert raised is not None
+    # Out of the except block (the finally ran first), so sys.exc_info() is empty here: the
+    # exception is passed in, and logged by type and stack only (its message may name the
+    # caller).
+    log_exception(
+        logger,
+        "%s raised %s",
+        what,
+        exception_type(raised),
+        exc=raised,
+        extra={**extra, "where": failure.where},
+    )
     return None, failure
 
 

@@ -79,6 +79,30 @@ MAX_MASK: Final = 255  # ``dtmf_mask`` / ``caller_mask``
 MAX_ACTION_URL: Final = 128
 
 
+#: A call's ``session_id``, as ivrhooks accepts it. PortSIP documents it only as the "unique id
+#: of the call" (reference/portsip.md §1; its examples are decimal, ``12345678`` up to snowflake
+#: ids): this length and alphabet are ivrhooks' own bound, not PortSIP's, wide enough for any
+#: id a PBX makes and small enough that an id is not kilobytes in every store key and log line.
+#: Anything else is no session_id at all (``req.session()`` says why).
+MAX_SESSION_ID: Final = 128
+SESSION_ID_RE: Final = f"[A-Za-z0-9._:-]{{1,{MAX_SESSION_ID}}}"
+SESSION_ID_PATTERN: Final = re.compile(SESSION_ID_RE)
+SESSION_ID_RULE: Final = f"1 to {MAX_SESSION_ID} characters of A-Z, a-z, 0-9 and . _ : -"
+
+
 def is_extension(value: object) -> bool:
     """Whether ``value`` is a receptionist extension number (a string of 3 to 64 digits)."""
     return isinstance(value, str) and EXTENSION_PATTERN.fullmatch(value) is not None
+
+
+def session_id_refused(raw: str) -> str:
+    """Why a ``session_id`` the PBX sent was refused, without repeating it (it may be 8 KiB)."""
+    why = (
+        f"{len(raw)} characters"
+        if len(raw) > MAX_SESSION_ID
+        else "characters outside A-Z, a-z, 0-9 and . _ : -"
+    )
+    return (
+        f"the PBX's session_id was refused ({why}; ivrhooks accepts {SESSION_ID_RULE}), so "
+        "this request has no session"
+    )

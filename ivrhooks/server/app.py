@@ -18,6 +18,7 @@ from typing import Any
 from prometheus_client import make_asgi_app
 from starlette.types import Receive, Scope, Send
 
+from ivrhooks.core.auth.guard import OpsHosts
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.runtime import Runtime
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
@@ -64,6 +65,8 @@ class Server:
         self.startup_error: str | None = None
         """Why the last startup failed (the lifespan), for a server that says it in one line."""
         self._metrics = make_asgi_app(runtime.metrics.registry)
+        config = runtime.config
+        self._ops_hosts = OpsHosts(config.auth.ops_hosts, config.registration.public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -98,9 +101,10 @@ class Server:
             # Anyone, e.g. a container health check: the answer says nothing but "ok".
             await send_json(send, 200, b'{"status":"ok"}')
             return
-        if not self.endpoint.guard.operational(scope):
+        if not self.endpoint.guard.operational(scope) or not self._ops_hosts.allows(scope):
             # /metrics and /readyz describe the service (routes, failures, why it is not
-            # ready): for AuthConfig.ops_allow only, loopback by default.
+            # ready): for AuthConfig.ops_allow only, loopback by default, and asked for by
+            # this service's own name (a browser's DNS-rebound request is not).
             await send_json(send, 403, _FORBIDDEN)
             return
         if path == "/readyz":
@@ -126,6 +130,12 @@ class Server:
         started = False
         try:
             async with self._running():
+                for served in self.routes.values():
+                    # A verifier with state in the shared store reads it before the first
+                    # request (the Digest replay window: the store's epoch).
+                    prepare = getattr(served.authenticator, "prepare", None)
+                    if prepare is not None:
+                        await prepare()
                 if self.runtime.config.serving.freeze_gc:
                     gc.collect()
                     gc.freeze()

@@ -8,6 +8,8 @@ needs a slow hash awaits anything (:func:`finish`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
 
 from starlette.types import Scope, Send
 
@@ -18,6 +20,7 @@ from ivrhooks.server.hashing import BUSY, HashRunner
 from ivrhooks.server.responses import error_body, send_json
 
 __all__ = [
+    "ADMISSION",
     "NOT_FAILURES",
     "authenticate",
     "finish",
@@ -41,6 +44,20 @@ _BODIES = {
     429: error_body("too_many_requests"),
 }
 _NO_STORE = ((b"cache-control", b"no-store"),)
+
+ADMISSION: ContextVar[Callable[[bool], None] | None] = ContextVar(
+    "ivrhooks_admission", default=None
+)
+"""Told, once per request, whether its credentials admitted it (``True``: before the body is
+read; ``False``: before the rejection is logged and sent), when someone listens: the request's
+span (``ivrhooks.server.tracing``) starts only then, since whose trace it joins depends on it.
+A context variable because the endpoint's calls here are what they are with tracing off too."""
+
+
+def _admitted() -> None:
+    listener = ADMISSION.get()
+    if listener is not None:
+        listener(True)
 
 
 async def send_rejection(send: Send, verdict: Verdict) -> None:
@@ -76,6 +93,7 @@ def authenticate(
     authorization = [v for k, v in scope["headers"] if k == b"authorization"]
     result = authenticator.check(scope["method"], request_target(scope), authorization)
     if result.ok and not authenticator.guessable:
+        _admitted()
         return result, ip  # the hot path: correct derived credentials (a Pending is not ok)
     throttle = guard.throttle
     route = authenticator.route_id
@@ -97,6 +115,8 @@ def authenticate(
                 return limited, ip
             if result.ok:
                 throttle.succeeded(ip, route, result.claimed)
+        if result.ok:
+            _admitted()
         return result, ip
     if reason == "missing":
         return result, ip  # the challenge, always: every Digest call starts here
@@ -112,8 +132,10 @@ async def settle(
 ) -> Verdict:
     """Record a correct Digest response's nc in the shared store: accepted, or a replay."""
     verdict = await deferred.resolve()
-    if verdict.ok and authenticator.guessable:
-        guard.throttle.succeeded(ip, authenticator.route_id, verdict.claimed)
+    if verdict.ok:
+        if authenticator.guessable:
+            guard.throttle.succeeded(ip, authenticator.route_id, verdict.claimed)
+        _admitted()
     return verdict
 
 
@@ -138,6 +160,7 @@ async def finish(
         if limited is not None:
             return limited
         throttle.succeeded(ip, route, verdict.claimed)
+        _admitted()
     else:
         throttle.failed(ip, route, pending.claimed, slow=True)
     return verdict
@@ -145,6 +168,9 @@ async def finish(
 
 async def reject(send: Send, verdict: Verdict, ip: str, authenticator: Authenticator) -> None:
     """Log the rejection (one structured line, never a header, query or secret) and answer it."""
+    listener = ADMISSION.get()
+    if listener is not None:
+        listener(False)  # before the line: it carries the request's trace
     # A challenge answered to a request without credentials (or with a stale nonce) is the
     # normal first step of every Digest call: DEBUG, so operators' warnings stay meaningful.
     challenge = verdict.reason in NOT_FAILURES

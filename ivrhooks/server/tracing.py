@@ -6,7 +6,11 @@ once, in :meth:`ivrhooks.IVRHooks.build`). The span is named ``{method} {route p
 ``url.query``: on a GET action URL the query string is the caller's number and name. The
 ivrhooks attributes (route, auth scheme here; decision, fallback cause, session id from the
 observer) say what the answer was. A W3C ``traceparent`` (or whatever the application's global
-propagator reads) makes it a child of the caller's trace; the PBX sends none.
+propagator reads) makes it a child of the caller's trace, once the caller's credentials have
+admitted it (or on a route served without authentication); the PBX sends none. A rejected
+request starts a trace of its own, so a stranger neither picks the trace id of its 401 nor,
+with flags ``00``, keeps it out of the record. The span still begins when the request arrives:
+it is started, with that time, when the verdict is known (``ivrhooks.server.auth.ADMISSION``).
 
 Status: error for a 5xx answer or an exception out of the endpoint; a 4xx is the client's doing
 and a fallback is still an answer, so both leave it unset (semantic conventions, HTTP server).
@@ -14,14 +18,19 @@ and a fallback is still an answer, so both leave it unset (semantic conventions,
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import Message, Receive, Scope, Send
 
 from ivrhooks.observe.otel import OTelTracing, error_type, fail
+from ivrhooks.server.auth import ADMISSION
 from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 
 __all__ = ["TracedEndpoint"]
@@ -83,15 +92,6 @@ class TracedEndpoint:
         if agent is not None:
             attributes["user_agent.original"] = agent.decode("latin-1")
         name = f"{method} {served.path}" if method in _KNOWN_METHODS else f"HTTP {served.path}"
-        span = self._tracer.start_span(
-            name,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        )
-        token = context_api.attach(trace.set_span_in_context(span, parent))
         status = 0
 
         async def send_traced(message: Message) -> None:
@@ -100,15 +100,50 @@ class TracedEndpoint:
                 status = message["status"]
             await send(message)
 
+        started: list[tuple[trace.Span, Token[Context]]] = []
+
+        def start(admitted: bool, at: int | None = None) -> None:
+            # The caller's context only for a request its credentials admitted: anyone can
+            # write a traceparent, and a rejected request must neither pick its trace id nor,
+            # with flags 00, go unrecorded. Without one, the ambient context (no headers').
+            if not started:
+                context = parent if admitted else None
+                span = self._tracer.start_span(
+                    name,
+                    context=context,
+                    kind=SpanKind.SERVER,
+                    attributes=attributes,
+                    start_time=at,
+                    record_exception=False,
+                    set_status_on_exception=False,
+                )
+                token = context_api.attach(trace.set_span_in_context(span, context))
+                started.append((span, token))
+
+        listening: Token[Callable[[bool], None] | None] | None = None
+        arrived: int | None = None
+        if parent is None or served.authenticator is None:
+            # Nothing to decide: no context sent, or a route that admits every caller.
+            start(True)
+        else:
+            # Started when the verdict is known (the span still begins now).
+            arrived = time.time_ns()
+            listening = ADMISSION.set(lambda admitted: start(admitted, arrived))
         failed = False
         try:
             await self.endpoint(served, scope, receive, send_traced)
         except Exception as exc:
             failed = True
+            start(False, arrived)
+            span = started[0][0]
             if span.is_recording():
                 fail(span, error_type(exc), exc)
             raise
         finally:
+            if listening is not None:
+                ADMISSION.reset(listening)
+                start(False, arrived)  # answered before any verdict (a 405, say)
+            span, token = started[0]
             if status:
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500 and not failed:

@@ -162,8 +162,9 @@ def test_static_password_and_token() -> None:
 # --- guard ----------------------------------------------------------------------------------
 
 
-def scope(peer: str, xff: str | None = None) -> dict[str, object]:
+def scope(peer: str, xff: str | None = None, **more: str) -> dict[str, object]:
     headers = [(b"x-forwarded-for", xff.encode())] if xff is not None else []
+    headers += [(name.replace("_", "-").encode(), value.encode()) for name, value in more.items()]
     return {"type": "http", "client": (peer, 1234), "headers": headers}
 
 
@@ -173,15 +174,61 @@ def scope(peer: str, xff: str | None = None) -> dict[str, object]:
         ("203.0.113.9", "1.2.3.4", "203.0.113.9"),  # untrusted peer: header ignored
         ("10.0.0.2", "1.2.3.4", "1.2.3.4"),
         ("10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.7", "1.2.3.4"),  # rightmost untrusted hop
-        ("10.0.0.2", "garbage", "10.0.0.2"),
+        ("10.0.0.2", "10.0.0.9, 10.0.0.7", "10.0.0.9"),  # all trusted: the leftmost
+        # Unreadable is unknown, never the proxy (issue 23: that made every client local).
+        ("10.0.0.2", "garbage", "unknown"),
+        ("10.0.0.2", "1.2.3.4, garbage", "unknown"),
+        ("10.0.0.2", "", "unknown"),
+        ("10.0.0.2", "unknown", "unknown"),
+        ("10.0.0.2", "_hidden", "unknown"),
+        ("10.0.0.2", "1.2.3.4:4711", "1.2.3.4"),
+        ("10.0.0.2", "2001:db8::1", "2001:db8::1"),
+        ("10.0.0.2", "[2001:db8::1]", "2001:db8::1"),
+        ("10.0.0.2", "[2001:db8::1]:4711", "2001:db8::1"),
+        ("10.0.0.2", "[2001:db8::1]:port", "unknown"),
+        ("10.0.0.2", "1.2.3.4:", "unknown"),
         ("10.0.0.2", None, "10.0.0.2"),
         ("::ffff:10.0.0.2", "1.2.3.4", "1.2.3.4"),
+        ("10.0.0.2", "::ffff:1.2.3.4", "1.2.3.4"),
     ],
-    ids=["untrusted-peer", "trusted", "chain", "garbage", "no-header", "v4-mapped"],
-)
+    ids=["untrusted-peer", "trusted", "chain", "all-trusted", "garbage", "garbage-right",
+         "empty", "unknown", "obfuscated", "v4-port", "v6", "v6-brackets", "v6-brackets-port",
+         "v6-bad-port", "v4-empty-port", "no-header", "v4-mapped-peer", "v4-mapped-hop"],
+)  # fmt: skip
 def test_client_ip(peer: str, xff: str | None, expected: str) -> None:
     guard = AuthGuard(trusted_proxies=["10.0.0.0/8"])
     assert guard.client_ip(scope(peer, xff)) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"forwarded": "for=1.2.3.4"}, "1.2.3.4"),
+        ({"forwarded": 'for="[2001:db8::1]:4711"'}, "2001:db8::1"),
+        ({"forwarded": 'For="1.2.3.4:4711";proto=https;by=10.0.0.2'}, "1.2.3.4"),
+        ({"forwarded": "for=6.6.6.6, for=1.2.3.4;proto=http, for=10.0.0.7"}, "1.2.3.4"),
+        ({"forwarded": "for=_hidden"}, "unknown"),
+        ({"forwarded": "for=unknown"}, "unknown"),
+        ({"forwarded": "proto=https"}, "unknown"),  # an element naming no client
+        ({"forwarded": 'for="1.2.3.4'}, "unknown"),  # no closing quote
+        ({"forwarded": "for=1.2.3.4;for=5.6.7.8"}, "unknown"),
+        ({"forwarded": "for=1.2.3.4 x"}, "unknown"),
+        ({"x_real_ip": "1.2.3.4"}, "1.2.3.4"),
+        ({"x_real_ip": "1.2.3.4, 5.6.7.8"}, "unknown"),
+        ({"x_real_ip": "1.2.3.4", "forwarded": "for=1.2.3.4"}, "1.2.3.4"),
+        # Headers that disagree: one of them was written by the client.
+        ({"x_real_ip": "1.2.3.4", "forwarded": "for=127.0.0.1"}, "unknown"),
+    ],
+    ids=["forwarded", "forwarded-quoted-v6-port", "forwarded-pairs", "forwarded-chain",
+         "forwarded-obfuscated", "forwarded-unknown", "forwarded-no-for", "forwarded-unclosed",
+         "forwarded-two-for", "forwarded-junk", "x-real-ip", "x-real-ip-list", "agreeing",
+         "disagreeing"],
+)  # fmt: skip
+def test_client_ip_from_forwarded_and_x_real_ip(headers: dict[str, str], expected: str) -> None:
+    guard = AuthGuard(trusted_proxies=["10.0.0.0/8"])
+    assert guard.client_ip(scope("10.0.0.2", None, **headers)) == expected
+    # From a peer that is not a trusted proxy, none of it is read.
+    assert guard.client_ip(scope("203.0.113.9", None, **headers)) == "203.0.113.9"
 
 
 def test_throttle_table_is_bounded_and_ipv6_counts_per_64() -> None:

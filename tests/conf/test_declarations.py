@@ -54,6 +54,7 @@ VALID: dict[str, tuple[str, Any]] = {
     "IVRHOOKS_REDIS_URL": ("redis://:pw@redis:6379/0", "redis://:pw@redis:6379/0"),
     "IVRHOOKS_HOST": ("192.0.2.10", "192.0.2.10"),
     "IVRHOOKS_PORT": ("9090", 9090),
+    "IVRHOOKS_OPS_HOSTS": ("ivr.internal, metrics.local", ("ivr.internal", "metrics.local")),
     "IVRHOOKS_EMBEDDED_PBX_PASSWORD": ("devpassword123", "devpassword123"),
 }
 
@@ -91,6 +92,7 @@ BAD: dict[str, tuple[str, str] | None] = {
     "IVRHOOKS_REDIS_URL": ("http://:r3dis@redis", "'http://***@redis': must start with redis://"),
     "IVRHOOKS_HOST": None,
     "IVRHOOKS_PORT": ("abc", "'abc': must be a whole number"),
+    "IVRHOOKS_OPS_HOSTS": ("https://x", "'https://x': 'https://x' is not a host name"),
     "IVRHOOKS_EMBEDDED_PBX_PASSWORD": None,
 }
 

@@ -63,7 +63,7 @@ async def test_metrics_count_requests_fallbacks_and_auth_failures(log_stream: io
     sales = derive_credentials(SECRET, "sales")
     broken = derive_credentials(SECRET, "broken")
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pbx") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         for _ in range(3):
             await c.get(
                 "/hooks/sales?from=5551234&to=8000&input=1", auth=(sales.username, sales.password)
@@ -102,7 +102,7 @@ async def test_one_json_line_per_request_with_the_caller_masked(log_stream: io.S
     app = build()
     creds = derive_credentials(SECRET, "sales")
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pbx") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         await c.get(
             "/hooks/sales?session_id=s-1&from=5551234&to=8000&input=1&from_name=Ann",
             auth=(creds.username, creds.password),

@@ -46,7 +46,7 @@ async def test_over_http_only_the_listed_sources_read_metrics_and_readyz() -> No
 
 def asgi_client(app: IVRHooks, client: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(client, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://ivr")
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from ivrhooks import IVRHooks, StoreConfig, call
 from ivrhooks.core.auth import derive_credentials
 from ivrhooks.core.request import ActionRequest
 from ivrhooks.server import Server
+from ivrhooks.testing import serve
 from tests.auth.helpers import challenges, digest_fields, digest_header
 from tests.redis_server import RedisServer
 
@@ -42,18 +43,14 @@ def _app(redis_url: str, scheme: str = "digest") -> IVRHooks:
 
 @pytest.fixture
 async def replicas(redis_server: RedisServer) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """Three replicas of one app sharing the redis-server, each as an in-process client."""
+    """Three replicas of one app sharing the redis-server, each served on loopback (started as
+    a server starts them: the lifespan reads the shared replay window's epoch)."""
     async with AsyncExitStack() as stack:
         clients = []
         for _ in range(3):
             server: Server = _app(redis_server.url).build()
-            stack.push_async_callback(server.runtime.store.close)
-            transport = httpx.ASGITransport(app=server)
-            clients.append(
-                await stack.enter_async_context(
-                    httpx.AsyncClient(transport=transport, base_url="http://replica")
-                )
-            )
+            url = await stack.enter_async_context(serve(server))
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(base_url=url)))
         yield clients
 
 
@@ -161,4 +158,6 @@ async def test_with_redis_stopped_every_call_is_still_answered(
         assert answered.status_code == 200
         assert loop.time() - started < 1.5
     redis_server.start()
+    # Started again empty: the nonce the client kept is now stale, and httpx's DigestAuth
+    # answers the stale=true challenge itself (tests/store/test_replay_store_loss.py).
     assert (await replicas[0].get(f"/hooks/sales?{QUERY}", auth=auth)).status_code == 200

@@ -135,12 +135,24 @@ class DigestAuthenticator:
             return Deferred(claimed, partial(self._record, nonce, claimed, nc, issued, now))
         return reject(reason, self.challenge(now, stale=stale), claimed)
 
+    async def prepare(self) -> None:
+        """Before serving: a shared replay window reads what it needs from its store (the
+        store's epoch: see ``ivrhooks.store.replay``), so no nonce issued from now on is older
+        than what it knows."""
+        begin = getattr(self._shared, "begin", None)
+        if begin is not None:
+            await begin(self._clock())
+
     async def _record(
         self, nonce: str, username: str, nc: int, issued: float, now: float
     ) -> Verdict:
         assert self._shared is not None
-        if await self._shared.check_and_set(nonce, username, nc, issued, now) == "ok":
+        outcome = await self._shared.check_and_set(nonce, username, nc, issued, now)
+        if outcome == "ok":
             return Verdict(ok=True, status=200, reason="ok", username=username, claimed=username)
+        if outcome == "stale":
+            # Issued before the shared window lost its state: a fresh nonce, at once.
+            return reject("stale", self.challenge(now, stale=True), username)
         # Seen before: an exact resend of a correct request, or its replay. stale=true lets a
         # client that lost the first answer retry with a fresh nonce at once (RFC 7616 §3.3):
         # a lost reply must not become a lockout, and a replayer learns nothing from it.

@@ -9,15 +9,16 @@ import ipaddress
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
+from ivrhooks.core.auth.forwarded import UNKNOWN, Address, forwarded_chains, node_address
 from ivrhooks.core.auth.throttle import Throttle
 from ivrhooks.core.auth.verdict import Verdict
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["AuthGuard"]
+__all__ = ["AuthGuard", "OpsHosts"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CACHE_SIZE = 1024
 _FORBIDDEN = Verdict(ok=False, status=403, reason="forbidden_ip")
 # Headers a reverse proxy adds to say whom it forwards for (RFC 7239 and the de-facto ones).
@@ -70,6 +71,7 @@ class AuthGuard:
         # Parsing an address costs more than the Basic check itself, and a PBX calls from a
         # handful of addresses: remember the canonical form of the ones seen (bounded).
         self._canonical_cache: dict[str, tuple[str, Address | None]] = {}
+        self._node_cache: dict[str, Address | None] = {}
 
     def _canonical(self, text: str) -> tuple[str, Address | None]:
         """``text`` as a canonical address string (itself if not an address), and the address."""
@@ -85,28 +87,49 @@ class AuthGuard:
     def _trusted(self, addr: Address | None) -> bool:
         return addr is not None and any(addr in net for net in self._proxies)
 
-    def client_ip(self, scope: Mapping[str, Any]) -> str:
-        """The peer address; through ``X-Forwarded-For`` only when the peer is a trusted proxy.
+    def _node(self, text: str) -> Address | None:
+        """The address a forwarded node names (cached like :meth:`_canonical`)."""
+        cache = self._node_cache
+        if text in cache:
+            return cache[text]
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        addr = cache[text] = node_address(text)
+        return addr
 
-        The header is read right to left, skipping trusted proxies: the first address a trusted
-        proxy vouches for is the client (entries further left are whatever the client wrote).
+    def _walk(self, chain: list[str]) -> str:
+        """The client one forwarding chain names: read right to left, skipping trusted proxies,
+        the first node a trusted proxy vouches for (nodes further left are whatever the client
+        wrote). A node naming no address ends the walk at :data:`UNKNOWN`: never the proxy."""
+        last: Address | None = None
+        for node in reversed(chain):
+            addr = self._node(node)
+            if addr is None:
+                return UNKNOWN
+            if not self._trusted(addr):
+                return str(addr)
+            last = addr
+        # Every node a trusted proxy: the client is the leftmost (a proxy calling for itself).
+        return str(last) if last is not None else UNKNOWN
+
+    def client_ip(self, scope: Mapping[str, Any]) -> str:
+        """The peer address; through the forwarding headers only when the peer is a trusted
+        proxy, and then :data:`UNKNOWN` unless they name an address.
+
+        ``X-Forwarded-For``, ``Forwarded`` (RFC 7239) and ``X-Real-IP`` are all read: which
+        one a proxy writes, and which it passes on as the client wrote it, depends on its
+        configuration, so when several are present they must name the same client, or the
+        client is unknown (a client can make itself unknown, never someone else).
         """
         client = scope.get("client")
         peer, peer_addr = self._canonical(str(client[0]) if client else "")
         if not self._proxies or not self._trusted(peer_addr):
             return peer
-        hops: list[str] = []
-        for name, value in scope.get("headers", ()):
-            if name == b"x-forwarded-for":
-                hops.extend(value.decode("latin-1").split(","))
-        for hop in reversed(hops):
-            addr = _address(hop)
-            if addr is None:
-                break  # garbage: stop trusting the chain, answer for the last known hop
-            if not self._trusted(addr):
-                return str(addr)
-            peer_addr = addr
-        return str(peer_addr)
+        chains = forwarded_chains(scope.get("headers", ()))
+        if not chains:
+            return peer
+        named = {self._walk(chain) for chain in chains}
+        return named.pop() if len(named) == 1 else UNKNOWN
 
     def operational(self, scope: Mapping[str, Any]) -> bool:
         """Whether this request may read ``/metrics`` and ``/readyz``: its client is in
@@ -134,3 +157,42 @@ class AuthGuard:
             if addr is None or not any(addr in net for net in self._allow):
                 return _FORBIDDEN
         return None
+
+
+class OpsHosts:
+    """The ``Host`` names ``/metrics`` and ``/readyz`` answer to: this service's own.
+
+    A page on any web site can make a developer's browser read ``http://localhost:8080/metrics``
+    by rebinding its own name to 127.0.0.1 (DNS rebinding): the request then comes from
+    loopback, and only its ``Host`` (the site's name) gives it away. Answered: an IP literal
+    (no name to rebind), ``localhost`` and ``*.localhost`` (RFC 6761 §6.3: never resolved by
+    DNS), the public URL's host, and ``names`` (``AuthConfig.ops_hosts``: e.g. the name a
+    Prometheus scrapes by). A request without ``Host`` (HTTP/1.0) named nothing to rebind.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Sequence[str] = (), public_url: str | None = None) -> None:
+        found = {_host_name(name) for name in names}
+        if public_url:
+            found.add(_host_name(urlsplit(public_url).netloc.rpartition("@")[2]))
+        self._names = frozenset(found)
+
+    def allows(self, scope: Mapping[str, Any]) -> bool:
+        hosts = [value for name, value in scope.get("headers", ()) if name == b"host"]
+        if not hosts:
+            return True
+        if len(hosts) > 1:
+            return False  # RFC 9110 §7.2: one Host, or the request is bad
+        name = _host_name(hosts[0].decode("latin-1"))
+        if name == "localhost" or name.endswith(".localhost") or name in self._names:
+            return True
+        return _address(name.removeprefix("[").removesuffix("]")) is not None
+
+
+def _host_name(host: str) -> str:
+    """``Host`` without its port, lower-case, without a trailing dot (``Example.com.:80`` is
+    ``example.com``); an IPv6 literal keeps its brackets."""
+    host = host.strip().lower()
+    host = host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+    return host.rstrip(".")
