@@ -83,6 +83,11 @@ class Mask:
     def entries(self) -> tuple[str, ...]:
         return self._entries
 
+    @property
+    def parsed(self) -> tuple[Entry, ...]:
+        """The entries as parsed: form, bounds and width."""
+        return self._parsed
+
     def __repr__(self) -> str:
         return f"Mask({self._text!r}, kind={self._kind!r})"
 
