@@ -237,12 +237,12 @@ class Cache:
                         return
             value = await bounded(loader, self.load_timeout, self.name)
             entry = self._policy.entry(encode(value, cache=self.name, key=key), self._clock())
-            self._keep(key, entry, flight)
+            kept = self._keep(key, entry, flight)
             loads.land(key, flight)
             flight.settle("miss", entry)
             if flight.background:
                 self._report(self.name, "background")
-            if shared is not None and not flight.invalidated:
+            if shared is not None and kept:
                 await shared.put(key, entry)
         except Exception as exc:
             loads.land(key, flight)
@@ -258,9 +258,11 @@ class Cache:
             if not flight.answer.done():
                 flight.answer.cancel()
 
-    def _keep(self, key: str, entry: Entry, flight: Flight) -> None:
-        if flight.invalidated:
-            return
+    def _keep(self, key: str, entry: Entry, flight: Flight) -> bool:
+        """Keep ``entry`` in the process tier; whether it is worth keeping (anywhere)."""
+        if flight.invalidated or entry.usable_until <= entry.loaded_at:  # miss_ttl=0: a miss
+            return False
         held = self._local.get(key)
         if held is None or held.loaded_at <= entry.loaded_at:
             self._local.put(key, entry)
+        return True

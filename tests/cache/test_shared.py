@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ivrhooks.cache import Cache
-from ivrhooks.store import open_store
+from ivrhooks.store import Store, open_store
 from tests.cache.helpers import Clock, Events, Source
 from tests.redis_server import RedisServer
 
@@ -195,3 +195,40 @@ async def test_a_redis_that_never_answers_costs_a_caller_one_timeout_at_most() -
     print(f"silent Redis: a miss answered in {waited * 1000:.1f} ms (store timeout 250 ms)")
     assert source.calls == 1
     assert writers, "the cache did ask the silent Redis"
+
+
+class Recording:
+    """A store that records which operations were asked of it, as they are asked."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.kind = store.kind
+        self.asked: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self.store, name)
+
+        def record(*args: Any, **kwargs: Any) -> Any:
+            self.asked.append(name)
+            return operation(*args, **kwargs)
+
+        return record
+
+
+async def test_with_miss_ttl_zero_a_miss_is_neither_kept_nor_written(
+    redis_server: RedisServer,
+) -> None:
+    store = Recording(open_store(redis_server.url))
+    cache = Cache("managers", miss_ttl=0)
+    cache.bind(store, prefix=PREFIX)
+    try:
+        assert await cache.get("4321", Source(None)) is None
+        # A write would have been asked before the caller resumed (it follows the answer in
+        # the load's task, with no wait between): only the read was.
+        assert store.asked == ["get"]
+        assert len(cache) == 0
+        assert await cache.get("4321", Source({"name": "Ada"})) == {"name": "Ada"}
+        assert store.asked == ["get", "get", "put"], "a value is written"
+    finally:
+        await cache.unbind()
+        await store.store.close()
