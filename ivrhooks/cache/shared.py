@@ -4,9 +4,11 @@ With ``IVRHOOKS_REDIS_URL`` the app's store is Redis behind a
 :class:`~ivrhooks.store.resilient.FallbackStore`: an operation Redis fails or does not answer
 within the store's timeout (``IVRHOOKS_REDIS_TIMEOUT``, a quarter second) is answered from the
 process's memory, so a Redis outage degrades the cache to its process tier and never raises
-into a handler. This tier adds its own bound on top, the same timeout, so that a read never
-holds a caller longer than one operation's budget whatever the store does (a pool waiting for a
-connection, then a slow reply); writes happen after the callers have their answer.
+into a handler. This tier adds a backstop a little past that timeout (``_MARGIN``), so that a
+read never holds a caller longer than one operation's budget whatever the store does (a pool's
+wait for a connection, then a slow reply, would add up to twice it); the store's own timeout
+fires first in the plain case, so the store still counts, logs and falls back as for any
+operation. Writes happen after the callers have their answer.
 
 Keys are ``ivrhooks:<app id>:cache:<name>:<key>``; a key longer than 64 characters (or one that
 starts with ``#``) is replaced by ``#`` and its SHA-256, so a key name stays short whatever the
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["SharedTier", "store_key"]
 
 _LONGEST = 64
+_MARGIN = 0.01  # seconds past the store's timeout: the store's own timeout fires first
 
 
 def store_key(prefix: str, key: str) -> str:
@@ -56,7 +59,7 @@ class SharedTier:
         self._store = store
         self.prefix = prefix
         self._policy = policy
-        self._timeout = timeout
+        self._timeout = timeout + _MARGIN
         self._clock = clock
 
     async def get(self, key: str) -> Entry | None:
@@ -83,7 +86,7 @@ class SharedTier:
         """Remove ``key`` (the store has no plain delete: compare-and-delete what it holds)."""
         name = store_key(self.prefix, key)
         try:
-            async with asyncio.timeout(self._timeout * 2):
+            async with asyncio.timeout(self._timeout * 2):  # two operations
                 current = await self._store.get(name)
                 if current is not None:
                     await self._store.swap(name, current, None, ttl=1.0)
