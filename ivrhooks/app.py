@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar
 
+from ivrhooks.cache import Cache
 from ivrhooks.conf.config import (
     AuthConfig,
     Config,
@@ -178,6 +179,7 @@ class IVRHooks:
         names of the action URLs it registers, so that two apps sharing a PBX differ."""
         self._env = env
         self._fallback: Handler | None = None
+        self._caches: dict[str, Cache] = {}
         self._user_lifespan = lifespan
         self._built = False
         self._server: Server | None = None
@@ -230,6 +232,37 @@ class IVRHooks:
             raise ConfigurationError("the app already has a fallback; there can be only one")
         self._fallback = handler
         return handler
+
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: float = 300.0,
+        stale: float = 3600.0,
+        miss_ttl: float = 30.0,
+        maxsize: int = 10_000,
+        load_timeout: float = 10.0,
+    ) -> Cache:
+        """A named cache for handlers: ``await cache.get(key, loader)`` (docs/cache.md).
+
+        A value is fresh for ``ttl`` seconds, then served stale for ``stale`` more while it is
+        refreshed; a miss (``None``) is kept ``miss_ttl``; at most ``maxsize`` keys per process;
+        a load runs at most ``load_timeout`` seconds, finishing in the background when the
+        handler's deadline ends first. Shared by every replica with ``IVRHOOKS_REDIS_URL``.
+        """
+        self._check_open("add a cache")
+        made = Cache(
+            name,
+            ttl=ttl,
+            stale=stale,
+            miss_ttl=miss_ttl,
+            maxsize=maxsize,
+            load_timeout=load_timeout,
+        )
+        if name in self._caches:
+            raise ConfigurationError(f"the app already has a cache named {name!r}; name it apart")
+        self._caches[name] = made
+        return made
 
     def _decorator(
         self,
@@ -362,6 +395,7 @@ class IVRHooks:
                 lifespan=None if lifespan is None else (lambda: lifespan(self)),
                 observers=tuple(self.observers),
                 tracing=self.tracing,
+                caches=tuple(self._caches.values()),
             ),
             config if config is not None else self.configure(),
             list(self.services if services is None else services),

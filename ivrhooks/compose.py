@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ivrhooks.cache import Cache
 from ivrhooks.conf.config import AuthConfig, Config
 from ivrhooks.core.auth.build import build_authenticator
 from ivrhooks.core.auth.credentials import Secrets, derive_credentials
@@ -68,6 +69,8 @@ class Parts:
     """Told after the built-in observer (metrics, the request line) and the tracing one."""
     tracing: bool | TracerProvider = True
     """``IVRHooks(tracing=...)``: see :func:`ivrhooks.observe.tracing_setup.start_tracing`."""
+    caches: tuple[Cache, ...] = ()
+    """``app.cache(...)``: bound to the store (shared with Redis) and the metrics while running."""
 
 
 def build_verifiers(
@@ -252,6 +255,16 @@ def _running(
         _announce(config, runtime.tracing is not None)
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(runtime.store.close)
+            shared = runtime.store if runtime.store.kind != "memory" else None
+            for cache in parts.caches:  # before the lifespan, which may warm them
+                runtime.metrics.caches.declare(cache.name)
+                cache.bind(
+                    shared,
+                    prefix=f"ivrhooks:{runtime.manifest.app_id}:cache:",
+                    report=runtime.metrics.caches.event,
+                    timeout=config.store.timeout,
+                )
+                stack.push_async_callback(cache.unbind)
             if parts.lifespan is not None:
                 state = await stack.enter_async_context(parts.lifespan())
                 for key, value in (state or {}).items():

@@ -187,6 +187,8 @@ FOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("ivrhooks.core", "ivrhooks.errors", "ivrhooks._version"),
         ("prometheus_client", "opentelemetry"),
     ),
+    # Handlers' caches: the store only through its protocol (the app binds the real one).
+    "ivrhooks.cache": (("ivrhooks.core", "ivrhooks.errors", "ivrhooks.store.base"), ()),
 }
 #: Imported inside one function of the core, when a credential file is read: never at import.
 CORE_LAZY = {("ivrhooks.core.auth.files", "passlib.apache")}
@@ -334,6 +336,7 @@ PUBLIC = {
         "hangup",
         "repeat",
     ],
+    "ivrhooks.cache": ["EVENTS", "JSON", "Cache", "Loader", "Report"],
     "ivrhooks.core.auth": [
         "AuthGuard",
         "Authenticator",

@@ -247,3 +247,28 @@ async def test_pbx_calls_are_counted_by_template_status_and_retries() -> None:
     assert _value(s, "ivrhooks_pbx_logins_total", kind="login", result="ok") == 1
     # Exported before the first one happens, so alerts on them see a series.
     assert _value(s, "ivrhooks_pbx_logins_total", kind="refresh", result="refused") == 0
+
+
+async def test_cache_events_are_exported_at_zero_once_declared_and_counted() -> None:
+    from ivrhooks.observe.metrics_cache import CACHE_EVENTS
+
+    m = Metrics()
+    m.caches.declare("managers")
+    before = await _scrape(m)
+    total = "ivrhooks_cache_events_total"
+    assert {e: _value(before, total, cache="managers", event=e) for e in CACHE_EVENTS} == {
+        e: 0 for e in CACHE_EVENTS
+    }
+    for event in ("hit", "hit", "miss", "stale", "background", "error", "dropped"):
+        m.caches.event("managers", event)
+    m.caches.event("accounts", "miss")  # a cache never declared is counted too
+    s = await _scrape(m)
+    assert _value(s, total, cache="managers", event="hit") == 2
+    assert _value(s, total, cache="managers", event="miss") == 1
+    assert _value(s, total, cache="managers", event="stale") == 1
+    assert _value(s, total, cache="managers", event="background") == 1
+    assert _value(s, total, cache="managers", event="error") == 1
+    assert _value(s, total, cache="managers", event="dropped") == 1
+    assert _value(s, total, cache="accounts", event="miss") == 1
+    with pytest.raises(ValueError, match="cache event 'evicted' is not one of hit, miss"):
+        m.caches.event("managers", "evicted")

@@ -22,6 +22,7 @@ from ivrhooks._version import __version__
 from ivrhooks.core.types import FALLBACK_CAUSES
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.observe.logwriter import dropped_lines
+from ivrhooks.observe.metrics_cache import CacheSeries
 from ivrhooks.observe.metrics_pbx import PBXSeries
 
 __all__ = [
@@ -78,6 +79,7 @@ class Metrics:
         r.register(_DroppedLogLines())
         self.pbx = PBXSeries(r)
         """The PBX REST client's series: requests, latency, retries, 429s, logins."""
+        self.caches = CacheSeries(r)  # handlers' caches (app.cache): ivrhooks_cache_events
         Info(
             "ivrhooks_build",
             "The running ivrhooks: its version and the Python that runs it (always 1).",

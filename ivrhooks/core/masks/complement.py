@@ -1,4 +1,4 @@
-""""Everything but these": the DTMF inputs of 1 to ``max_digits`` digits that none of some masks
+"""Everything but these: the DTMF inputs of 1 to ``max_digits`` digits that none of some masks
 match, written as a mask PortSIP understands (``@app.otherwise``).
 
 PortSIP has no "otherwise" entry and does not say which of two matching action URLs fires
