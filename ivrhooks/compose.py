@@ -16,7 +16,7 @@ import types
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ivrhooks.cache import Cache
@@ -28,8 +28,9 @@ from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedRepl
 from ivrhooks.core.auth.verdict import Authenticator
 from ivrhooks.core.deadline import Deadline
 from ivrhooks.core.request import Handler
+from ivrhooks.core.resources import Factory, Resources
 from ivrhooks.core.routes import RouteTable
-from ivrhooks.core.runner import Runnable
+from ivrhooks.core.runner import Middleware, Runnable
 from ivrhooks.core.sessions import SessionBroker
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
@@ -70,6 +71,10 @@ class Parts:
     tracing: bool | TracerProvider = True
     """``IVRHooks(tracing=...)``: see :func:`ivrhooks.observe.tracing_setup.start_tracing`."""
     caches: tuple[Cache, ...] = ()
+    resources: Mapping[str, Factory] = field(default_factory=dict)
+    """``@app.resource``: set up before the app serves, handed to handlers by name."""
+    middleware: tuple[Middleware, ...] = ()
+    """``@app.middleware``, outermost first."""
     """``app.cache(...)``: bound to the store (shared with Redis) and the metrics while running."""
 
 
@@ -143,10 +148,12 @@ def compose(
     services: list[Service],
     *,
     journal: CallJournal | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> Server:
     """The server of ``parts`` under ``config``, with ``services`` (registration added when a
     PBX is configured and none is among them). ``journal``: the call journal to keep (the
     embedded fake PBX reads it; one is made when the config embeds the PBX and none is given).
+    ``resources``: values standing in for declared resources, by name (not set up).
     Raises :class:`ConfigurationError`."""
     if config.pbx is None and config.embedded_explicit:
         raise ConfigurationError(
@@ -216,19 +223,8 @@ def compose(
         )
     # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
     methods = frozenset(serving.methods or (config.registration.method,))
-    fallback = Runnable.of(parts.fallback) if parts.fallback is not None else None
-    routes = {
-        entry.path: ServedRoute(
-            entry.route,
-            frozenset(entry.receptionists),
-            entry.scheme,
-            verifiers[entry.name],
-            methods,
-            entry.path,
-            fallback,
-        )
-        for entry in manifest.routes
-    }
+    shared = Resources(parts.resources)
+    routes = _served(manifest, verifiers, methods, shared, parts.middleware)
     chosen = list(services)
     if config.registers and not any(isinstance(s, Registration) for s in chosen):
         chosen.insert(0, Registration())
@@ -236,16 +232,55 @@ def compose(
         runtime=runtime,
         endpoint=endpoint,
         routes=routes,
-        running=_running(parts, runtime, chosen),
+        running=_running(parts, runtime, chosen, shared, resources),
         action=_traced(endpoint, tracing),
     )
 
 
+def _served(
+    manifest: Manifest,
+    verifiers: Mapping[str, Authenticator | None],
+    methods: frozenset[str],
+    resources: Resources,
+    middleware: tuple[Middleware, ...],
+) -> dict[str, ServedRoute]:
+    """Every route as served: its verifier, its masks, its handler bound to its resources inside
+    the middleware, and its fallback (its own or the app's) bound to its resources."""
+    bound = tuple(resources.bind(m, skip=2) for m in middleware)
+    fallbacks: dict[int, Runnable] = {}
+
+    def fallback_of(handler: Handler | None) -> Runnable | None:
+        if handler is None:
+            return None
+        if id(handler) not in fallbacks:
+            fallbacks[id(handler)] = Runnable.of(handler, resources.bind(handler))
+        return fallbacks[id(handler)]
+
+    return {
+        entry.path: ServedRoute(
+            entry.route,
+            frozenset(entry.receptionists),
+            entry.scheme,
+            verifiers[entry.name],
+            methods,
+            entry.path,
+            fallback_of(entry.fallback),
+            Runnable.of(entry.route.handler, resources.bind(entry.route.handler), bound),
+            entry.masks,
+        )
+        for entry in manifest.routes
+    }
+
+
 def _running(
-    parts: Parts, runtime: Runtime, services: list[Service]
+    parts: Parts,
+    runtime: Runtime,
+    services: list[Service],
+    resources: Resources,
+    overrides: Mapping[str, Any] | None,
 ) -> Callable[[], AbstractAsyncContextManager[None]]:
-    """What the server's lifespan enters: the startup log, the store, the app's lifespan and
-    the services, left in reverse order."""
+    """What the server's lifespan enters: the startup log, the store, the resources (or their
+    stand-ins), the caches, the app's lifespan and the services, left in reverse order."""
     config = runtime.config
 
     @contextlib.asynccontextmanager
@@ -255,6 +290,7 @@ def _running(
         _announce(config, runtime.tracing is not None)
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(runtime.store.close)
+            await stack.enter_async_context(resources.running(overrides))
             shared = runtime.store if runtime.store.kind != "memory" else None
             for cache in parts.caches:  # before the lifespan, which may warm them
                 runtime.metrics.caches.declare(cache.name)

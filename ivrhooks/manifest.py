@@ -10,11 +10,13 @@ builds the action URLs from it, so the two can never disagree. Every route gets 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Credentials, derive_credentials
 from ivrhooks.core.auth.static import StaticCredentials
+from ivrhooks.core.masks import Mask
 from ivrhooks.core.request import Handler
 from ivrhooks.core.routes import Route, RouteTable
 from ivrhooks.core.types import Method, Scheme
@@ -36,6 +38,11 @@ class ManifestRoute:
     credentials: Credentials | None
     """What the PBX must send, derived from the current secret; ``None`` for ``none`` and for
     static credentials."""
+    masks: Mapping[str, Mask]
+    """The mask it answers on each of its receptionists: the route's own, or for "otherwise"
+    what the app's other DTMF routes leave on that receptionist."""
+    fallback: Handler | None = None
+    """What answers when its handler cannot: its own fallback, else the app's."""
 
     @property
     def name(self) -> str:
@@ -114,6 +121,8 @@ def build_manifest(
                 receptionists=receptionists,
                 scheme=scheme,
                 credentials=credentials,
+                masks={ext: table.mask_on(route, ext) for ext in receptionists},
+                fallback=route.fallback if route.fallback is not None else fallback,
             )
         )
     return Manifest(

@@ -15,12 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from ivrhooks.core.context import CallContext
+from ivrhooks.core.context import CallContext, Failure
 from ivrhooks.core.sessions import Session
 from ivrhooks.core.types import SESSION_ID_PATTERN, Kind, session_id_refused
-from ivrhooks.errors import InboundError, SessionError, SessionUnavailableError
+from ivrhooks.errors import (
+    InboundError,
+    InvalidArgumentError,
+    SessionError,
+    SessionUnavailableError,
+)
 
-__all__ = ["ActionRequest", "Handler", "fields_from_body", "fields_from_query"]
+__all__ = ["BUDGET_GUARD", "ActionRequest", "Handler", "fields_from_body", "fields_from_query"]
+
+#: How long before the handler's own deadline ``req.budget()`` ends its block: the time to
+#: return a decision after ``TimeoutError`` (and the event loop's timer slack).
+BUDGET_GUARD = 0.005
 
 _MAX_FIELDS = 32
 _T = TypeVar("_T")
@@ -194,6 +203,29 @@ class ActionRequest:
             route=route,
             context=context if context is not None else CallContext(),
         )
+
+    def budget(self, reserve: float = 0.0) -> asyncio.Timeout:
+        """Bound a block to this handler's time left, less ``reserve`` seconds::
+
+            try:
+                async with req.budget(reserve=0.05):
+                    manager = await crm.manager_for(req.caller)
+            except TimeoutError:
+                return call("0")  # the handler still answers itself
+
+        The block ends a few milliseconds (:data:`BUDGET_GUARD`) before the handler's own
+        deadline even with ``reserve=0``: the handler gets ``TimeoutError`` there, with time to
+        return its own decision before the framework would hand the call to the fallback."""
+        if reserve < 0:
+            raise InvalidArgumentError(f"reserve={reserve!r}: give seconds, 0 or more")
+        return asyncio.timeout_at(self.context.due.handler - BUDGET_GUARD - reserve)
+
+    @property
+    def failure(self) -> Failure | None:
+        """Why the fallback runs (``cause``: timeout, error, invalid, no_match, receptionist or
+        session; ``exception``: the type name of what the handler raised): set for a fallback,
+        ``None`` in a route's handler."""
+        return self.context.failure
 
     def time_left(self) -> float:
         """Seconds this handler has left to decide: its own share of the answer budget (the

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.masks import Mask, MaskIndex
+from ivrhooks.core.masks.complement import complement
 from ivrhooks.core.request import Handler
 from ivrhooks.core.types import EXTENSION_RULE, Kind, Scheme, is_extension
 from ivrhooks.errors import ConfigurationError, RouteConflictError
@@ -61,10 +62,22 @@ class Route:
     """This route's auth scheme; ``None`` means the app's."""
     credentials: StaticCredentials | None = None
     """Static credentials for an action URL configured by hand (see ``ivrhooks.auth``)."""
+    fallback: Handler | None = None
+    """This route's own fallback; ``None`` means the app's (``@app.fallback``)."""
+    otherwise: int | None = None
+    """``@app.otherwise``: the longest DTMF input it answers. Its mask on each receptionist is
+    what the app's other DTMF routes leave there (:meth:`RouteTable.mask_on`)."""
 
     @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.handler)
+
+    @property
+    def shown_mask(self) -> str:
+        """The mask as a person reads it (``otherwise (1-6 digits)`` for "anything else")."""
+        if self.otherwise is not None:
+            return f"otherwise (1-{self.otherwise} digits)"
+        return self.mask.text
 
     @property
     def function(self) -> str:
@@ -80,6 +93,8 @@ class RouteTable:
         self._receptionists: tuple[str, ...] = tuple(check_extension(r) for r in receptionists)
         self._routes: dict[str, Route] = {}
         self._indexes: dict[tuple[str, Kind], MaskIndex[Route]] = {}
+        self._otherwise: dict[str, Route] = {}
+        self._complements: dict[tuple[str, str], Mask] = {}
         self._frozen = False
 
     @property
@@ -125,7 +140,11 @@ class RouteTable:
                 f"two routes are named {route.name!r} ({other.function} and {route.function}); "
                 "pass name='...' to one of the decorators"
             )
-        self._index_route(route)
+        if route.otherwise is not None:
+            self._add_otherwise(route)
+        else:
+            self._index_route(route)
+        self._complements.clear()  # what "otherwise" leaves depends on every route
         self._routes[route.name] = route
 
     def with_receptionists(self, receptionists: Iterable[str]) -> RouteTable:
@@ -137,9 +156,48 @@ class RouteTable:
         return table
 
     def lookup(self, receptionist: str, kind: Kind, value: str) -> tuple[Route, str] | None:
-        """The route that takes ``value`` on ``receptionist``, and the mask entry that matched."""
+        """The route that takes ``value`` on ``receptionist``, and the mask entry that matched
+        (``"otherwise"`` when no other route takes it and ``@app.otherwise`` does)."""
         index = self._indexes.get((receptionist, kind))
-        return index.lookup(value) if index is not None else None
+        found = index.lookup(value) if index is not None else None
+        if found is None and kind == "DTMF":
+            other = self._otherwise.get(receptionist)
+            if other is not None and self.mask_on(other, receptionist).matches(value):
+                return other, "otherwise"
+        return found
+
+    def mask_on(self, route: Route, receptionist: str) -> Mask:
+        """The mask ``route`` answers on ``receptionist``: its own, or, for "otherwise", every
+        DTMF input of 1 to ``otherwise`` digits that the other routes there leave."""
+        if route.otherwise is None:
+            return route.mask
+        key = (route.name, receptionist)
+        found = self._complements.get(key)
+        if found is None:
+            index = self._indexes.get((receptionist, "DTMF"))
+            taken = index.masks() if index is not None else ()
+            left = complement(taken, route.otherwise)
+            if left is None:
+                raise ConfigurationError(
+                    f"route {route.name!r} ({route.function}) answers 'otherwise' on receptionist "
+                    f"{receptionist}, but the app's other DTMF routes there leave nothing of 1 to "
+                    f"{route.otherwise} digits (one of them takes ALL)"
+                )
+            found = self._complements[key] = left
+        return found
+
+    def _add_otherwise(self, route: Route) -> None:
+        receptionists = self.receptionists_of(route)
+        for receptionist in receptionists:
+            other = self._otherwise.get(receptionist)
+            if other is not None:
+                raise RouteConflictError(
+                    f"routes {other.name!r} ({other.function}) and {route.name!r} "
+                    f"({route.function}) both answer 'otherwise' on receptionist {receptionist}; "
+                    "keep one, or narrow them with receptionists=[...]"
+                )
+        for receptionist in receptionists:
+            self._otherwise[receptionist] = route
 
     def _index_route(self, route: Route) -> None:
         receptionists = self.receptionists_of(route)

@@ -84,19 +84,26 @@ def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
         elif entry.scheme == "bearer" and creds is not None:
             fields["token"] = creds.token
         mask_field = "dtmf_mask" if route.kind == "DTMF" else "caller_mask"
-        for number, chunk in enumerate(route.mask.chunks(MAX_MASK), start=1):
-            name = entry_name(route.name, number, manifest.app_id)
-            if len(name) > MAX_NAME:
-                raise ConfigurationError(
-                    f"route {route.name!r}: action URL name {name!r} exceeds {MAX_NAME} "
-                    "characters; shorten the route's name or its mask"
-                )
-            try:
-                body = ActionUrlCreate.model_validate({**fields, "name": name, mask_field: chunk})
-            except ValidationError as exc:
-                raise ConfigurationError(f"route {route.name!r}: {_first(exc)}") from None
-            for ext in entry.receptionists:
-                state[ext][name] = DesiredUrl(route=route.name, mask=route.mask, body=body)
+        # One set of bodies per distinct mask ("otherwise" differs per receptionist).
+        by_mask: dict[Mask, list[str]] = {}
+        for ext in entry.receptionists:
+            by_mask.setdefault(entry.masks[ext], []).append(ext)
+        for mask, receptionists in by_mask.items():
+            for number, chunk in enumerate(mask.chunks(MAX_MASK), start=1):
+                name = entry_name(route.name, number, manifest.app_id)
+                if len(name) > MAX_NAME:
+                    raise ConfigurationError(
+                        f"route {route.name!r}: action URL name {name!r} exceeds {MAX_NAME} "
+                        "characters; shorten the route's name or its mask"
+                    )
+                try:
+                    body = ActionUrlCreate.model_validate(
+                        {**fields, "name": name, mask_field: chunk}
+                    )
+                except ValidationError as exc:
+                    raise ConfigurationError(f"route {route.name!r}: {_first(exc)}") from None
+                for ext in receptionists:
+                    state[ext][name] = DesiredUrl(route=route.name, mask=mask, body=body)
     return state
 
 

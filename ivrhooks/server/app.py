@@ -68,6 +68,11 @@ class Server:
         config = runtime.config
         self._ops_hosts = OpsHosts(config.auth.ops_hosts, config.registration.public_url)
 
+    def running(self) -> AbstractAsyncContextManager[None]:
+        """What the lifespan runs around serving (the store, resources, caches, the app's
+        lifespan, its services): for running the app in process without a server."""
+        return self._running()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -19,6 +19,7 @@ from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.deadline import Deadline
+from ivrhooks.core.masks import Mask
 from ivrhooks.core.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.core.routes import Route
 from ivrhooks.core.runner import HandlerTrace, Runnable, decide
@@ -52,7 +53,14 @@ class ServedRoute:
     """The path it is served at (``/hooks/sales``): the ``http.route`` of its spans."""
     fallback: Runnable | None = None
     """What answers when the handler fails, overruns or the request does not fit its route."""
+    runnable: Runnable | None = None
+    """How the handler is run (bound to its resources, inside the middleware); by default the
+    route's handler as it is."""
+    masks: Mapping[str, Mask] | None = None
+    """The mask the route answers on each receptionist; by default its own on every one."""
     handler: Runnable = field(init=False)
+    on: Mapping[str, Mask] = field(init=False)
+    """``masks`` as served: one dict lookup tells both "right receptionist?" and the mask."""
     allow: tuple[tuple[bytes, bytes], ...] = field(init=False)
     """The ``Allow`` header of a 405 (RFC 9110 §15.5.6: it lists the methods answered)."""
     wrong_method: bytes = field(init=False)
@@ -64,7 +72,8 @@ class ServedRoute:
                 f"route {self.route.name!r}: scheme {self.scheme!r} with "
                 f"{'no' if self.authenticator is None else 'a'} verifier"
             )
-        self.handler = Runnable.of(self.route.handler)
+        self.handler = self.runnable or Runnable.of(self.route.handler)
+        self.on = dict(self.masks or dict.fromkeys(self.receptionists, self.route.mask))
         if not self.methods or not self.methods <= set(METHODS):
             raise ConfigurationError(
                 f"route {self.route.name!r}: methods {sorted(self.methods)!r}; "
@@ -159,9 +168,10 @@ class ActionEndpoint:
             return
 
         cause: FallbackCause | None = None
-        if request.to not in served.receptionists:
+        mask = served.on.get(request.to)
+        if mask is None:
             cause = "receptionist"
-        elif not route.mask.matches(request.digits if route.kind == "DTMF" else request.caller):
+        elif not mask.matches(request.digits if route.kind == "DTMF" else request.caller):
             cause = "no_match"
         if cause is not None:
             logger.warning(

@@ -21,11 +21,16 @@ T = TypeVar("T")
 class MaskIndex(Generic[T]):
     """Masks mapped to values (routes), looked up by input without scanning."""
 
-    __slots__ = ("_kind", "_table")
+    __slots__ = ("_kind", "_masks", "_table")
 
     def __init__(self, kind: Kind) -> None:
         self._kind: Kind = check_kind(kind)
         self._table: EntryTable[tuple[Mask, T]] = EntryTable()
+        self._masks: list[Mask] = []
+
+    def masks(self) -> tuple[Mask, ...]:
+        """The masks indexed, in the order they were added."""
+        return tuple(self._masks)
 
     @property
     def kind(self) -> Kind:
@@ -65,6 +70,7 @@ class MaskIndex(Generic[T]):
             )
         for entry in parsed_entries(mask):
             self._table.add(entry, (mask, value))
+        self._masks.append(mask)
 
     def lookup(self, value: str) -> tuple[T, str] | None:
         """The value whose mask matches the input, and the entry that matched."""

@@ -1,11 +1,11 @@
-"""``IVRHooks``: what the user declares, and the composition root that turns it into a server.
+"""``IVRHooks``: the app, and the composition root that turns its declaration into a server.
 
-An ``IVRHooks`` object holds the declaration: routes, the fallback, the lifespan, and the code's
-configuration objects. Nothing is read from the environment when it is created. When the app
-starts (uvicorn's lifespan, ``ivrhooks run``, or an explicit :meth:`IVRHooks.build`), the
-environment is laid over the code's configuration (:meth:`configure`), the routes become a
-manifest, the manifest becomes verifiers and a route map, and a :class:`~ivrhooks.server.Server`
-serves them. See docs/architecture.md.
+An ``IVRHooks`` object holds the declaration (:mod:`ivrhooks.app.declare`: routes, fallbacks,
+resources, middleware, caches), the lifespan, and the code's configuration objects. Nothing is
+read from the environment when it is created. When the app starts (uvicorn's lifespan,
+``ivrhooks run``, or an explicit :meth:`IVRHooks.build`), the environment is laid over the code's
+configuration (:meth:`configure`), the routes become a manifest, the manifest becomes verifiers
+and a route map, and a :class:`~ivrhooks.server.Server` serves them. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from ivrhooks.cache import Cache
+from ivrhooks.app.declare import Declarations
 from ivrhooks.conf.config import (
     AuthConfig,
     Config,
@@ -30,11 +30,8 @@ from ivrhooks.conf.config import (
 )
 from ivrhooks.conf.settings import Declared, resolve
 from ivrhooks.core.auth.credentials import Credentials, Secrets
-from ivrhooks.core.auth.static import StaticCredentials
-from ivrhooks.core.masks import parse_mask
-from ivrhooks.core.request import Handler
-from ivrhooks.core.routes import Route, RouteTable, route_name
-from ivrhooks.core.types import SCHEMES, Kind, Scheme
+from ivrhooks.core.routes import Route
+from ivrhooks.core.types import SCHEMES, Scheme
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest, build_manifest
 from ivrhooks.observe.observer import Observer
@@ -50,36 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IVRHooks", "Lifespan"]
 
-F = TypeVar("F", bound=Handler)
-T = TypeVar("T")
 Lifespan = Callable[["IVRHooks"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 logger = logging.getLogger("ivrhooks")
-
-
-class _Declarations(list[T]):
-    """A list of declarations (the app's services, its observers) that refuses changes once the
-    app is built, as the decorators do."""
-
-    def __init__(self, items: Iterable[T], frozen: Callable[[str], None]) -> None:
-        super().__init__(items)
-        self._frozen = frozen
-
-    def append(self, item: T) -> None:
-        self._frozen("add to this list")
-        super().append(item)
-
-    def extend(self, items: Iterable[T]) -> None:
-        self._frozen("add to this list")
-        super().extend(items)
-
-    def insert(self, index: SupportsIndex, item: T) -> None:
-        self._frozen("add to this list")
-        super().insert(index, item)
-
-    def __iadd__(self, items: Iterable[T]) -> _Declarations[T]:  # type: ignore[override,misc]
-        self._frozen("add to this list")
-        return super().__iadd__(items)
 
 
 def _module_name(scope: Mapping[str, Any]) -> str:
@@ -89,7 +59,7 @@ def _module_name(scope: Mapping[str, Any]) -> str:
     return name.rpartition(".")[2]
 
 
-class IVRHooks:
+class IVRHooks(Declarations):
     """A PortSIP action-URL receiver: decorate handlers, then serve it as an ASGI app.
 
     ::
@@ -158,8 +128,7 @@ class IVRHooks:
             store=store or StoreConfig(),
         )
         """The code's configuration, before the environment is consulted."""
-        self.table = RouteTable(self.declared.receptionists)
-        """The declared routes."""
+        super().__init__(self.declared.receptionists, allow_no_auth=auth.allow_no_auth)
         self.state = types.SimpleNamespace()
         """Resources the lifespan sets up (a CRM client, a database pool) for handlers to use."""
         for observer in observers:
@@ -167,152 +136,22 @@ class IVRHooks:
                 raise ConfigurationError(
                     f"observers: {observer!r} is not an ivrhooks.Observer; subclass it"
                 )
-        self.observers: list[Observer] = _Declarations(observers, self._check_open)
+        self.observers: list[Observer] = self._declared_list(observers)
         """Observers added to the built-in one, in the order they are told."""
         self.tracing = tracing
         """Whether the app makes OpenTelemetry spans (read at build)."""
-        self.services: list[Service] = _Declarations((), self._check_open)
+        self.services: list[Service] = self._declared_list(())
         """Background services run for the app's lifetime (registration is added when a PBX is
         configured); each is called with the :class:`~ivrhooks.runtime.Runtime`."""
         self.name = _module_name(sys._getframe(1).f_globals)
         """The module that created the app (its last name): part of the app's identity in the
         names of the action URLs it registers, so that two apps sharing a PBX differ."""
         self._env = env
-        self._fallback: Handler | None = None
-        self._caches: dict[str, Cache] = {}
         self._user_lifespan = lifespan
-        self._built = False
         self._server: Server | None = None
         self._server_error: str | None = None
 
-    def _check_open(self, what: str) -> None:
-        """Declarations are frozen once the app is built: a route added later would be served
-        but never registered (or registered but never served)."""
-        if self._built:
-            raise ConfigurationError(
-                f"cannot {what}: the app has started (built by build(), `ivrhooks run` or the "
-                "server's lifespan); declare routes, the fallback, services and observers "
-                "before the app starts, at import time"
-            )
-
-    # -- declaring routes --------------------------------------------------------------
-
-    def dtmf(
-        self,
-        mask: str,
-        *,
-        receptionists: Iterable[str] | None = None,
-        name: str | None = None,
-        auth: Scheme | None = None,
-        credentials: StaticCredentials | None = None,
-    ) -> Callable[[F], F]:
-        """Route DTMF input matching ``mask`` (e.g. ``"1;2;3000-4000"``) to the function.
-
-        ``receptionists`` narrows the route; ``auth`` overrides the app's scheme; ``credentials``
-        are static ones for an action URL configured by hand (such routes are not registered).
-        """
-        return self._decorator("DTMF", mask, receptionists, name, auth, credentials)
-
-    def caller(
-        self,
-        mask: str,
-        *,
-        receptionists: Iterable[str] | None = None,
-        name: str | None = None,
-        auth: Scheme | None = None,
-        credentials: StaticCredentials | None = None,
-    ) -> Callable[[F], F]:
-        """Route callers whose number matches ``mask`` (e.g. ``"5551234;*****"``)."""
-        return self._decorator("CALLER", mask, receptionists, name, auth, credentials)
-
-    def fallback(self, handler: F) -> F:
-        """The decision when a handler fails, overruns or does not fit; default ``repeat()``."""
-        self._check_open("set the fallback")
-        if self._fallback is not None:
-            raise ConfigurationError("the app already has a fallback; there can be only one")
-        self._fallback = handler
-        return handler
-
-    def cache(
-        self,
-        name: str,
-        *,
-        ttl: float = 300.0,
-        stale: float = 3600.0,
-        miss_ttl: float = 30.0,
-        maxsize: int = 10_000,
-        load_timeout: float = 10.0,
-    ) -> Cache:
-        """A named cache for handlers: ``await cache.get(key, loader)`` (docs/cache.md).
-
-        A value is fresh for ``ttl`` seconds, then served stale for ``stale`` more while it is
-        refreshed; a miss (``None``) is kept ``miss_ttl``; at most ``maxsize`` keys per process;
-        a load runs at most ``load_timeout`` seconds, finishing in the background when the
-        handler's deadline ends first. Shared by every replica with ``IVRHOOKS_REDIS_URL``.
-        """
-        self._check_open("add a cache")
-        made = Cache(
-            name,
-            ttl=ttl,
-            stale=stale,
-            miss_ttl=miss_ttl,
-            maxsize=maxsize,
-            load_timeout=load_timeout,
-        )
-        if name in self._caches:
-            raise ConfigurationError(f"the app already has a cache named {name!r}; name it apart")
-        self._caches[name] = made
-        return made
-
-    def _decorator(
-        self,
-        kind: Kind,
-        mask: str,
-        receptionists: Iterable[str] | None,
-        name: str | None,
-        auth: Scheme | None,
-        credentials: StaticCredentials | None,
-    ) -> Callable[[F], F]:
-        self._check_open("add a route")
-        parsed = parse_mask(mask, kind)  # raises MaskError now, at decoration time
-        narrowed = None
-        if receptionists is not None:
-            if isinstance(receptionists, str):
-                raise ConfigurationError(
-                    f"receptionists={receptionists!r}: pass a list, e.g. [{receptionists!r}]"
-                )
-            narrowed = tuple(receptionists)
-        if auth is not None and auth not in SCHEMES:
-            raise ConfigurationError(f"auth={auth!r}: choose 'basic', 'digest', 'bearer' or 'none'")
-        if auth == "none" and not self.declared.auth.allow_no_auth:
-            raise ConfigurationError(
-                "auth='none' needs IVRHooks(allow_no_auth=True): without it anyone who can reach "
-                "the service drives this receptionist"
-            )
-        if credentials is not None and not isinstance(credentials, StaticCredentials):
-            raise ConfigurationError(f"credentials={credentials!r}: give StaticCredentials(...)")
-
-        def register(handler: F) -> F:
-            self._check_open("add a route")
-            route = Route(
-                name=route_name(handler, name),
-                kind=kind,
-                mask=parsed,
-                handler=handler,
-                receptionists=narrowed,
-                auth=auth,
-                credentials=credentials,
-            )
-            self.table.add(route)
-            return handler
-
-        return register
-
     # -- introspection ----------------------------------------------------------------
-
-    @property
-    def routes(self) -> list[Route]:
-        return self.table.routes
 
     def path_of(self, route: Route) -> str:
         """The URL path a route is served (and registered) at."""
@@ -374,12 +213,14 @@ class IVRHooks:
         *,
         services: Sequence[Service] | None = None,
         journal: CallJournal | None = None,
+        resources: Mapping[str, Any] | None = None,
     ) -> Server:
         """A server for this app under ``config`` (default: :meth:`configure`), as an ASGI app.
 
         Registration is added when a PBX is configured, unless ``services`` (default: the app's
         ``services``) already has one. ``journal`` is the call journal the embedded fake PBX
-        reads. The app's declaration is frozen from now on (adding a route, a fallback, a
+        reads. ``resources`` stand in for declared resources by name (a test's fakes): those
+        are not set up. The app's declaration is frozen from now on (adding a route, a fallback, a
         service or an observer raises :class:`ConfigurationError`); the app may be built again,
         as tests do. The composition itself is :func:`ivrhooks.compose.compose`.
         """
@@ -396,10 +237,13 @@ class IVRHooks:
                 observers=tuple(self.observers),
                 tracing=self.tracing,
                 caches=tuple(self._caches.values()),
+                resources=dict(self._resources),
+                middleware=tuple(self._middleware),
             ),
             config if config is not None else self.configure(),
             list(self.services if services is None else services),
             journal=journal,
+            resources=resources,
         )
         # Built: from now on the declaration is what is served and registered.
         self._built = True
