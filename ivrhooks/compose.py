@@ -278,16 +278,17 @@ def _running(
     services: list[Service],
     resources: Resources,
     overrides: Mapping[str, Any] | None,
-) -> Callable[[], AbstractAsyncContextManager[None]]:
+) -> Callable[..., AbstractAsyncContextManager[None]]:
     """What the server's lifespan enters: the startup log, the store, the resources (or their
     stand-ins), the caches, the app's lifespan and the services, left in reverse order."""
     config = runtime.config
 
     @contextlib.asynccontextmanager
-    async def running() -> AsyncIterator[None]:
+    async def running(announce: bool = True) -> AsyncIterator[None]:
         # Under any server: JSON request lines and no query strings in access logs.
         ensure_request_logging()
-        _announce(config, runtime.tracing is not None)
+        if announce:
+            _announce(config, runtime.tracing is not None)
         async with contextlib.AsyncExitStack() as stack:
             stack.push_async_callback(runtime.store.close)
             await stack.enter_async_context(resources.running(overrides))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ivrhooks.conf.config import Config
 from ivrhooks.fakepbx.embedded import embedded_pbx, pbx_config
@@ -46,6 +46,7 @@ async def with_embedded_pbx(
     pbx_sock: socket.socket | None = None,
     services: Sequence[Service] | None = None,
     pbx_password: str | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Embedded]:
     """Serve a fake PBX for ``app`` (on ``pbx_sock``, or any free loopback port) and build the
     app's server against it: registered there, called back at ``app_url`` (and nowhere
@@ -65,5 +66,5 @@ async def with_embedded_pbx(
             pbx=pbx_config(pbx),
             registration=config.registration.replace(public_url=app_url),
         )
-        server = app.build(config, services=services, journal=journal)
+        server = app.build(config, services=services, journal=journal, resources=resources)
         yield Embedded(server, pbx, config)

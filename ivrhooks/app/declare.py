@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from typing import SupportsIndex, TypeVar
+from typing import Any, SupportsIndex, TypeVar
 
 from ivrhooks.cache import Cache
 from ivrhooks.core.auth.static import StaticCredentials
@@ -26,9 +26,11 @@ from ivrhooks.errors import ConfigurationError
 
 __all__ = ["Declarations", "Fallback"]
 
-F = TypeVar("F", bound=Handler)
+# Handlers and middleware may take resources after their own parameters, so the decorators
+# accept any callable and return it unchanged (its parameters are checked when the app is built).
+F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R", bound=Factory)
-M = TypeVar("M", bound=Middleware)
+M = TypeVar("M", bound=Callable[..., Any])
 T = TypeVar("T")
 
 Fallback = Decision | Handler

@@ -30,7 +30,7 @@ def routes(app_spec: str, value: str | None, kind: str | None, receptionist: str
             rows.append(
                 (
                     route.kind,
-                    route.mask.text,
+                    route.shown_mask,
                     route.function,
                     ",".join(app.table.receptionists_of(route)),
                     app.path_of(route),
@@ -57,9 +57,13 @@ def routes(app_spec: str, value: str | None, kind: str | None, receptionist: str
                 continue
             route, entry = hit
             found = True
+            why = (
+                f"because no other DTMF route of this app takes it ({route.shown_mask})"
+                if route.otherwise is not None
+                else f"because it matches mask entry {entry!r} of {route.mask.text!r}"
+            )
             click.echo(
-                f"receptionist {ext}: {what} {value!r} -> {route.name} ({route.function}) "
-                f"because it matches mask entry {entry!r} of {route.mask.text!r}"
+                f"receptionist {ext}: {what} {value!r} -> {route.name} ({route.function}) {why}"
             )
     if not found:
         click.echo("no route takes this input; the PBX's own menu handles it")

@@ -231,7 +231,7 @@ async def _attempt(
         logger.error(
             "%s could not use the call's session: %s", what, exc, extra={**extra, "where": where}
         )
-        return None, _Failure("session", str(exc), where)
+        return None, _Failure("session", str(exc), where, exc)
     except _Overran:
         where = handler_location(handler)
         logger.error("%s overran its deadline", what, extra={**extra, "where": where})

@@ -54,7 +54,7 @@ class Server:
         runtime: Runtime,
         endpoint: ActionEndpoint,
         routes: Mapping[str, ServedRoute],
-        running: Callable[[], AbstractAsyncContextManager[None]],
+        running: Callable[..., AbstractAsyncContextManager[None]],
         action: Action | None = None,
     ) -> None:
         self.runtime = runtime
@@ -68,10 +68,11 @@ class Server:
         config = runtime.config
         self._ops_hosts = OpsHosts(config.auth.ops_hosts, config.registration.public_url)
 
-    def running(self) -> AbstractAsyncContextManager[None]:
+    def running(self, *, announce: bool = True) -> AbstractAsyncContextManager[None]:
         """What the lifespan runs around serving (the store, resources, caches, the app's
-        lifespan, its services): for running the app in process without a server."""
-        return self._running()
+        lifespan, its services): for running the app in process without a server.
+        ``announce=False`` leaves out the startup log (where it registers, the secret)."""
+        return self._running(announce=announce)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -18,11 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
 from ivrhooks.core.context import CallContext
-from ivrhooks.core.deadline import Deadline
+from ivrhooks.core.deadline import Deadline, Due
 from ivrhooks.core.masks import Mask
 from ivrhooks.core.request import ActionRequest, fields_from_body, fields_from_query
 from ivrhooks.core.routes import Route
-from ivrhooks.core.runner import HandlerTrace, Runnable, decide
+from ivrhooks.core.runner import HandlerTrace, Outcome, Runnable, decide
 from ivrhooks.core.sessions import SessionBroker
 from ivrhooks.core.types import METHODS, FallbackCause, Scheme
 from ivrhooks.errors import ConfigurationError, InboundError
@@ -156,17 +156,37 @@ class ActionEndpoint:
                 fields = fields_from_query(scope["query_string"])
             else:
                 fields = fields_from_body(await self._read_body(scope, receive))
-            request = ActionRequest.from_fields(
-                fields,
-                kind=route.kind,
-                method=method,
-                route=route.name,
-                context=CallContext(due, self.sessions),
-            )
+            request = self.request(served, fields, method, due)
         except InboundError as exc:
             await send_json(send, exc.status, error_body(str(exc)))
             return
+        outcome = await self.answer(served, request)
+        await send_json(send, 200, outcome.decision.body())
+        self.observer.answered(
+            request,
+            outcome,
+            loop.time() - start,
+            served.scheme,
+        )
 
+    def request(
+        self, served: ServedRoute, fields: dict[str, str], method: str, due: Due
+    ) -> ActionRequest:
+        """The request for ``fields`` sent to ``served``, due when ``due`` says; raises
+        :class:`InboundError` when the PBX's required fields are missing."""
+        return ActionRequest.from_fields(
+            fields,
+            kind=served.route.kind,
+            method=method,
+            route=served.route.name,
+            context=CallContext(due, self.sessions),
+        )
+
+    async def answer(self, served: ServedRoute, request: ActionRequest) -> Outcome:
+        """The decision for an authenticated, parsed ``request`` to ``served``: its handler's
+        when the request fits the route, else the fallback's (the journal records it). What
+        the server does after auth, and what ``ivrhooks.testing.local`` runs in process."""
+        route = served.route
         cause: FallbackCause | None = None
         mask = served.on.get(request.to)
         if mask is None:
@@ -189,13 +209,7 @@ class ActionEndpoint:
         if self.journal is not None:
             # Before the answer goes out: whoever reads the journal on receiving it finds it.
             self.journal.record(request, outcome)
-        await send_json(send, 200, outcome.decision.body())
-        self.observer.answered(
-            request,
-            outcome,
-            loop.time() - start,
-            served.scheme,
-        )
+        return outcome
 
     def restart_executor(self) -> None:
         """Shut the sync handlers' thread pool down (not waiting for them), and start a fresh one

@@ -1,10 +1,27 @@
-"""Test helpers shipped as public API: the fake PBX, an app running against it, a loopback
-server, and the pytest plugin (``ivrhooks.testing.pytest_plugin``)."""
+"""Test helpers shipped as public API: an app run in process (:func:`local`) and requests for
+calling handlers directly (:func:`request`), the fake PBX, an app running against it over
+loopback (:func:`running`), a loopback server, and the pytest plugin
+(``ivrhooks.testing.pytest_plugin``)."""
 
 from __future__ import annotations
 
 from ivrhooks.fakepbx import DialResult, FakePBX
 from ivrhooks.server.loopback import bind_socket, free_port, serve
 from ivrhooks.testing.harness import RunningApp, running
+from ivrhooks.testing.local import Local, LocalCall, LocalResult, local
+from ivrhooks.testing.requests import request
 
-__all__ = ["DialResult", "FakePBX", "RunningApp", "bind_socket", "free_port", "running", "serve"]
+__all__ = [
+    "DialResult",
+    "FakePBX",
+    "Local",
+    "LocalCall",
+    "LocalResult",
+    "RunningApp",
+    "bind_socket",
+    "free_port",
+    "local",
+    "request",
+    "running",
+    "serve",
+]

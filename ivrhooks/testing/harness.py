@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ivrhooks.app import IVRHooks
 from ivrhooks.embedded import with_embedded_pbx
@@ -41,13 +42,17 @@ class RunningApp:
 
 @contextlib.asynccontextmanager
 async def running(
-    app: IVRHooks, *, ready_within: float = 10.0, environ: Mapping[str, str] | None = None
+    app: IVRHooks,
+    *,
+    ready_within: float = 10.0,
+    environ: Mapping[str, str] | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[RunningApp]:
     """Serve ``app`` with a fake PBX, register its action URLs, and yield once they are in place.
 
     The app object is not changed: this run's server is built from the app's declaration
     (configured from ``environ``, default as the app says), so one module-level app can be used
-    by many tests.
+    by many tests. ``resources`` stand in for the app's declared resources by name.
     """
     config = app.configure(environ)
     registration = Registration(interval=0, backoff_base=0.05, backoff_cap=0.5)
@@ -58,7 +63,7 @@ async def running(
     app_url = f"http://{host}:{port}"
     async with contextlib.AsyncExitStack() as stack:
         embedded = await stack.enter_async_context(
-            with_embedded_pbx(app, config, app_url=app_url, services=services)
+            with_embedded_pbx(app, config, app_url=app_url, services=services, resources=resources)
         )
         url = await stack.enter_async_context(serve(embedded.server, sock=sock))
         try:

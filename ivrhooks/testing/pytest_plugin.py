@@ -16,21 +16,25 @@ Give it your app with a fixture named ``ivrhooks_app``, then ask for ``pbx``::
         assert decision.destination == "2001"
 
 ``ivrhooks_pbx`` is the :class:`~ivrhooks.testing.FakePBX` the app is registered on (the app runs
-on a loopback port for the test; ``ivrhooks_running`` gives both). Every fixture's name starts
-with ``ivrhooks_``, so none takes a name a project already uses. The async fixtures need
-pytest-asyncio, which ``pip install ivrhooks[testing]`` brings (``asyncio_mode = "auto"``, or
-mark the tests ``@pytest.mark.asyncio``).
+on a loopback port for the test; ``ivrhooks_running`` gives both). ``ivrhooks_local`` runs the
+app in process instead (no sockets, no auth: fast). Resources the app declares are replaced
+by name with a fixture named ``ivrhooks_resources`` returning a dict (empty by default). Every
+fixture's name starts with ``ivrhooks_``, so none takes a name a project already uses. The async
+fixtures need pytest-asyncio, which ``pip install ivrhooks[testing]`` brings
+(``asyncio_mode = "auto"``, or mark the tests ``@pytest.mark.asyncio``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from ivrhooks.app import IVRHooks
 from ivrhooks.fakepbx import FakePBX
 from ivrhooks.testing.harness import RunningApp, running
+from ivrhooks.testing.local import Local, local
 
 _NO_ASYNCIO = (
     "the ivrhooks fixtures are async and need pytest-asyncio: pip install 'ivrhooks[testing]'"
@@ -51,13 +55,30 @@ def ivrhooks_app() -> IVRHooks:
     )
 
 
+@pytest.fixture
+def ivrhooks_resources() -> dict[str, Any]:
+    """Override to stand in for the app's resources by name (``{"crm": FakeCRM()}``): the
+    app's own are not set up for them. Empty by default."""
+    return {}
+
+
 if pytest_asyncio is not None:
 
     @pytest_asyncio.fixture
-    async def ivrhooks_running(ivrhooks_app: IVRHooks) -> AsyncIterator[RunningApp]:
+    async def ivrhooks_running(
+        ivrhooks_app: IVRHooks, ivrhooks_resources: dict[str, Any]
+    ) -> AsyncIterator[RunningApp]:
         """The app served on loopback and registered on a fake PBX."""
-        async with running(ivrhooks_app) as harness:
+        async with running(ivrhooks_app, resources=ivrhooks_resources) as harness:
             yield harness
+
+    @pytest_asyncio.fixture
+    async def ivrhooks_local(
+        ivrhooks_app: IVRHooks, ivrhooks_resources: dict[str, Any]
+    ) -> AsyncIterator[Local]:
+        """The app run in process, no sockets: ``await ivrhooks_local.dial(to=, caller=, ...)``."""
+        async with local(ivrhooks_app, resources=ivrhooks_resources) as ivr:
+            yield ivr
 
     @pytest_asyncio.fixture
     async def ivrhooks_pbx(ivrhooks_running: RunningApp) -> FakePBX:
@@ -72,4 +93,8 @@ else:
 
     @pytest.fixture
     def ivrhooks_pbx() -> FakePBX:
+        raise pytest.UsageError(_NO_ASYNCIO)
+
+    @pytest.fixture
+    def ivrhooks_local() -> Local:
         raise pytest.UsageError(_NO_ASYNCIO)
