@@ -93,8 +93,8 @@ def dev_page_socket(port: int, *, asked: bool) -> socket.socket | None:
 def _hint(manifest: Manifest, pbx_url: str) -> str:
     receptionists = manifest.receptionists
     to = receptionists[0] if receptionists else "8000"
-    dtmf = [e.route for e in manifest.routes if e.route.kind == "DTMF" and to in e.receptionists]
-    digits = dtmf[0].mask.example() if dtmf else "1"
+    dtmf = [e for e in manifest.routes if e.route.kind == "DTMF" and to in e.receptionists]
+    digits = dtmf[0].masks[to].example() if dtmf else "1"
     if digits == "ALL" or not digits.isdigit():
         digits = "1"
     pbx = "" if pbx_url == DEFAULT_PBX else f" --pbx {pbx_url}"

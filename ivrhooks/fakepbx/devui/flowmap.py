@@ -70,8 +70,9 @@ class FlowMaps:
         return {
             "name": route.name,
             "kind": route.kind,
-            "mask": route.mask.text,
-            "example": route.mask.example(),
+            "mask": route.shown_mask,
+            # An input the route takes here ("otherwise" takes what the others leave).
+            "example": entry.masks[receptionist].example(),
             "handler": _name(route.handler),
             "scheme": entry.scheme,
             "path": entry.path,
