@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from crm_client import CRMClient, CRMUnavailable
 
@@ -28,16 +27,14 @@ ACCOUNTS = "8000"  # "please key your account number"
 PINS = "8001"  # "please key your PIN"
 OPERATOR = "0"
 TRIES = 3
-MARGIN = 0.15  # of the answer budget, kept for answering after the CRM gives up
+
+app = IVRHooks(receptionists=[ACCOUNTS])
 
 
-@asynccontextmanager
-async def lifespan(app: IVRHooks) -> AsyncIterator[dict[str, object]]:
-    async with CRMClient(os.environ.get("CRM_URL", "http://127.0.0.1:8900"), timeout=1.0) as crm:
-        yield {"crm": crm}
-
-
-app = IVRHooks(receptionists=[ACCOUNTS], lifespan=lifespan)
+@app.resource
+async def crm() -> AsyncIterator[CRMClient]:
+    async with CRMClient(os.environ.get("CRM_URL", "http://127.0.0.1:8900")) as client:
+        yield client
 
 
 @app.dtmf("10000-99999")
@@ -49,16 +46,15 @@ async def account(req: ActionRequest) -> object:
 
 
 @app.dtmf("ALL", receptionists=[PINS])
-async def pin(req: ActionRequest) -> object:
+async def pin(req: ActionRequest, crm: CRMClient) -> object:
     """Step 2: the PIN for the account keyed at step 1; three tries."""
     session = await req.session()
     if "account" not in session:
         return call(ACCOUNTS)  # reached the PIN prompt some other way: start over
-    crm: CRMClient = app.state.crm
     try:
-        timeout = max(0.01, req.time_left() - MARGIN)
-        manager = await crm.verify_pin(session["account"], req.digits, timeout=timeout)
-    except CRMUnavailable:
+        async with req.budget(reserve=0.05):  # 50 ms kept to answer after giving up
+            manager = await crm.verify_pin(session["account"], req.digits)
+    except (TimeoutError, CRMUnavailable):
         return call(OPERATOR)
     if manager is not None:
         session["verified"] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from crm_service import create_app as create_crm
 
 from ivrhooks.cli.loader import load_app
-from ivrhooks.testing import serve
+from ivrhooks.testing import local, serve
 from tests.ports import refused_port
 
 EXAMPLE = str(Path(__file__).parents[2] / "examples" / "crm_lookup.py")
@@ -86,3 +87,36 @@ async def test_crm_down_answers_the_operator_at_once(monkeypatch: pytest.MonkeyP
     # A refused connection is known in milliseconds; waiting out the lookup's timeout would
     # take 1.35 s (the 1.5 s budget less the example's margin).
     assert elapsed < 1.0
+
+
+class FakeCRM:
+    """Stands in for the CRM client resource: counts lookups, may be slow."""
+
+    def __init__(self, managers: dict[str, str], delay: float = 0.0) -> None:
+        self.managers = managers
+        self.delay = delay
+        self.lookups = 0
+
+    async def manager_for(self, phone: str) -> str | None:
+        self.lookups += 1
+        await asyncio.sleep(self.delay)
+        return self.managers.get(phone)
+
+
+async def test_in_process_the_cache_asks_the_crm_once_per_caller() -> None:
+    app = load_app(EXAMPLE)
+    fake = FakeCRM({"5551234": "2001"})
+    async with local(app, resources={"crm": fake}) as ivr:
+        known = [await ivr.dial(to="8000", caller="5551234") for _ in range(3)]
+        unknown = [await ivr.dial(to="8000", caller="5550000") for _ in range(2)]
+    assert [r.destination for r in known] == ["2001"] * 3
+    assert [r.destination for r in unknown] == ["0"] * 2
+    assert fake.lookups == 2, "one lookup per caller: hits and a cached miss after"
+
+
+async def test_in_process_a_slow_crm_is_given_up_by_the_handler_itself() -> None:
+    app = load_app(EXAMPLE)
+    fake = FakeCRM({"5551234": "2001"}, delay=5.0)
+    async with local(app, resources={"crm": fake}, environ={"IVRHOOKS_DEADLINE": "0.5"}) as ivr:
+        r = await ivr.dial(to="8000", caller="5551234")
+    assert (r.destination, r.answered_by, r.cause) == ("0", "route", None)
