@@ -262,3 +262,32 @@ async def test_the_otel_bench_app_builds_in_each_mode(mode: str) -> None:
         "off": ("False", "True"),
         "sdk": ("True", "True"),
     }[mode]
+
+
+def test_the_toolkit_bench_runs_every_row_beside_another_checkout() -> None:
+    # The same checkout as its own baseline: the rows run, verified, and a ratio is printed.
+    command = [sys.executable, "bench/toolkit.py", "--requests", "200", "--rounds", "1"]
+    done = subprocess.run(
+        [*command, "--baseline", str(ROOT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    medians = done.stdout.split("medians")[1]
+    for row in ("plain", "before: plain", "middleware", "resource", "local"):
+        assert row in medians
+    assert "before: plain      / plain:" in done.stdout
+
+
+def test_the_import_bench_prints_what_each_import_loads() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/import_time.py", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "import ivrhooks:" in done.stdout and "heavy: none" in done.stdout
