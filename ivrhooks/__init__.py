@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ivrhooks.app import IVRHooks
     from ivrhooks.conf.config import (
         AuthConfig,
+        EventsConfig,
         PBXConfig,
         RegistrationConfig,
         ServingConfig,
@@ -43,6 +44,7 @@ _HOMES = {
     "AuthConfig": "ivrhooks.conf.config",
     "ConfigurationError": "ivrhooks.errors",
     "Decision": "ivrhooks.core.decisions",
+    "EventsConfig": "ivrhooks.conf.config",
     "IVRHooks": "ivrhooks.app",
     "IVRHooksError": "ivrhooks.errors",
     "InboundError": "ivrhooks.errors",
@@ -67,6 +69,7 @@ __all__ = [
     "AuthConfig",
     "ConfigurationError",
     "Decision",
+    "EventsConfig",
     "IVRHooks",
     "IVRHooksError",
     "InboundError",

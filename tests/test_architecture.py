@@ -320,6 +320,7 @@ PUBLIC = {
         "AuthConfig",
         "ConfigurationError",
         "Decision",
+        "EventsConfig",
         "IVRHooks",
         "IVRHooksError",
         "InboundError",

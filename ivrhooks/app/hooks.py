@@ -23,6 +23,7 @@ from ivrhooks.app.declare import Declarations
 from ivrhooks.conf.config import (
     AuthConfig,
     Config,
+    EventsConfig,
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
@@ -90,6 +91,7 @@ class IVRHooks(Declarations):
         registration: RegistrationConfig | None = None,
         serving: ServingConfig | None = None,
         store: StoreConfig | None = None,
+        events: EventsConfig | None = None,
         secret: str | None = None,
         allow_no_auth: bool | None = None,
         public_url: str | None = None,
@@ -126,6 +128,7 @@ class IVRHooks(Declarations):
             registration=registration,
             serving=serving or ServingConfig(),
             store=store or StoreConfig(),
+            events=events or EventsConfig(),
         )
         """The code's configuration, before the environment is consulted."""
         super().__init__(self.declared.receptionists, allow_no_auth=auth.allow_no_auth)

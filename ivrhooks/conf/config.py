@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from ivrhooks.conf import rules
 from ivrhooks.conf.declare import Group, setting
+from ivrhooks.conf.events import EventsConfig
 from ivrhooks.conf.inbound import AuthConfig, ServingConfig
 from ivrhooks.conf.outbound import PBXConfig, RegistrationConfig, StoreConfig
 
@@ -37,6 +38,7 @@ __all__ = [
     "AppSettings",
     "AuthConfig",
     "Config",
+    "EventsConfig",
     "PBXConfig",
     "RegistrationConfig",
     "RunSettings",
@@ -112,6 +114,7 @@ GROUPS: dict[str, type[Group]] = {
     "registration": RegistrationConfig,
     "serving": ServingConfig,
     "store": StoreConfig,
+    "events": EventsConfig,
     "run": RunSettings,
 }
 
@@ -126,6 +129,7 @@ class Config:
     registration: RegistrationConfig
     serving: ServingConfig
     store: StoreConfig = field(default_factory=StoreConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
     secret_generated: bool = False
     """No secret was configured and there is no PBX: one was generated for this process."""
     from_env: frozenset[str] = frozenset()

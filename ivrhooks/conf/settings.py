@@ -21,6 +21,7 @@ from ivrhooks.conf.config import (
     AppSettings,
     AuthConfig,
     Config,
+    EventsConfig,
     PBXConfig,
     RegistrationConfig,
     ServingConfig,
@@ -119,6 +120,7 @@ class Declared:
     registration: RegistrationConfig = dataclasses.field(default_factory=RegistrationConfig)
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
     store: StoreConfig = dataclasses.field(default_factory=StoreConfig)
+    events: EventsConfig = dataclasses.field(default_factory=EventsConfig)
     embedded_pbx: bool | None = _APP_DEFAULTS.embedded_pbx
     """``True``: embed the fake PBX; ``False``: never; ``None``: only when nothing says
     "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
@@ -181,6 +183,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     registration: RegistrationConfig = overlay("registration", declared.registration)
     serving: ServingConfig = overlay("serving", declared.serving)
     store: StoreConfig = overlay("store", declared.store)
+    events: EventsConfig = overlay("events", declared.events)
     receptionists = values.get(("app", "receptionists"), declared.receptionists)
     pbx = declared.pbx
     pbx_values = {f: v for (g, f), v in values.items() if g == "pbx"}
@@ -212,6 +215,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         registration=registration,
         serving=serving,
         store=store,
+        events=events,
         secret_generated=secret_generated,
         from_env=frozenset(variables.values()),
         embedded_pbx=pbx is None and embedded is not False and registration.enabled,
