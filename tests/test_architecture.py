@@ -163,14 +163,13 @@ def test_portsip_field_rules_are_written_once() -> None:
 
 # -- the folders -----------------------------------------------------------------------------
 
-#: The only modules at the top of the package: its face, the composition (composing the
-#: server, the runtime, the manifest, the embedded-PBX assembly; the app itself is a package of
-#: its own, ivrhooks.app), errors and the version.
+#: The only modules at the top of the package: its face, the composition (the runtime, the
+#: manifest, the embedded-PBX assembly; the app and the composition root are packages of their
+#: own, ivrhooks.app and ivrhooks.compose), errors and the version.
 TOP_LEVEL = {
     "ivrhooks",
     "ivrhooks.__main__",
     "ivrhooks._version",
-    "ivrhooks.compose",
     "ivrhooks.embedded",
     "ivrhooks.errors",
     "ivrhooks.manifest",

@@ -23,6 +23,7 @@ __all__ = [
     "ADMISSION",
     "NOT_FAILURES",
     "authenticate",
+    "conclude",
     "finish",
     "reject",
     "request_target",
@@ -125,6 +126,24 @@ def authenticate(
         return limited, ip
     throttle.failed(ip, route, result.claimed)
     return result, ip
+
+
+async def conclude(
+    verdict: Pending | Deferred | Verdict,
+    ip: str,
+    authenticator: Authenticator,
+    guard: AuthGuard,
+    hashing: HashRunner,
+    within: float,
+) -> Verdict:
+    """The final verdict of a check that did not answer at once: a slow hash run off the loop
+    (:func:`finish`, at most ``within`` seconds), or a Digest ``nc`` recorded in the shared
+    store (:func:`settle`); any other verdict as it is."""
+    if isinstance(verdict, Pending):
+        return await finish(verdict, ip, authenticator, guard, hashing, within)
+    if isinstance(verdict, Deferred):
+        return await settle(verdict, ip, authenticator, guard)
+    return verdict
 
 
 async def settle(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.core.auth.guard import AuthGuard
-from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending
+from ivrhooks.core.auth.verdict import Authenticator
 from ivrhooks.core.context import CallContext
 from ivrhooks.core.deadline import Deadline, Due
 from ivrhooks.core.masks import Mask
@@ -29,7 +29,7 @@ from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Signals
-from ivrhooks.server.auth import authenticate, finish, reject, settle
+from ivrhooks.server.auth import authenticate, conclude, reject
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, send_json
 
@@ -138,13 +138,12 @@ class ActionEndpoint:
                 if ip not in self.signals.known:
                     self.signals.authenticated(ip)
             else:
-                if isinstance(verdict, Pending):  # a slow hash: an await in auth
-                    remaining = due.handler - loop.time()
-                    verdict = await finish(
-                        verdict, ip, authenticator, self.guard, self.hashing, remaining
-                    )
-                elif isinstance(verdict, Deferred):  # a Digest nc for the shared store: the other
-                    verdict = await settle(verdict, ip, authenticator, self.guard)
+                # A slow hash (the one await in auth, bounded by the handler's time) or a Digest
+                # nc for the shared store; else the refusal as it is.
+                remaining = due.handler - loop.time()
+                verdict = await conclude(
+                    verdict, ip, authenticator, self.guard, self.hashing, remaining
+                )
                 if not verdict.ok:
                     await reject(send, verdict, ip, authenticator)
                     self.observer.rejected(route.name, verdict)

@@ -20,20 +20,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ivrhooks.cache import Cache
-from ivrhooks.conf.config import AuthConfig, Config
-from ivrhooks.core.auth.build import build_authenticator
-from ivrhooks.core.auth.credentials import Secrets, derive_credentials
+from ivrhooks.compose.routes import build_verifiers, previous_users, served_routes, traced
+from ivrhooks.conf.config import Config
+from ivrhooks.core.auth.credentials import Secrets
 from ivrhooks.core.auth.guard import AuthGuard
-from ivrhooks.core.auth.replay import MemoryReplayStore, ReplayStore, SharedReplayStore
-from ivrhooks.core.auth.verdict import Authenticator
 from ivrhooks.core.deadline import Deadline
 from ivrhooks.core.request import Handler
 from ivrhooks.core.resources import Factory, Resources
 from ivrhooks.core.routes import RouteTable
-from ivrhooks.core.runner import Middleware, Runnable
+from ivrhooks.core.runner import Middleware
 from ivrhooks.core.sessions import SessionBroker
 from ivrhooks.errors import ConfigurationError
-from ivrhooks.manifest import Manifest, build_manifest
+from ivrhooks.manifest import build_manifest
 from ivrhooks.observe.builtin import RequestObserver
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.logs import ensure_request_logging
@@ -43,16 +41,15 @@ from ivrhooks.observe.tracing import Tracing
 from ivrhooks.observe.tracing_setup import start_tracing
 from ivrhooks.registration.service import Registration
 from ivrhooks.runtime import Runtime, Service, Signals
-from ivrhooks.server.app import Action, Server
-from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
-from ivrhooks.store import Store, open_store
-from ivrhooks.store.replay import StoreReplay
+from ivrhooks.server.app import Server
+from ivrhooks.server.endpoint import ActionEndpoint
+from ivrhooks.store import open_store
 from ivrhooks.store.throttle import SharedCounts
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
-__all__ = ["Parts", "build_verifiers", "compose"]
+__all__ = ["Parts", "compose"]
 
 logger = logging.getLogger("ivrhooks")
 
@@ -76,60 +73,6 @@ class Parts:
     middleware: tuple[Middleware, ...] = ()
     """``@app.middleware``, outermost first."""
     """``app.cache(...)``: bound to the store (shared with Redis) and the metrics while running."""
-
-
-def build_verifiers(
-    manifest: Manifest, auth: AuthConfig, secrets: Secrets, shared: Store | None = None
-) -> dict[str, Authenticator | None]:
-    """``{route name: verifier}``, ``None`` only for a route whose scheme is ``none`` (fail
-    closed: ``ServedRoute`` refuses anything else without one). Reads the credential files of
-    static credentials now, so a bad file fails startup (and ``ivrhooks plan``).
-
-    With a ``shared`` store (Redis), Digest ``nc`` values are recorded there, so a response
-    accepted by one replica is refused by every other."""
-    store: ReplayStore | SharedReplayStore
-    if auth.replay_store is not None:
-        store = auth.replay_store
-    elif shared is not None and shared.kind != "memory":
-        store = StoreReplay(shared, f"ivrhooks:{manifest.app_id}:nc:")
-    else:
-        store = MemoryReplayStore()
-    verifiers: dict[str, Authenticator | None] = {}
-    for entry in manifest.routes:
-        if entry.scheme == "none":
-            verifiers[entry.name] = None
-            continue
-        verifiers[entry.name] = build_authenticator(
-            entry.scheme,
-            entry.name,
-            # With static credentials the secret still keys the Digest nonces, so every
-            # process accepts the others' nonces; only the static credentials get in.
-            secrets=secrets,
-            realm=auth.realm,
-            static=entry.static,
-            digest_algorithms=auth.digest_algorithms,
-            replay_store=store,
-        )
-    return verifiers
-
-
-def _previous_users(manifest: Manifest, previous: str | None) -> frozenset[str]:
-    """The usernames the previous secret derives for the routes: what a PBX still holding the
-    old credentials sends during a rotation."""
-    if previous is None:
-        return frozenset()
-    return frozenset(derive_credentials(previous, entry.name).username for entry in manifest.routes)
-
-
-def _traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:
-    """The endpoint inside each request's server span, when tracing is on."""
-    if tracing is None:
-        return None
-    from ivrhooks.observe.otel import OTelTracing
-    from ivrhooks.server.tracing import TracedEndpoint  # imports OpenTelemetry: only now
-
-    assert isinstance(tracing, OTelTracing)
-    return TracedEndpoint(endpoint, tracing)
 
 
 def _observer(
@@ -188,7 +131,7 @@ def compose(
         state=parts.state,
         signals=Signals(
             allowed_only=bool(config.auth.allow),
-            previous_users=_previous_users(manifest, config.auth.previous_secret),
+            previous_users=previous_users(manifest, config.auth.previous_secret),
         ),
     )
     guard = AuthGuard(
@@ -224,7 +167,7 @@ def compose(
     # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
     methods = frozenset(serving.methods or (config.registration.method,))
     shared = Resources(parts.resources)
-    routes = _served(manifest, verifiers, methods, shared, parts.middleware)
+    routes = served_routes(manifest, verifiers, methods, shared, parts.middleware)
     chosen = list(services)
     if config.registers and not any(isinstance(s, Registration) for s in chosen):
         chosen.insert(0, Registration())
@@ -233,43 +176,8 @@ def compose(
         endpoint=endpoint,
         routes=routes,
         running=_running(parts, runtime, chosen, shared, resources),
-        action=_traced(endpoint, tracing),
+        action=traced(endpoint, tracing),
     )
-
-
-def _served(
-    manifest: Manifest,
-    verifiers: Mapping[str, Authenticator | None],
-    methods: frozenset[str],
-    resources: Resources,
-    middleware: tuple[Middleware, ...],
-) -> dict[str, ServedRoute]:
-    """Every route as served: its verifier, its masks, its handler bound to its resources inside
-    the middleware, and its fallback (its own or the app's) bound to its resources."""
-    bound = tuple(resources.bind(m, skip=2) for m in middleware)
-    fallbacks: dict[int, Runnable] = {}
-
-    def fallback_of(handler: Handler | None) -> Runnable | None:
-        if handler is None:
-            return None
-        if id(handler) not in fallbacks:
-            fallbacks[id(handler)] = Runnable.of(handler, resources.bind(handler))
-        return fallbacks[id(handler)]
-
-    return {
-        entry.path: ServedRoute(
-            entry.route,
-            frozenset(entry.receptionists),
-            entry.scheme,
-            verifiers[entry.name],
-            methods,
-            entry.path,
-            fallback_of(entry.fallback),
-            Runnable.of(entry.route.handler, resources.bind(entry.route.handler), bound),
-            entry.masks,
-        )
-        for entry in manifest.routes
-    }
 
 
 def _running(
