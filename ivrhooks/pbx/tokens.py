@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -74,6 +75,8 @@ class TokenManager:
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = asyncio.Lock()
+        # Tokens this manager held before the current ones: a PBX may still quote them.
+        self._retired: deque[str] = deque(maxlen=4)
         # Told of each login ("login") and refresh ("refresh") sent, and whether it worked.
         self._on_login = on_login
         #: The login endpoint that answered (None until the first login).
@@ -87,6 +90,12 @@ class TokenManager:
     @property
     def can_login(self) -> bool:
         return bool(self._username and self._password)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the password and the tokens, current and recent."""
+        held = (self._password, self._access, self._refresh, *self._retired)
+        return tuple(s for s in held if s)
 
     async def token(self) -> str:
         """A token that is not about to expire."""
@@ -108,6 +117,7 @@ class TokenManager:
             if not self.can_login:
                 return False
             if self._access == stale:
+                self._retired.append(stale)
                 self._access = None
                 self._refresh = None
                 self._refresh_at = None
@@ -132,6 +142,8 @@ class TokenManager:
             )
         if not body.access_token:
             raise PBXLoginError(f"{what}: the PBX reply has no access_token")
+        if self._access is not None:
+            self._retired.append(self._access)
         self._access = body.access_token
         # POST /login has no refresh endpoint: its tokens are renewed by logging in again.
         self._refresh = body.refresh_token if self.generation is not Generation.LOGIN else None

@@ -5,7 +5,8 @@ Entered in the app's lifespan when a PBX is configured, with the app's
 reports back through it (readiness, ``synced()``, metrics), never touching the app. Startup never
 blocks serving: the desired state is checked at once (a configuration error fails startup),
 then reconciling runs in a background task, retried with capped exponential backoff and
-jitter until it succeeds. ``/readyz`` answers 503 with the reason until the first success.
+jitter until it succeeds. Each pass has a time budget. ``/readyz`` answers 503 with the reason
+until the first success.
 Then the pass repeats every ``reconcile_interval`` seconds (0: never), healing drift made in
 the portal and re-populating a PBX that lost its state. Shutdown deletes nothing: during a
 rolling deploy the new replica needs the same entries.
@@ -31,7 +32,9 @@ from ivrhooks.errors import (
 from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.pbx.retry import backoff
+from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
+from ivrhooks.registration.budget import pass_budget, within_budget
 from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.registration.reconcile import Report
 from ivrhooks.registration.registrar import Registrar
@@ -51,7 +54,8 @@ class Registration:
 
     ``interval`` overrides ``RegistrationConfig.interval``; ``backoff_base``/``backoff_cap``
     bound the retry delays (seconds); ``client_options`` go to ``PBXClient``. With a shared
-    store, only one replica registers at a time (:mod:`.registrar`).
+    store, only one replica registers at a time (:mod:`.registrar`). A pass taking longer than
+    ``pass_budget`` seconds is stopped (default: :func:`.budget.pass_budget`).
     """
 
     def __init__(
@@ -64,9 +68,13 @@ class Registration:
         client_options: Mapping[str, Any] | None = None,
         lease_ttl: float | None = None,
         rng: Callable[[], float] = random.random,
+        pass_budget: float | None = None,
     ) -> None:
         if backoff_base <= 0 or backoff_cap < backoff_base:
             raise InvalidArgumentError("backoff: need 0 < backoff_base <= backoff_cap")
+        if pass_budget is not None and pass_budget <= 0:
+            raise InvalidArgumentError("pass_budget: must be positive")
+        self.pass_budget = pass_budget
         self.interval = interval
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -189,7 +197,10 @@ class Registration:
                         self._holding(
                             registrar,
                             tick,
-                            self._pass(runtime, job, client, rechecking),
+                            within_budget(
+                                self._pass(runtime, job, client, rechecking),
+                                self.pass_budget or pass_budget(job),
+                            ),
                         ),
                         rechecking,
                     )
@@ -210,7 +221,10 @@ class Registration:
                 except (IVRHooksError, OSError) as exc:
                     attempt += 1
                     delay = self.backoff(attempt)
-                    reason = job.describe(exc)
+                    # It may quote the PBX: no secret, no control character, bounded.
+                    reason = pbx_text(
+                        job.describe(exc), secrets=client.tokens.secrets, limit=LINE_LIMIT
+                    )
                     self.last_error = reason
                     log.warning(
                         "registration failed (attempt %d): %s; retrying in %.1fs",
