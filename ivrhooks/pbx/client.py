@@ -56,7 +56,7 @@ from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import Retry, RetryPolicy, never_sent
 from ivrhooks.pbx.templates import endpoint_template
-from ivrhooks.pbx.tokens import TokenManager
+from ivrhooks.pbx.tokens import LoginGate, TokenManager
 from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AccountInfo
 
@@ -79,6 +79,8 @@ class PBXClient:
     What a PBX answer may cost (:mod:`~ivrhooks.pbx.limits`): ``timeout`` bounds each read,
     ``deadline`` a whole try (seconds); ``max_token_body`` and ``max_body`` the bytes of a token
     endpoint's answer and of any other; ``max_list_items`` the items one list pages through.
+    ``login_gate`` is asked before every login (the registration service's budget of refused
+    logins shared by its replicas, :mod:`ivrhooks.registration.logins`).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class PBXClient:
         max_body: int = MAX_BODY,
         max_token_body: int = MAX_TOKEN_BODY,
         max_list_items: int = MAX_LIST_ITEMS,
+        login_gate: LoginGate | None = None,
         retry: RetryPolicy | None = None,
         rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -130,6 +133,7 @@ class PBXClient:
             token=token,
             clock=clock,
             on_login=observer.pbx_login if observer is not None else None,
+            gate=login_gate,
         )
         self.auth = BearerAuth(self.tokens)
         self.retry = retry if retry is not None else RetryPolicy()
