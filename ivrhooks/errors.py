@@ -15,7 +15,9 @@
     ├── PBXError                        talking to the PBX's REST API failed
     │   ├── PBXConnectionError          no HTTP answer; ``.reached``: may the PBX have acted?
     │   ├── PBXLoginError               the token endpoints refused us or answered nonsense
-    │   │   └── TwoFactorRequiredError  the account asks for a one-time code
+    │   │   ├── TwoFactorRequiredError  the account asks for a one-time code
+    │   │   ├── PBXLoginRefusedError    the PBX refused the credentials (401, 403, other 4xx)
+    │   │   └── PBXLoginBudgetError     refused logins used up the budget: no login was tried
     │   ├── PBXResponseError            a 2xx answer ivrhooks cannot read (names the field)
     │   └── PBXAPIError                 the PBX answered 4xx/5xx (status, code, message, detail)
     │       ├── PBXUnauthorizedError    401, after one fresh login did not help
@@ -54,7 +56,9 @@ __all__ = [
     "PBXAPIError",
     "PBXConnectionError",
     "PBXError",
+    "PBXLoginBudgetError",
     "PBXLoginError",
+    "PBXLoginRefusedError",
     "PBXNotFoundError",
     "PBXResponseError",
     "PBXUnauthorizedError",
@@ -172,6 +176,22 @@ class PBXLoginError(PBXError):
 
 class TwoFactorRequiredError(PBXLoginError):
     """The PBX account has two-factor login, which an unattended client cannot answer."""
+
+
+class PBXLoginRefusedError(PBXLoginError):
+    """The PBX refused the credentials themselves (401, 403, or another 4xx on a login
+    endpoint). Trying them again cannot help, and PortSIP blocks an address after repeated
+    failed logins (reference/portsip.md §5): callers back off for minutes, not seconds."""
+
+
+class PBXLoginBudgetError(PBXLoginError):
+    """No login was tried: refused logins to this PBX used up the budget shared by every
+    replica (:mod:`ivrhooks.registration.logins`). ``retry_in``: seconds until one may be tried
+    again."""
+
+    def __init__(self, message: str, *, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
 
 
 class PBXResponseError(PBXError):

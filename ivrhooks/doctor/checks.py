@@ -5,6 +5,10 @@ PortSIP facts (reference/portsip.md §5): a service account should be a tenant a
 (role ``Admin``) without two-factor login; system administrators get two-factor login and a
 password policy from v22.6; from v22.3 many endpoints need the "Phone System: Full Access"
 capability. Built-in roles are listed in the OpenAPI document's ``GET /login`` ``role``.
+
+The role and capabilities are the PBX's words: they are shown through
+:func:`~ivrhooks.pbx.untrusted.pbx_text` (control characters escaped, length capped), so a
+role named with terminal escapes cannot rewrite the operator's screen.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ivrhooks.core.types import MAX_ACTION_URL
+from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["Finding", "Level", "account_findings", "public_url_findings"]
@@ -54,6 +59,7 @@ def account_findings(account: AccountInfo | None) -> list[Finding]:
         ]
     found: list[Finding] = []
     role, source = account.role, account.source or "the PBX"
+    shown = pbx_text(role, limit=64)
     if not role:
         found.append(Finding("info", "account", f"{source} names no role"))
     elif role == "Admin":
@@ -79,7 +85,7 @@ def account_findings(account: AccountInfo | None) -> list[Finding]:
             Finding(
                 "fail",
                 "account",
-                f"role {role} ({source}) cannot manage virtual receptionists: use a tenant "
+                f"role {shown} ({source}) cannot manage virtual receptionists: use a tenant "
                 "administrator (role Admin) without two-factor login",
             )
         )
@@ -88,7 +94,7 @@ def account_findings(account: AccountInfo | None) -> list[Finding]:
             Finding(
                 "warn",
                 "account",
-                f"role {role} ({source}) is not a built-in administrator role: the API does not "
+                f"role {shown} ({source}) is not a built-in administrator role: the API does not "
                 "say whether it may manage virtual receptionists; registration's first write will",
             )
         )
@@ -98,7 +104,7 @@ def account_findings(account: AccountInfo | None) -> list[Finding]:
     elif _has_full_access(account.capabilities):
         found.append(Finding("ok", "account", f"capability {FULL_ACCESS!r}"))
     else:
-        listed = ", ".join(account.capabilities) or "none"
+        listed = pbx_text(", ".join(account.capabilities) or "none")
         found.append(
             Finding(
                 "fail",

@@ -4,11 +4,18 @@ In order, each step saying what it found: log in (which of the three login gener
 answered, the token's lifetime), read who the account is, find the app's receptionists, check
 the public URL, and plan what registration would write. Only ``GET`` requests and the login go
 to the PBX; nothing is created, changed or deleted. A step that cannot go on (no login, say)
-ends the diagnosis with the reason instead of raising.
+ends the diagnosis with the reason instead of raising, and so does the whole diagnosis outliving
+its ``budget``: a PBX that answers slowly enough cannot keep it waiting.
+
+What the PBX wrote (ids, another entry's URL, its error messages) reaches the report through
+:func:`~ivrhooks.pbx.untrusted.pbx_text` only: the client's secrets redacted, control
+characters escaped, lengths capped.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +25,20 @@ from ivrhooks.errors import (
     ConfigurationError,
     PBXConnectionError,
     PBXError,
-    PBXLoginError,
     TwoFactorRequiredError,
     UnknownReceptionistError,
 )
 from ivrhooks.manifest import Manifest
 from ivrhooks.pbx import PBXClient, RetryPolicy
+from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
 from ivrhooks.registration.job import RegistrationJob, pbx_client, require_pbx
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.resolve import resolve_receptionists
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["BUDGET", "Diagnosis", "diagnose"]
+
+#: Seconds the whole diagnosis may take: a few reads, each normally well under a second.
+BUDGET = 120.0
 
 
 @dataclass
@@ -48,8 +58,11 @@ class Diagnosis:
         return [f for f in self.findings if f.level == "warn"]
 
 
-async def diagnose(config: Config, manifest: Manifest, **client_options: Any) -> Diagnosis:
-    """Everything ``ivrhooks doctor`` reports; ``client_options`` go to ``PBXClient``."""
+async def diagnose(
+    config: Config, manifest: Manifest, *, budget: float = BUDGET, **client_options: Any
+) -> Diagnosis:
+    """Everything ``ivrhooks doctor`` reports, found within ``budget`` seconds;
+    ``client_options`` go to ``PBXClient``."""
     pbx_config = require_pbx(config)
     report = Diagnosis()
     report.add("info", "PBX", pbx_config.url)
@@ -60,14 +73,37 @@ async def diagnose(config: Config, manifest: Manifest, **client_options: Any) ->
     # Fail fast, never retry hard: failed logins block the source address (§5).
     options = {"retry": RetryPolicy(max_attempts=2), **client_options}
     async with pbx_client(pbx_config, **options) as pbx:
-        if not await _login(pbx, report):
-            return report
-        await _account(pbx, report)
-        found = await _receptionists(pbx, manifest, report)
-        paths = [entry.path for entry in manifest.routes if entry.registered]
-        report.findings += public_url_findings(manifest.public_url, paths, pbx_config.url)
-        await _plan(pbx, config, manifest, found, report)
+        timer = asyncio.timeout(budget)
+        try:
+            async with timer:
+                await _steps(pbx, config, manifest, report)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            report.add(
+                "fail",
+                "PBX",
+                f"the diagnosis did not finish within its budget of {budget:g} s "
+                "(diagnose(budget=...)): the PBX answers too slowly; the findings above are "
+                "what it said in time",
+            )
+        # The last net: whatever a step quoted, no secret of the client's reaches the output.
+        secrets = pbx.tokens.secrets
+        report.findings = [
+            Finding(f.level, f.topic, pbx_text(f.text, secrets=secrets, limit=None))
+            for f in report.findings
+        ]
     return report
+
+
+async def _steps(pbx: PBXClient, config: Config, manifest: Manifest, report: Diagnosis) -> None:
+    if not await _login(pbx, report):
+        return
+    await _account(pbx, report)
+    found = await _receptionists(pbx, manifest, report)
+    paths = [entry.path for entry in manifest.routes if entry.registered]
+    report.findings += public_url_findings(manifest.public_url, paths, require_pbx(config).url)
+    await _plan(pbx, config, manifest, found, report)
 
 
 async def _login(pbx: PBXClient, report: Diagnosis) -> bool:
@@ -90,7 +126,7 @@ async def _login(pbx: PBXClient, report: Diagnosis) -> bool:
     except PBXConnectionError as exc:
         report.add("fail", "login", f"cannot reach the PBX: {exc}")
         return False
-    except PBXLoginError as exc:
+    except PBXError as exc:  # refused, or an answer past its cap: said as it is
         report.add("fail", "login", str(exc))
         return False
     assert tokens.generation is not None
@@ -131,7 +167,7 @@ async def _receptionists(pbx: PBXClient, manifest: Manifest, report: Diagnosis) 
         return []
     for ext in wanted:
         if ext in ids:
-            report.add("ok", "receptionists", f"{ext} found (id {ids[ext]})")
+            report.add("ok", "receptionists", f"{ext} found (id {pbx_text(ids[ext])})")
         else:
             report.add(
                 "fail",
@@ -164,9 +200,30 @@ async def _plan(
     except PBXError as exc:
         report.add("fail", "plan", f"cannot read the action URLs: {exc}")
         return
+    report.plans = [_shown(plan) for plan in report.plans]
     for plan in report.plans:
         # Another app's entry would answer the same input: registration writes nothing there.
         for conflict in plan.conflicts:
             report.add("fail", "plan", conflict)
         for warning in plan.warnings:  # e.g. a hand-made entry whose mask overlaps a route
             report.add("warn", "plan", warning)
+
+
+def _shown(plan: Plan) -> Plan:
+    """``plan`` as the report shows it: the PBX's ids, names and URLs made safe to print
+    (the plan itself is never applied from here)."""
+
+    def line(text: str) -> str:
+        return pbx_text(text, limit=LINE_LIMIT)
+
+    return dataclasses.replace(
+        plan,
+        ivr_id=pbx_text(plan.ivr_id),
+        updates=tuple(dataclasses.replace(u, id=pbx_text(u.id)) for u in plan.updates),
+        deletes=tuple(
+            dataclasses.replace(d, id=pbx_text(d.id), name=pbx_text(d.name), reason=line(d.reason))
+            for d in plan.deletes
+        ),
+        warnings=tuple(line(w) for w in plan.warnings),
+        conflicts=tuple(line(c) for c in plan.conflicts),
+    )

@@ -9,7 +9,13 @@ Every request goes through :meth:`PBXClient.request`, the one chokepoint that ma
   :class:`~ivrhooks.pbx.retry.RetryPolicy`): around the auth flow, so each retry carries a
   current token;
 - the rate budget (:mod:`ivrhooks.pbx.ratelimit`): an httpx request hook, so every request that
-  goes on the wire takes a slot, logins and the resend after a 401 included.
+  goes on the wire takes a slot, logins and the resend after a 401 included;
+- what an answer may cost (:mod:`ivrhooks.pbx.limits`): a byte cap on every body (an httpx
+  response hook) and a deadline on every try, armed by the request hook once the slot is taken.
+
+PBX text that enters an exception (``errors[].message``, a reason phrase) goes through
+:func:`~ivrhooks.pbx.untrusted.pbx_text` first: the client's own secrets redacted, control
+characters escaped, the length capped.
 
 Only GET and POST exist on this API (PortSIP REST "About"). Each call (its retries and any
 login it needed included) is one client span when tracing is on, and one
@@ -28,23 +34,30 @@ from urllib.parse import urlsplit
 import httpx
 
 from ivrhooks.core.types import Method
-from ivrhooks.errors import (
-    PBXAPIError,
-    PBXConnectionError,
-    PBXNotFoundError,
-    PBXUnauthorizedError,
-    PBXValidationError,
-)
+from ivrhooks.errors import PBXConnectionError
 from ivrhooks.observe.observer import Observer, PBXCall
 from ivrhooks.observe.tracing import NO_TRACING, Span, Tracing
 from ivrhooks.pbx.account import account_info
+from ivrhooks.pbx.apierror import api_error
 from ivrhooks.pbx.attempts import Tally, send_with_retries
 from ivrhooks.pbx.auth import BearerAuth
+from ivrhooks.pbx.limits import (
+    BODY_LIMIT,
+    DEADLINE,
+    MAX_BODY,
+    MAX_LIST_ITEMS,
+    MAX_TOKEN_BODY,
+    arm_deadline,
+    cap_body,
+    check_positive,
+    within_deadline,
+)
 from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import Retry, RetryPolicy, never_sent
 from ivrhooks.pbx.templates import endpoint_template
-from ivrhooks.pbx.tokens import TokenManager
+from ivrhooks.pbx.tokens import LoginGate, TokenManager
+from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AccountInfo
 
 __all__ = ["PBXClient", "Retry"]
@@ -62,6 +75,12 @@ class PBXClient:
     PBX only). ``transport`` is httpx's (``httpx.MockTransport`` in tests); ``clock`` times the
     token's refresh. ``observer`` is told of every call and login (the app's metrics, under the
     registration service); ``tracing`` makes a span of each call.
+
+    What a PBX answer may cost (:mod:`~ivrhooks.pbx.limits`): ``timeout`` bounds each read,
+    ``deadline`` a whole try (seconds); ``max_token_body`` and ``max_body`` the bytes of a token
+    endpoint's answer and of any other; ``max_list_items`` the items one list pages through.
+    ``login_gate`` is asked before every login (the registration service's budget of refused
+    logins shared by its replicas, :mod:`ivrhooks.registration.logins`).
     """
 
     def __init__(
@@ -74,6 +93,11 @@ class PBXClient:
         token: str | None = None,
         verify: bool = True,
         timeout: float = 10.0,
+        deadline: float = DEADLINE,
+        max_body: int = MAX_BODY,
+        max_token_body: int = MAX_TOKEN_BODY,
+        max_list_items: int = MAX_LIST_ITEMS,
+        login_gate: LoginGate | None = None,
         retry: RetryPolicy | None = None,
         rate: int | RateBudget | None = DEFAULT_RATE,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -82,6 +106,16 @@ class PBXClient:
         tracing: Tracing | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
+        check_positive(
+            deadline=deadline,
+            max_body=max_body,
+            max_token_body=max_token_body,
+            max_list_items=max_list_items,
+        )
+        self.deadline = deadline
+        self._body_limit = (max_body, "PBXClient(max_body=...)")
+        self._token_limit = (max_token_body, "PBXClient(max_token_body=...)")
+        self.max_list_items = max_list_items
         self._observer = observer
         self._tracing = tracing if tracing is not None else NO_TRACING
         where = urlsplit(self.base_url)
@@ -99,21 +133,23 @@ class PBXClient:
             token=token,
             clock=clock,
             on_login=observer.pbx_login if observer is not None else None,
+            gate=login_gate,
         )
         self.auth = BearerAuth(self.tokens)
         self.retry = retry if retry is not None else RetryPolicy()
         self.budget = RateBudget(rate) if isinstance(rate, int) else rate
-        hooks = {"request": [self._take_slot]} if self.budget is not None else {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             verify=verify,
             timeout=timeout,
             transport=transport,
-            event_hooks=hooks,
+            # Uncompressed answers only: a compressed one could unpack past the byte cap.
+            headers={"Accept-Encoding": "identity"},
+            event_hooks={"request": [self._on_the_wire], "response": [self._cap_body]},
         )
-        self.ivr_servers = IvrServers(self)
-        self.ivrs = Ivrs(self)
-        self.action_urls = ActionUrls(self)
+        self.ivr_servers = IvrServers(self, max_items=max_list_items)
+        self.ivrs = Ivrs(self, max_items=max_list_items)
+        self.action_urls = ActionUrls(self, max_items=max_list_items)
 
     async def __aenter__(self) -> Self:
         return self
@@ -149,22 +185,36 @@ class PBXClient:
 
         ``retry="connect"`` (creates) retries only what provably never reached the PBX.
         """
-        response = await self._call(method, path, retry, self.auth, json=json, params=params)
+        response = await self._call(
+            method, path, retry, self.auth, self._body_limit, json=json, params=params
+        )
         if response.status_code >= 400:
-            raise _api_error(response, method, path)
+            raise api_error(response, method, path, self.tokens.secrets)
         return response
 
     async def _send_unauthenticated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # Token endpoints: a login repeated after a 503 is harmless, so retry like a GET.
-        return await self._call(method, path, "all", None, **kwargs)
+        return await self._call(method, path, "all", None, self._token_limit, **kwargs)
 
-    async def _take_slot(self, request: httpx.Request) -> None:
-        """httpx's request hook: every request on the wire waits for a slot of the budget."""
+    async def _on_the_wire(self, request: httpx.Request) -> None:
+        """httpx's request hook: every request on the wire waits for a slot of the budget, then
+        its try's deadline starts (a wait the budget imposes is not the PBX being slow)."""
         if self.budget is not None:
             await self.budget.acquire()
+        arm_deadline(self.deadline)
+
+    async def _cap_body(self, response: httpx.Response) -> None:
+        """httpx's response hook: every body is read through its cap."""
+        cap_body(response, base_path=self._base_path)
 
     async def _call(
-        self, method: str, path: str, retry: Retry, auth: httpx.Auth | None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        retry: Retry,
+        auth: httpx.Auth | None,
+        limit: tuple[int, str],
+        **kwargs: Any,
     ) -> httpx.Response:
         template = endpoint_template(path)
         url_template = f"{self._base_path}/{template}"
@@ -174,9 +224,13 @@ class PBXClient:
         with self._tracing.span(f"{method} {url_template}", "client", attributes) as span:
             try:
                 # Built once: each try and the auth flow's resend send the same request.
-                request = self._http.build_request(method, path, **kwargs)
+                request = self._http.build_request(
+                    method, path, extensions={BODY_LIMIT: limit}, **kwargs
+                )
                 response = await send_with_retries(
-                    lambda: self._http.send(request, auth=auth),
+                    lambda: within_deadline(
+                        lambda: self._http.send(request, auth=auth), self.deadline, method, path
+                    ),
                     self.retry,
                     retry=retry,
                     what=f"{method} {path}",
@@ -187,7 +241,7 @@ class PBXClient:
             except httpx.TransportError as exc:
                 self._report(method, template, None, started, tally, span)
                 raise PBXConnectionError(
-                    f"{method} {path}: {type(exc).__name__}: {exc}",
+                    f"{method} {path}: {type(exc).__name__}: {pbx_text(exc)}",
                     method=method,
                     path=path,
                     reached=not never_sent(exc),
@@ -220,30 +274,3 @@ class PBXClient:
             seconds = time.monotonic() - started
             call = PBXCall(method, template, status, seconds, tally.retries, tally.limited)
             self._observer.pbx_request(call)
-
-
-def _api_error(response: httpx.Response, method: str, path: str) -> PBXAPIError:
-    code, message, detail = "UNKNOWN", response.reason_phrase or "", None
-    try:
-        body = response.json()
-        first = body["errors"][0]
-        code = str(first.get("code") or "UNKNOWN")
-        message = str(first.get("message") or message)
-        detail = first.get("detail")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        pass
-    kwargs: dict[str, Any] = dict(
-        status=response.status_code,
-        code=code,
-        message=message,
-        detail=detail,
-        method=method,
-        path=path,
-    )
-    if response.status_code == 401:
-        return PBXUnauthorizedError(**kwargs)
-    if response.status_code == 404:
-        return PBXNotFoundError(**kwargs)
-    if code == "VALIDATE_FAILED":
-        return PBXValidationError(**kwargs)
-    return PBXAPIError(**kwargs)

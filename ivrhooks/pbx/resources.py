@@ -4,7 +4,9 @@ Writes are validated with ``ivrhooks.models`` before anything is sent, so a bad 
 :class:`~ivrhooks.errors.InvalidArgumentError` naming it and the PBX never sees the request.
 A 2xx body that does not read as the schema says raises
 :class:`~ivrhooks.errors.PBXResponseError`. Lists page transparently (``skip``/``top``,
-``top`` <= 100 per PortSIP REST "About").
+``top`` <= 100 per PortSIP REST "About"), and not forever: paging stops with a
+:class:`~ivrhooks.errors.PBXResponseError` when a page brings no item not seen before (a PBX
+that ignores ``skip``) or the list passes ``max_items`` (a PBX claiming a billion).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 
 from ivrhooks.core.types import Method
 from ivrhooks.errors import InvalidArgumentError, PBXResponseError
+from ivrhooks.pbx.limits import MAX_LIST_ITEMS
 from ivrhooks.pbx.retry import Retry
+from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import (
     ActionUrl,
     ActionUrlCreate,
@@ -98,15 +102,16 @@ def read_model(model: type[R], response: httpx.Response, method: str, path: str)
         detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else "not JSON"
         raise PBXResponseError(
             f"{method} {path}: the PBX answered {response.status_code} with a body ivrhooks "
-            f"cannot read as {model.__name__}: {detail}",
+            f"cannot read as {model.__name__}: {pbx_text(detail)}",  # names may be the PBX's
             method=method,
             path=path,
         ) from exc
 
 
 class _Group:
-    def __init__(self, client: Requester) -> None:
+    def __init__(self, client: Requester, *, max_items: int = MAX_LIST_ITEMS) -> None:
         self._client = client
+        self._max_items = max_items
 
     async def _get(self, path: str, model: type[R]) -> R:
         response = await self._client.request("GET", path)
@@ -136,9 +141,27 @@ class _Group:
         query = _checked(ListQuery, {k: v for k, v in given.items() if v is not None})
         params = to_wire(query)
         skip = 0
+        seen: set[str] = set()
         while True:
             response = await self._client.request("GET", path, params={**params, "skip": skip})
             page = read_model(Page[item], response, "GET", path)  # type: ignore[valid-type]
+            ids = {str(getattr(entry, "id", "")) for entry in page.items}
+            if page.items and ids <= seen:
+                raise PBXResponseError(
+                    f"GET {path}: the page at skip={skip} brings no item not listed before "
+                    f"(a PBX that ignores skip?); stopped paging after {skip} items",
+                    method="GET",
+                    path=path,
+                )
+            seen |= ids
+            if skip + len(page.items) > self._max_items:
+                claimed = "" if page.count is None else f" (the PBX says {page.count})"
+                raise PBXResponseError(
+                    f"GET {path}: the list goes past {self._max_items} items{claimed}; "
+                    "ivrhooks pages no further (PBXClient(max_list_items=...))",
+                    method="GET",
+                    path=path,
+                )
             for entry in page.items:
                 yield entry
             skip += len(page.items)

@@ -6,6 +6,12 @@ PortSIP REST §4 (reference/portsip.md) has three generations of login endpoints
 in that order, falling back on 404/405, and remembers the one that answered; later logins and
 refreshes use it alone. One lock serialises every login and refresh so concurrent requests
 share one token.
+
+A refused login (:class:`~ivrhooks.errors.PBXLoginRefusedError`: 401, 403 or another 4xx on
+the login endpoint) is tried once: PortSIP blocks an address after repeated failed logins
+(reference/portsip.md §5). Requests that were waiting for that login get its refusal rather
+than trying again themselves, and a :class:`LoginGate` (the registration service's budget of
+refused logins, shared by its replicas) may forbid a login before it is sent.
 """
 
 from __future__ import annotations
@@ -13,13 +19,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 from pydantic import ValidationError
 
-from ivrhooks.errors import InvalidArgumentError, PBXLoginError, TwoFactorRequiredError
+from ivrhooks.errors import (
+    InvalidArgumentError,
+    PBXLoginError,
+    PBXLoginRefusedError,
+    TwoFactorRequiredError,
+)
 from ivrhooks.pbx.generations import (
     GENERATIONS,
     OAUTH_CLIENT_ID,
@@ -30,7 +43,7 @@ from ivrhooks.pbx.generations import (
 from ivrhooks.schema.models import LoginBody, TokenResponse
 from ivrhooks.schema.wire import describe_validation_error
 
-__all__ = ["OAUTH_CLIENT_ID", "Generation", "Send", "TokenManager"]
+__all__ = ["OAUTH_CLIENT_ID", "Generation", "LoginGate", "Send", "TokenManager"]
 
 log = logging.getLogger("ivrhooks.pbx")
 
@@ -39,6 +52,20 @@ Send = Callable[..., Awaitable[httpx.Response]]
 
 #: The statuses that mean "this PBX has no such endpoint": try the next generation.
 _ABSENT = (404, 405)
+#: 4xx answers to a login that are not a verdict on the credentials: retried later as usual.
+_NOT_A_VERDICT = (*_ABSENT, 408, 429)
+
+
+class LoginGate(Protocol):
+    """Asked before every login (not refreshes) is sent, and told how it ended."""
+
+    async def claim(self) -> object:
+        """Permission to send one login, or :class:`~ivrhooks.errors.PBXLoginBudgetError`."""
+        ...
+
+    async def settle(self, claim: object, *, refused: bool) -> None:
+        """The login of ``claim`` ended: ``refused`` by the PBX, or not (worked, or failed)."""
+        ...
 
 
 class TokenManager:
@@ -56,6 +83,7 @@ class TokenManager:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         on_login: Callable[[str, bool], None] | None = None,
+        gate: LoginGate | None = None,
     ) -> None:
         if token is None and (not username or not password):
             raise InvalidArgumentError(
@@ -74,6 +102,11 @@ class TokenManager:
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = asyncio.Lock()
+        self._gate = gate
+        # Tokens this manager held before the current ones: a PBX may still quote them.
+        self._retired: deque[str] = deque(maxlen=4)
+        #: The last login's refusal (None: it was not refused, or none was sent).
+        self.refusal: PBXLoginRefusedError | None = None
         # Told of each login ("login") and refresh ("refresh") sent, and whether it worked.
         self._on_login = on_login
         #: The login endpoint that answered (None until the first login).
@@ -88,11 +121,22 @@ class TokenManager:
     def can_login(self) -> bool:
         return bool(self._username and self._password)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the password and the tokens, current and recent."""
+        held = (self._password, self._access, self._refresh, *self._retired)
+        return tuple(s for s in held if s)
+
     async def token(self) -> str:
         """A token that is not about to expire."""
+        refused = self.refusal
         async with self._lock:
             if self._access is not None and not self._due():
                 return self._access
+            if self.refusal is not None and self.refusal is not refused:
+                # Refused while this request waited: that is its answer too. Sending the same
+                # credentials again at once would only count as another failed login (§5).
+                raise self.refusal
             if self._access is not None and self._refresh is not None and await self._try_refresh():
                 return self._access
             await self._login()
@@ -108,6 +152,7 @@ class TokenManager:
             if not self.can_login:
                 return False
             if self._access == stale:
+                self._retired.append(stale)
                 self._access = None
                 self._refresh = None
                 self._refresh_at = None
@@ -132,6 +177,8 @@ class TokenManager:
             )
         if not body.access_token:
             raise PBXLoginError(f"{what}: the PBX reply has no access_token")
+        if self._access is not None:
+            self._retired.append(self._access)
         self._access = body.access_token
         # POST /login has no refresh endpoint: its tokens are renewed by logging in again.
         self._refresh = body.refresh_token if self.generation is not Generation.LOGIN else None
@@ -167,11 +214,19 @@ class TokenManager:
     async def _login(self) -> None:
         if not self.can_login:
             raise PBXLoginError("the static token expired or was refused, and no login was given")
+        claim = await self._gate.claim() if self._gate is not None else None
+        self.refusal = None
+        refused = False
         try:
             await self._log_in()
-        except PBXLoginError:
+        except PBXLoginError as exc:
+            if isinstance(exc, PBXLoginRefusedError):
+                refused, self.refusal = True, exc
             self._told("login", False)
             raise
+        finally:
+            if self._gate is not None:
+                await self._gate.settle(claim, refused=refused)
         self._told("login", True)
 
     async def _log_in(self) -> None:
@@ -199,13 +254,17 @@ class TokenManager:
 
     @staticmethod
     def _check_login_status(response: httpx.Response) -> None:
-        if response.status_code >= 400:
-            # The body may echo what we sent; report the status only.
-            raise PBXLoginError(
-                f"the PBX refused the login with status {response.status_code}; "
+        status = response.status_code
+        if status < 400:
+            return
+        # The body may echo what we sent; report the status only.
+        if status < 500 and status not in _NOT_A_VERDICT:
+            raise PBXLoginRefusedError(
+                f"the PBX refused the login with status {status}; "
                 "check the username, password and domain",
-                status=response.status_code,
+                status=status,
             )
+        raise PBXLoginError(f"the PBX's login endpoint answered {status}", status=status)
 
     async def _try_refresh(self) -> bool:
         assert self._refresh is not None

@@ -5,7 +5,9 @@ Entered in the app's lifespan when a PBX is configured, with the app's
 reports back through it (readiness, ``synced()``, metrics), never touching the app. Startup never
 blocks serving: the desired state is checked at once (a configuration error fails startup),
 then reconciling runs in a background task, retried with capped exponential backoff and
-jitter until it succeeds. ``/readyz`` answers 503 with the reason until the first success.
+jitter until it succeeds, except after a refused login: then minutes, within a budget of refused
+logins shared by every replica (:mod:`.logins`). Each pass has a time budget. ``/readyz``
+answers 503 with the reason until the first success.
 Then the pass repeats every ``reconcile_interval`` seconds (0: never), healing drift made in
 the portal and re-populating a PBX that lost its state. Shutdown deletes nothing: during a
 rolling deploy the new replica needs the same entries.
@@ -31,8 +33,11 @@ from ivrhooks.errors import (
 from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.pbx.retry import backoff
+from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
+from ivrhooks.registration.budget import pass_budget, within_budget
 from ivrhooks.registration.job import RegistrationJob
+from ivrhooks.registration.logins import LoginBudget, RefusedLogins, next_attempt
 from ivrhooks.registration.reconcile import Report
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
@@ -52,6 +57,11 @@ class Registration:
     ``interval`` overrides ``RegistrationConfig.interval``; ``backoff_base``/``backoff_cap``
     bound the retry delays (seconds); ``client_options`` go to ``PBXClient``. With a shared
     store, only one replica registers at a time (:mod:`.registrar`).
+
+    After a refused login the wait is ``login_backoff`` doubling to ``login_backoff_cap``, and
+    at most ``login_budget`` refused logins go to the PBX in any ``login_window`` (seconds)
+    from everything sharing the store (:mod:`.logins`). A pass taking longer than
+    ``pass_budget`` seconds is stopped (default: :func:`.budget.pass_budget`).
     """
 
     def __init__(
@@ -64,9 +74,19 @@ class Registration:
         client_options: Mapping[str, Any] | None = None,
         lease_ttl: float | None = None,
         rng: Callable[[], float] = random.random,
+        login_backoff: float = 600.0,
+        login_backoff_cap: float = 3600.0,
+        login_budget: int = 3,
+        login_window: float = 900.0,
+        pass_budget: float | None = None,
     ) -> None:
         if backoff_base <= 0 or backoff_cap < backoff_base:
             raise InvalidArgumentError("backoff: need 0 < backoff_base <= backoff_cap")
+        if login_budget < 1 or login_window <= 0 or (pass_budget is not None and pass_budget <= 0):
+            raise InvalidArgumentError("login_budget, login_window, pass_budget: must be positive")
+        self.refused = RefusedLogins(base=login_backoff, cap=login_backoff_cap)
+        self.login_budget, self.login_window = login_budget, login_window
+        self.pass_budget = pass_budget
         self.interval = interval
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -111,7 +131,15 @@ class Registration:
         job = RegistrationJob.of(runtime.config, runtime.manifest, concurrency=self.concurrency)
         interval = runtime.config.registration.interval if self.interval is None else self.interval
         runtime.status.set("registering", f"registering {job.summary} with the PBX")
-        options = {"observer": runtime.observer, "tracing": runtime.tracing, **self.client_options}
+        budget = LoginBudget(
+            runtime.store, job.pbx.url, limit=self.login_budget, window=self.login_window
+        )
+        options = {
+            "observer": runtime.observer,
+            "tracing": runtime.tracing,
+            "login_gate": budget,
+            **self.client_options,
+        }
         client = job.client(**options)
         self._stopping = False
         self.task = asyncio.create_task(self._loop(runtime, job, client, interval))
@@ -189,7 +217,10 @@ class Registration:
                         self._holding(
                             registrar,
                             tick,
-                            self._pass(runtime, job, client, rechecking),
+                            within_budget(
+                                self._pass(runtime, job, client, rechecking),
+                                self.pass_budget or pass_budget(job),
+                            ),
                         ),
                         rechecking,
                     )
@@ -209,24 +240,27 @@ class Registration:
                     continue
                 except (IVRHooksError, OSError) as exc:
                     attempt += 1
-                    delay = self.backoff(attempt)
-                    reason = job.describe(exc)
-                    self.last_error = reason
-                    log.warning(
-                        "registration failed (attempt %d): %s; retrying in %.1fs",
-                        attempt,
-                        reason,
-                        delay,
+                    # It may quote the PBX: no secret, no control character, bounded.
+                    reason = pbx_text(
+                        job.describe(exc), secrets=client.tokens.secrets, limit=LINE_LIMIT
                     )
+                    # After a refused login, minutes: failed logins block the address (§5).
+                    delay = self.refused.wait_after(exc, client.tokens)
+                    if delay is None:
+                        delay = self.backoff(attempt)
+                        reason = f"{reason}; retrying in {delay:.1f}s"
+                    else:
+                        reason = f"{reason}; {next_attempt(delay)}"
+                    self.last_error = reason
+                    log.warning("registration failed (attempt %d): %s", attempt, reason)
                     if not runtime.status.ready:
-                        runtime.status.set(
-                            "failed", f"registration failed: {reason}; retrying in {delay:.1f}s"
-                        )
+                        runtime.status.set("failed", f"registration failed: {reason}")
                     runtime.observer.reconciled("error", 0, 0, 0, 0, loop.time() - started)
                     await self._bump(failed=True)
                     due = loop.time() + delay
                     continue
                 attempt = 0
+                self.refused.reset()
                 if not self.successes and client.tokens.generation is not None:
                     # Which login endpoint answered tells the operator which PortSIP build it is.
                     lifetime = client.tokens.expires_in

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from ivrhooks import AuthConfig, IVRHooks, PBXConfig, RegistrationConfig
 from ivrhooks.cli import main
-from ivrhooks.doctor import account_findings, public_url_findings
+from ivrhooks.doctor import account_findings, diagnose, public_url_findings
 from ivrhooks.pbx.generations import Generation
 from ivrhooks.schema.models import AccountInfo
 from ivrhooks.testing import FakePBX, serve
+from tests.pbx.hostile import HostilePBX, MiB, answer
 
 APP = """
 from ivrhooks import IVRHooks, call
@@ -303,3 +305,114 @@ async def test_doctor_warns_of_a_hand_made_entry_that_overlaps_a_route(
     warned = [line for line in result.output.splitlines() if line.startswith("warn  plan")]
     assert len(warned) == 1 and "sales line" in warned[0], result.output
     assert fake.counters.writes == 0
+
+
+# -- a hostile PBX (tests/pbx/hostile.py) ---------------------------------------------------
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[tuple[HostilePBX, str]]:
+    pbx = HostilePBX()
+    async with serve(pbx.app) as base:
+        yield pbx, base
+
+
+def _hostile_env(pbx: HostilePBX, base: str) -> dict[str, str]:
+    return {
+        "IVRHOOKS_PBX_URL": base + "/api",
+        "IVRHOOKS_PBX_USERNAME": pbx.username,
+        "IVRHOOKS_PBX_PASSWORD": pbx.password,
+        "IVRHOOKS_SECRET": SECRET,
+        "IVRHOOKS_PUBLIC_URL": "https://ivr.example.com",
+    }
+
+
+async def test_doctor_never_prints_a_token_the_pbx_echoes_nor_its_escapes(
+    hostile: tuple[HostilePBX, str], app_file: str
+) -> None:
+    pbx, base = hostile
+    clear_screen = "\x1b]0;owned\x07\x1b[2J\x1b[H\r"
+    pbx.on(
+        "GET",
+        "auth/user",
+        answer({"role": clear_screen + "Admin", "capabilities": ["Call Reports\x9b2J", "\x1b[1A"]}),
+    )
+    # A proxy echoing the request: the Bearer header, and a password from elsewhere.
+    echo = f"bad filter; Authorization: Bearer {pbx.token}; password={pbx.password} "
+    pbx.on("GET", "ivrs", answer(_errors(echo + clear_screen + "x" * 5000, pbx.token), 400))
+    result = await invoke(["doctor", app_file], _hostile_env(pbx, base))
+    out = result.output
+    print(out)
+    assert result.exit_code == 1 and "Traceback" not in out
+    assert "FAIL  receptionists  cannot list virtual receptionists: GET ivrs -> 400" in out
+    for secret in (pbx.token, pbx.password, pbx.refresh):
+        assert secret not in out
+    assert "Bearer [redacted]; password=[redacted]" in out
+    for control in ("\x1b", "\x07", "\r", "\x9b"):
+        assert control not in out
+    assert "role \\x1b]0;owned\\x07\\x1b[2J\\x1b[H\\x0dAdmin (GET /auth/user)" in out
+    assert "(it has: Call Reports\\x9b2J, \\x1b[1A)" in out  # the capabilities too
+    assert "…(truncated)" in out and "x" * 400 not in out
+
+
+async def test_doctor_escapes_the_ids_and_entries_the_pbx_names(
+    hostile: tuple[HostilePBX, str], app_file: str
+) -> None:
+    pbx, base = hostile
+    ivr = "ivr\x1b[2J8000"
+    ivrs = {"count": 1, "items": [{"id": ivr, "name": "\x1b[5mMain", "extension_number": "8000"}]}
+    pbx.on("GET", "ivrs", answer(ivrs))
+    hand_made = {
+        "id": "u\r1",
+        "name": "crm\x1b[2J",
+        "enabled": True,
+        "type": "DTMF",
+        "dtmf_mask": "1",
+        "url": "https://crm.example.com/\x1b[31m",
+    }
+    pbx.on("GET", f"ivrs/{ivr}/action_urls", answer({"items": [hand_made]}))
+    result = await invoke(["doctor", app_file], _hostile_env(pbx, base))
+    out = result.output
+    print(out)
+    assert "Traceback" not in out
+    assert "8000 found (id ivr\\x1b[2J8000)" in out
+    assert "receptionist 8000 (id ivr\\x1b[2J8000): 2 change(s)" in out
+    assert "(id u\\x0d1, not managed by ivrhooks)" in out  # the plan's warning
+    for control in ("\x1b", "\r"):
+        assert control not in out
+
+
+async def test_doctor_stops_a_48_mib_login_answer_at_the_token_cap(
+    hostile: tuple[HostilePBX, str], app_file: str
+) -> None:
+    pbx, base = hostile
+    pbx.on("POST", "auth/sign_in", pbx.huge(48 * MiB))
+    result = await invoke(["doctor", app_file], _hostile_env(pbx, base))
+    print(f"{result.output}\nserver handed out {pbx.streamed / MiB:.1f} MiB")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "FAIL  login" in result.output
+    assert "the PBX's answer is larger than the 16 KiB ivrhooks reads" in result.output
+    assert pbx.streamed < 48 * MiB
+
+
+async def test_a_diagnosis_ends_at_its_budget(hostile: tuple[HostilePBX, str]) -> None:
+    pbx, base = hostile
+    pbx.on("GET", "ivrs", pbx.drip(every=0.05))  # each byte well within the per-read timeout
+    app = IVRHooks(
+        receptionists=["8000"],
+        pbx=PBXConfig(base + "/api", username=pbx.username, password=pbx.password),
+        auth=AuthConfig(secret=SECRET),
+        registration=RegistrationConfig(public_url="https://ivr.example.com"),
+        env=False,
+    )
+    config = app.configure()
+    report = await diagnose(config, app.manifest(config), budget=1.0)
+    last = report.findings[-1]
+    print("\n".join(f"{f.level} {f.topic} {f.text}" for f in report.findings))
+    assert (last.level, last.topic) == ("fail", "PBX")
+    assert "did not finish within its budget of 1 s (diagnose(budget=...))" in last.text
+    assert any(f.topic == "login" and f.level == "ok" for f in report.findings)
+
+
+def _errors(message: str, detail: object) -> dict[str, object]:
+    return {"errors": [{"code": "UNKNOWN", "message": message, "detail": detail}]}

@@ -46,7 +46,7 @@ FOUND = [
 ]
 #: What stands for a value rather than being one: a reference, a placeholder in <>, an option,
 #: an ellipsis.
-_NOT_A_VALUE = re.compile(r"^[-$<{(\[?%*]|\.\.\.|^(?:None|null|true|false)$")
+_NOT_A_VALUE = re.compile(r"^[-$<{(\[?%*]|\.\.\.|^(?:None|null|true|false)$|^\d{1,5}$")
 
 
 def _files() -> Iterator[Path]:
