@@ -2,9 +2,9 @@
 
 With ``IVRHOOKS_REDIS_URL`` the app's store is Redis behind a
 :class:`~ivrhooks.store.resilient.FallbackStore`: an operation Redis fails or does not answer
-within the store's timeout (``IVRHOOKS_REDIS_TIMEOUT``, a quarter second) is answered from the
+within the store's timeout (``StoreConfig.timeout``, a quarter second) is answered from the
 process's memory, so a Redis outage degrades the cache to its process tier and never raises
-into a handler. This tier adds a backstop a little past that timeout (``_MARGIN``), so that a
+into a handler. This tier adds a backstop a quarter second past that timeout (``_MARGIN``), so that a
 read never holds a caller longer than one operation's budget whatever the store does (a pool's
 wait for a connection, then a slow reply, would add up to twice it); the store's own timeout
 fires first in the plain case, so the store still counts, logs and falls back as for any
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["SharedTier", "store_key"]
 
 _LONGEST = 64
-_MARGIN = 0.01  # seconds past the store's timeout: the store's own timeout fires first
+_MARGIN = 0.25  # seconds past the store's timeout: its own timeout fires first, even on a busy loop
 
 
 def store_key(prefix: str, key: str) -> str:
