@@ -9,18 +9,16 @@ and registered, so any further declaration raises :class:`ConfigurationError`.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, SupportsIndex, TypeVar
+from typing import Any, TypeVar
 
-from ivrhooks.cache import Cache
+from ivrhooks.app.shared import Shares
 from ivrhooks.core.auth.static import StaticCredentials
 from ivrhooks.core.decisions import Decision
 from ivrhooks.core.masks import Mask, parse_mask
 from ivrhooks.core.request import ActionRequest, Handler
 from ivrhooks.core.resources import Factory
 from ivrhooks.core.routes import Route, RouteTable, route_name
-from ivrhooks.core.runner import Middleware
 from ivrhooks.core.types import SCHEMES, Kind, Scheme
 from ivrhooks.errors import ConfigurationError
 
@@ -37,31 +35,6 @@ Fallback = Decision | Handler
 """A route's own fallback: a decision (``call("0")``), or a handler ``(req) -> Decision``."""
 
 
-class _Declarations(list[T]):
-    """A list of declarations (the app's services, its observers) that refuses changes once the
-    app is built, as the decorators do."""
-
-    def __init__(self, items: Iterable[T], frozen: Callable[[str], None]) -> None:
-        super().__init__(items)
-        self._frozen = frozen
-
-    def append(self, item: T) -> None:
-        self._frozen("add to this list")
-        super().append(item)
-
-    def extend(self, items: Iterable[T]) -> None:
-        self._frozen("add to this list")
-        super().extend(items)
-
-    def insert(self, index: SupportsIndex, item: T) -> None:
-        self._frozen("add to this list")
-        super().insert(index, item)
-
-    def __iadd__(self, items: Iterable[T]) -> _Declarations[T]:  # type: ignore[override,misc]
-        self._frozen("add to this list")
-        return super().__iadd__(items)
-
-
 def _answering(decision: Decision, route: str) -> Handler:
     """A fallback that is a decision: a handler returning it, named after it for the logs."""
 
@@ -72,31 +45,15 @@ def _answering(decision: Decision, route: str) -> Handler:
     return answer
 
 
-class Declarations:
+class Declarations(Shares):
     """The decorators of an app and what they recorded."""
 
     def __init__(self, receptionists: tuple[str, ...], *, allow_no_auth: bool) -> None:
+        super().__init__()
         self.table = RouteTable(receptionists)
         """The declared routes."""
         self._allow_no_auth = allow_no_auth
         self._fallback: Handler | None = None
-        self._resources: dict[str, Factory] = {}
-        self._middleware: list[Middleware] = []
-        self._caches: dict[str, Cache] = {}
-        self._built = False
-
-    def _check_open(self, what: str) -> None:
-        """Declarations are frozen once the app is built: a route added later would be served
-        but never registered (or registered but never served)."""
-        if self._built:
-            raise ConfigurationError(
-                f"cannot {what}: the app has started (built by build(), `ivrhooks run` or the "
-                "server's lifespan); declare routes, fallbacks, resources, middleware, caches, "
-                "services and observers before the app starts, at import time"
-            )
-
-    def _declared_list(self, items: Iterable[T]) -> list[T]:
-        return _Declarations(items, self._check_open)
 
     # -- routes --------------------------------------------------------------------------
 
@@ -219,78 +176,6 @@ class Declarations:
             return handler
 
         return register
-
-    # -- what handlers share ---------------------------------------------------------------
-
-    def resource(self, factory: R) -> R:
-        """Declare a resource named after the function: an async generator that sets it up,
-        ``yield``\\ s it, and tears it down after. Handlers receive it as a keyword parameter
-        of that name (``async def account(req, crm: CRMClient)``). Set up before the app serves,
-        in declaration order (a resource may name earlier ones as its own parameters); torn
-        down after, in reverse order. See :mod:`ivrhooks.core.resources`."""
-        self._check_open("add a resource")
-        name = getattr(factory, "__name__", "")
-        checked: object = factory  # (the check narrows its type; the decorator returns it as is)
-        if not inspect.isasyncgenfunction(checked):
-            raise ConfigurationError(
-                f"@app.resource {name or factory!r}: give an async generator function "
-                "(`async def name(): ... yield value ...`)"
-            )
-        if not name.isidentifier() or name.startswith("_"):
-            raise ConfigurationError(
-                f"@app.resource {name!r}: the function's name names the resource; give it a "
-                "plain name (handlers take it as a parameter of that name)"
-            )
-        if name in self._resources:
-            raise ConfigurationError(f"the app already has a resource named {name!r}")
-        self._resources[name] = factory
-        return factory
-
-    def middleware(self, function: M) -> M:
-        """Run ``async def (req, call_next) -> Decision`` around every route's handler, inside
-        the handler's deadline, outermost first in declaration order. It may answer itself
-        without calling ``call_next`` (a blocklist); what it raises, or an overrun, goes to the
-        route's fallback as a handler's would. It may take resources, as handlers do."""
-        self._check_open("add middleware")
-        checked: object = function
-        if not inspect.iscoroutinefunction(checked):
-            raise ConfigurationError(
-                f"@app.middleware {getattr(function, '__name__', function)!r}: give an async "
-                "function `async def (req, call_next) -> Decision`"
-            )
-        self._middleware.append(function)
-        return function
-
-    def cache(
-        self,
-        name: str,
-        *,
-        ttl: float = 300.0,
-        stale: float = 3600.0,
-        miss_ttl: float = 30.0,
-        maxsize: int = 10_000,
-        load_timeout: float = 10.0,
-    ) -> Cache:
-        """A named cache for handlers: ``await cache.get(key, loader)`` (docs/cache.md).
-
-        A value is fresh for ``ttl`` seconds, then served stale for ``stale`` more while it is
-        refreshed; a miss (``None``) is kept ``miss_ttl``; at most ``maxsize`` keys per process;
-        a load runs at most ``load_timeout`` seconds, finishing in the background when the
-        handler's deadline ends first. Shared by every replica with ``IVRHOOKS_REDIS_URL``.
-        """
-        self._check_open("add a cache")
-        made = Cache(
-            name,
-            ttl=ttl,
-            stale=stale,
-            miss_ttl=miss_ttl,
-            maxsize=maxsize,
-            load_timeout=load_timeout,
-        )
-        if name in self._caches:
-            raise ConfigurationError(f"the app already has a cache named {name!r}; name it apart")
-        self._caches[name] = made
-        return made
 
     # -- introspection ----------------------------------------------------------------
 

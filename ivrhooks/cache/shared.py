@@ -4,10 +4,10 @@ With ``IVRHOOKS_REDIS_URL`` the app's store is Redis behind a
 :class:`~ivrhooks.store.resilient.FallbackStore`: an operation Redis fails or does not answer
 within the store's timeout (``StoreConfig.timeout``, a quarter second) is answered from the
 process's memory, so a Redis outage degrades the cache to its process tier and never raises
-into a handler. This tier adds a backstop a quarter second past that timeout (``_MARGIN``), so that a
-read never holds a caller longer than one operation's budget whatever the store does (a pool's
-wait for a connection, then a slow reply, would add up to twice it); the store's own timeout
-fires first in the plain case, so the store still counts, logs and falls back as for any
+into a handler. This tier adds a backstop a quarter second past that timeout (``_MARGIN``), so
+that a read never holds a caller long whatever the store does (a pool's wait for a connection,
+then a slow reply, would add up to twice its timeout); the store's own timeout fires first in
+the plain case, so the store still counts, logs and falls back as for any
 operation. Writes happen after the callers have their answer.
 
 Keys are ``ivrhooks:<app id>:cache:<name>:<key>``; a key longer than 64 characters (or one that
