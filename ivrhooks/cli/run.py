@@ -290,10 +290,10 @@ def run(
         app = load_app(app_spec)
         config = app.configure(embedded_pbx=embedded_pbx)
         given = _from_environment(ctx)
-        host = given.get("host", ("--host", host))[1]
-        port = given.get("port", ("--port", port))[1]
-        pbx_password = given.get("pbx_password", ("--pbx-password", pbx_password))[1]
-        named = f"{given.get('host', ('--host',))[0]}/{given.get('port', ('--port',))[0]}"
+        host = given["host"][1] if "host" in given else host
+        port = given["port"][1] if "port" in given else port
+        pbx_password = given["pbx_password"][1] if "pbx_password" in given else pbx_password
+        named = "/".join(given[f][0] if f in given else f"--{f}" for f in ("host", "port"))
         sock = _bind("app", named, host, port)
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
