@@ -101,10 +101,14 @@ class SettingError(ConfigurationError):
 class MaskError(ConfigurationError, ValueError):
     """A DTMF or caller mask does not follow the PortSIP grammar."""
 
-    def __init__(self, message: str, *, mask: str, entry: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, mask: str, entry: str | None = None, advice: str | None = None
+    ) -> None:
         super().__init__(message)
         self.mask = mask
         self.entry = entry
+        #: What to write instead of ``entry``, when the fix is certain (it parses as it stands).
+        self.advice = advice
 
 
 class RouteConflictError(ConfigurationError):

@@ -22,7 +22,7 @@ from ivrhooks.core.routes import Route, RouteTable
 from ivrhooks.core.types import Method, Scheme
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
+__all__ = ["DerivedAppId", "Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -137,8 +137,28 @@ def build_manifest(
     )
 
 
-def derive_app_id(app_name: str, public_url: str | None) -> str:
+class DerivedAppId(str):
+    """An app id :func:`derive_app_id` made: the six characters, remembering the module and
+    public URL they come from, so registration can recognise this app's own entries registered
+    from another public URL (a move) by the id the same module derives there. An id set with
+    ``IVRHOOKS_APP_ID`` is a plain ``str``: it names the app wherever it runs."""
+
+    app_name: str
+    public_url: str | None
+
+    def at(self, public_url: str) -> str:
+        """The id this app's module derives at ``public_url``."""
+        return _six(self.app_name, public_url)
+
+
+def derive_app_id(app_name: str, public_url: str | None) -> DerivedAppId:
     """Six base-36 characters from the app's module name and its public URL."""
+    derived = DerivedAppId(_six(app_name, public_url))
+    derived.app_name, derived.public_url = app_name, public_url
+    return derived
+
+
+def _six(app_name: str, public_url: str | None) -> str:
     digest = hashlib.sha256(f"{app_name}\x00{public_url or ''}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
     out = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import secrets
 import subprocess
@@ -34,6 +33,7 @@ from ivrhooks.cli.dev_prompt import (
     parse_line,
 )
 from ivrhooks.cli.group import main
+from ivrhooks.cli.loader import locate_app
 from ivrhooks.cli.run import DEFAULT_UI_PORT
 from ivrhooks.errors import IVRHooksError, PBXError
 from ivrhooks.fakepbx import DEFAULT_USERNAME
@@ -50,28 +50,9 @@ _POLL = 0.1  # seconds between /readyz polls while the child starts (another pro
 
 
 def watch_paths(app_spec: str) -> list[Path]:
-    """The directories to watch for APP: a file's directory, or a module's top-level package."""
-    target = app_spec.partition(":")[0]
-    if target.endswith(".py") or "/" in target or "\\" in target:
-        path = Path(target)
-        if not path.is_file():
-            raise click.BadParameter(f"no such file: {path}", param_hint="APP")
-        return [path.resolve().parent]
-    try:
-        # The top-level name only: find_spec of a submodule would import its parents.
-        spec = importlib.util.find_spec(target.split(".")[0])
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise click.BadParameter(
-            f"no module named {target!r}; pass a file (path/to/app.py) or module:attr",
-            param_hint="APP",
-        )
-    if spec.submodule_search_locations:
-        return [Path(p) for p in spec.submodule_search_locations]
-    if spec.origin is None:
-        raise click.BadParameter(f"cannot tell where {target!r} lives", param_hint="APP")
-    return [Path(spec.origin).resolve().parent]
+    """The directories to watch for APP: where ``ivrhooks run`` loads it from (``locate_app``),
+    a lone file's directory or the whole of the package it is in."""
+    return list(locate_app(app_spec).watch)
 
 
 def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:

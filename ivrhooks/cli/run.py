@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 import uvicorn
@@ -24,6 +26,7 @@ from ivrhooks.app import IVRHooks
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
 from ivrhooks.conf.config import Config
+from ivrhooks.conf.settings import read_group
 from ivrhooks.embedded import with_embedded_pbx
 from ivrhooks.fakepbx.devui.serving import serve_dev_page
 from ivrhooks.fakepbx.remote import DEFAULT_PBX
@@ -88,6 +91,19 @@ def dev_page_socket(port: int, *, asked: bool) -> socket.socket | None:
             exc.strerror,
         )
         return None
+
+
+def _from_environment(ctx: click.Context) -> dict[str, tuple[str, Any]]:
+    """The ``IVRHOOKS_*`` variables of ``ivrhooks run`` (RunSettings) that are set, for the
+    options the command line left to their defaults: ``{option: (variable, value)}``. A bad
+    value raises ``ConfigurationError`` naming the variable (the app's configure() has already
+    reported it with the others, when the app reads the environment)."""
+    given = read_group("run", os.environ)
+    return {
+        field: found
+        for field, found in given.items()
+        if ctx.get_parameter_source(field) in (None, click.core.ParameterSource.DEFAULT)
+    }
 
 
 def _hint(manifest: Manifest, pbx_url: str) -> str:
@@ -201,11 +217,13 @@ async def _serve(
 
 @main.command()
 @click.argument("app_spec", metavar="APP")
+# IVRHOOKS_HOST, IVRHOOKS_PORT and IVRHOOKS_EMBEDDED_PBX_PASSWORD are read through their
+# declarations (RunSettings, `_from_environment`), not click's envvar=: a bad value is then
+# reported as every other variable is, naming the variable rather than the option.
 @click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
-    envvar="IVRHOOKS_HOST",
     help="Address to serve on [env: IVRHOOKS_HOST].",
 )
 @click.option(
@@ -213,7 +231,6 @@ async def _serve(
     default=8080,
     show_default=True,
     type=click.IntRange(0, 65535),
-    envvar="IVRHOOKS_PORT",
     help="Port to serve on (0: any free port, printed at startup) [env: IVRHOOKS_PORT].",
 )
 @click.option(
@@ -225,7 +242,6 @@ async def _serve(
 )
 @click.option(
     "--pbx-password",
-    envvar="IVRHOOKS_EMBEDDED_PBX_PASSWORD",
     help="Password of the embedded fake PBX's REST API (login admin) [default: generated per "
     "process and printed; env: IVRHOOKS_EMBEDDED_PBX_PASSWORD].",
 )
@@ -273,7 +289,12 @@ def run(
     try:
         app = load_app(app_spec)
         config = app.configure(embedded_pbx=embedded_pbx)
-        sock = _bind("app", "--host/--port", host, port)
+        given = _from_environment(ctx)
+        host = given["host"][1] if "host" in given else host
+        port = given["port"][1] if "port" in given else port
+        pbx_password = given["pbx_password"][1] if "pbx_password" in given else pbx_password
+        named = "/".join(given[f][0] if f in given else f"--{f}" for f in ("host", "port"))
+        sock = _bind("app", named, host, port)
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 asked = (

@@ -38,6 +38,7 @@ __all__ = [
     "VARIABLES",
     "Declared",
     "Variable",
+    "read_group",
     "readme_rows",
     "resolve",
     "unknown_variables",
@@ -126,15 +127,18 @@ class Declared:
     "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
 
 
-def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[str]]:
-    """The variables that are set, parsed and checked: ``{(group, field): value}``."""
+def _read(
+    environ: Mapping[str, str], group: str | None = None
+) -> tuple[dict[tuple[str, str], Any], list[str]]:
+    """The variables that are set (of ``group``, or all), parsed and checked:
+    ``{(group, field): value}``."""
     values: dict[tuple[str, str], Any] = {}
     problems: list[str] = []
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         variable = _BY_NAME.get(name)
-        if variable is None:
+        if variable is None or (group is not None and variable.group != group):
             continue  # unknown names: see unknown_variables()
         if not raw.strip():
             continue  # VAR= in an env file means "not set"
@@ -150,6 +154,18 @@ def _read(environ: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], list[
             continue
         values[(variable.group, variable.field)] = value
     return values, problems
+
+
+def read_group(group: str, environ: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """The variables of one group that are set, parsed and checked by their declarations:
+    ``{field: (variable, value)}``. For ``"run"``, read by ``ivrhooks run`` itself (the app
+    does not use them), so that a bad ``IVRHOOKS_PORT`` is reported as every other variable
+    is. Raises :class:`ConfigurationError` naming each bad variable and its value."""
+    values, problems = _read(environ, group)
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    names = {(v.group, v.field): v.name for v in VARIABLES}
+    return {key[1]: (names[key], value) for key, value in values.items()}
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
@@ -175,7 +191,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     variables = {key: v.name for v in VARIABLES if (key := (v.group, v.field)) in values}
 
     def overlay(group: str, current: Any) -> Any:
-        # IVRHOOKS_HOST / IVRHOOKS_PORT ("run") are the CLI's; they were checked above.
+        # IVRHOOKS_HOST / IVRHOOKS_PORT ("run") are the CLI's (read_group); checked above.
         changes = {f: v for (g, f), v in values.items() if g == group}
         return current.replace(**changes) if changes else current
 

@@ -43,6 +43,10 @@ def place_call(
             f"no fake PBX answers at {base} ({type(exc).__name__}); start one with "
             "`ivrhooks run APP` or `ivrhooks fake-pbx`, or pass --pbx URL"
         ) from None
+    if response.status_code in (404, 405):
+        app = _an_app_at(base)
+        if app is not None:
+            raise FakePBXError(app)
     if response.status_code in (403, 415):  # its guard (fakepbx.guard) refused the request
         raise FakePBXError(f"{base} refused the call: {response.text.strip()}")
     if response.status_code == 404 and "error" not in response.text:
@@ -54,6 +58,43 @@ def place_call(
     if response.status_code != 200:
         raise FakePBXError(str(result.get("error", result)))
     return result
+
+
+def _an_app_at(base: str) -> str | None:
+    """What to say when ``base`` is an ivrhooks app rather than a fake PBX, else None.
+
+    A person who passes the URL ``ivrhooks run`` printed first ("serving on URL") reaches the
+    app, which has no ``/_fake/dial``. The app tells itself apart: its ``/healthz`` answers
+    exactly ``{"status":"ok"}`` to anyone (a fake PBX has none), and its ``/readyz`` (from
+    loopback) names the PBX it registers on."""
+    origin = httpx.URL(base).copy_with(path="/", query=None, fragment=None)
+    try:
+        with httpx.Client(base_url=origin, timeout=5.0) as http:
+            health = http.get("healthz")
+            if health.status_code != 200 or _json(health) != {"status": "ok"}:
+                return None
+            ready = _json(http.get("readyz"))
+    except httpx.HTTPError:
+        return None
+    pbx = ready.get("pbx") if isinstance(ready, dict) else None
+    said = f"{base} is the app, not the fake PBX"
+    if pbx in (None, "embedded"):
+        return (
+            f"{said}; the embedded fake PBX is at the URL `ivrhooks run` printed as 'embedded "
+            f"fake PBX: URL' ({DEFAULT_PBX} unless --pbx-port said otherwise): pass that to --pbx"
+        )
+    return (
+        f"{said}, and it registers on {'no PBX' if pbx == 'none' else pbx}, not on an embedded "
+        "fake one: start `ivrhooks run` without IVRHOOKS_PBX_URL, or `ivrhooks fake-pbx`, and "
+        "pass --pbx its URL"
+    )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 class ReadyProbe:

@@ -3,7 +3,9 @@
 Pure: (desired, existing) in, a :class:`Plan` out; nothing here talks to the PBX. Rules:
 
 - Only this app's entries (``ivrhooks:<route>@<app id>``, see :mod:`.owner`) are ever touched,
-  plus entries named by ivrhooks 0.1 that already point at this app's URL (adopted: renamed).
+  plus those it adopts (renamed in place): entries of another name (ivrhooks 0.1's, an earlier
+  identity's) that already point at this app's URL, and its own from another public URL when
+  they hold exactly its routes and masks (the app moved).
   Entries made by people are left alone, and a warning names any whose mask overlaps one of
   ours (the PBX's choice between two matching action URLs is not documented, portsip.md §3).
 - Another app's entries are never touched either; one that would route the same input on the
@@ -28,7 +30,7 @@ from typing import Any, cast
 from ivrhooks.core.masks import Kind, Mask, parse_mask
 from ivrhooks.errors import MaskError
 from ivrhooks.registration.desired import DesiredUrl
-from ivrhooks.registration.owner import entry_name, parse_name
+from ivrhooks.registration.owner import sort_entries
 from ivrhooks.schema.models import ActionUrl, ActionUrlCreate, ActionUrlUpdate
 
 __all__ = ["Delete", "Plan", "Update", "changed_fields", "owned", "plan_receptionist"]
@@ -129,45 +131,13 @@ def changed_fields(
     return tuple(changed)
 
 
-Owned = dict[str, list[ActionUrl]]
-
-
-def _classify(
-    desired: Mapping[str, DesiredUrl], existing: Sequence[ActionUrl], app_id: str
-) -> tuple[Owned, Owned, list[ActionUrl], list[ActionUrl]]:
-    """This app's entries and the 0.1-named ones it adopts (both by the name they should
-    have), then other apps' entries, then hand-made ones."""
-    ours: Owned = {}
-    adopted: Owned = {}
-    others: list[ActionUrl] = []
-    by_hand: list[ActionUrl] = []
-    for entry in existing:
-        parsed = parse_name(entry.name)
-        if parsed is None:
-            # Made by a person (or a managed-looking name we would not have written).
-            (others if str(entry.name or "").startswith("ivrhooks:") else by_hand).append(entry)
-        elif parsed.app == app_id:
-            ours.setdefault(str(entry.name), []).append(entry)
-        elif parsed.app is None:
-            # Named by ivrhooks 0.1: ours when it already points at the URL we register.
-            name = entry_name(parsed.route, parsed.chunk, app_id)
-            want = desired.get(name)
-            if want is not None and entry.url == want.body.url:
-                adopted.setdefault(name, []).append(entry)
-            else:
-                others.append(entry)
-        else:
-            others.append(entry)
-    return ours, adopted, others, by_hand
-
-
 def owned(
     desired: Mapping[str, DesiredUrl], existing: Sequence[ActionUrl], *, app_id: str
 ) -> list[ActionUrl]:
     """Every entry of ``existing`` this app owns (its own, and the 0.1-named ones it adopts)."""
-    ours, adopted, _, _ = _classify(desired, existing, app_id)
+    split = sort_entries(desired, existing, app_id)
     return sorted(
-        (e for group in (ours, adopted) for entries in group.values() for e in entries),
+        (e for group in (split.ours, split.adopted) for entries in group.values() for e in entries),
         key=lambda e: e.id,
     )
 
@@ -182,7 +152,8 @@ def plan_receptionist(
     rewrite_hidden_secrets: bool = False,
 ) -> Plan:
     """Compare one receptionist's desired action URLs with what the PBX holds."""
-    ours, adopted, others, by_hand = _classify(desired, existing, app_id)
+    split = sort_entries(desired, existing, app_id)
+    ours, adopted = split.ours, split.adopted
     creates: list[ActionUrlCreate] = []
     updates: list[Update] = []
     deletes: list[Delete] = []
@@ -213,8 +184,10 @@ def plan_receptionist(
         updates=tuple(updates),
         deletes=tuple(deletes),
         unchanged=unchanged,
-        warnings=tuple(_overlaps(receptionist, desired, by_hand, theirs="hand")),
-        conflicts=tuple(_overlaps(receptionist, desired, others, theirs="app")),
+        warnings=tuple(_overlaps(receptionist, desired, split.by_hand, theirs="hand")),
+        conflicts=tuple(
+            _overlaps(receptionist, desired, split.others, theirs="app", elsewhere=split.elsewhere)
+        ),
     )
 
 
@@ -224,6 +197,7 @@ def _overlaps(
     entries: Sequence[ActionUrl],
     *,
     theirs: str,
+    elsewhere: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One line per entry of ``entries`` whose mask shares an input with one of our routes."""
     ours: dict[str, tuple[str, Mask, str, str]] = {}
@@ -250,7 +224,11 @@ def _overlaps(
                 continue
             # A caller sample is a phone number: kept out of the message (and the logs).
             what = f"DTMF input {sample!r}" if kind == "DTMF" else "some caller numbers"
-            if theirs == "hand":
+            origin = (elsewhere or {}).get(entry.id)
+            if origin is not None:
+                ours_here = (route, name, url)
+                found.append(_deployment_conflict(receptionist, entry, origin, ours_here, what))
+            elif theirs == "hand":
                 found.append(
                     f"receptionist {receptionist}: action URL {entry.name!r} (id {entry.id}, "
                     f"not managed by ivrhooks) overlaps route {route!r}: both match {what}, "
@@ -265,3 +243,20 @@ def _overlaps(
                 )
             break
     return found
+
+
+def _deployment_conflict(
+    receptionist: str, entry: ActionUrl, origin: str, ours: tuple[str, str, str], what: str
+) -> str:
+    """The conflict with this app's own entry from another public URL that holds other routes:
+    a second deployment of the app, or the app before a move that also changed its routes."""
+    route, name, url = ours
+    return (
+        f"receptionist {receptionist}: action URL {entry.name!r} (id {entry.id}, calling "
+        f"{entry.url}) was registered by this app's module from the public URL {origin}, with "
+        f"other routes than this app's, and route {route!r} of this app ({name!r}, calling "
+        f"{url}) matches {what} too; if this app moved from there, delete those entries "
+        f"(`ivrhooks unregister APP` with IVRHOOKS_PUBLIC_URL={origin}); if two deployments of "
+        "this app must share this PBX, set IVRHOOKS_APP_ID to a different value on each, and "
+        "keep their inputs apart"
+    )

@@ -24,7 +24,9 @@ Decisions where the PBX is silent (ivrhooks refuses what would be ambiguous):
 - **DTMF ``*`` and ``#``.** Keyed ``*``/``#`` are matched only by ``ALL``; a ``*`` in an input
   is not a digit, so the pattern ``55*1`` does not match the input ``55*1``.
 - **``ALL``** must be the whole mask, and is refused in caller masks.
-- **Whitespace** around or in entries is refused (the PBX gives no sign that it trims).
+- **Whitespace** around or in entries is refused (the PBX gives no sign that it trims), and so
+  is ``,``: entries are separated by ``;``. ``"1, 2"`` is refused advising ``1;2``; an
+  error's ``advice``, when set, is what to write instead of its ``entry``, and it parses.
 - **Overlaps** are refused: two entries of one mask that share an input (``1000-2000;1500``),
   and, in a ``MaskIndex``, two routes' masks that do (the PBX's choice between two matching
   action URLs is not documented). Duplicates are refused too (the PBX rejects them).

@@ -48,20 +48,55 @@ class Entry:
         return self.lo
 
 
-def parse_entry(entry: str, *, mask: str, kind: Kind, count: int) -> Entry:
-    """Parse one entry of ``mask`` (which has ``count`` entries), or raise ``MaskError``."""
+def needs_respelling(entry: str) -> bool:
+    """Whether ``entry`` holds whitespace or a ``,``: a list written the way other tools spell
+    lists, which ``respell`` turns into PortSIP's spelling."""
+    return "," in entry or any(c.isspace() for c in entry)
+
+
+def respell(entry: str) -> str:
+    """``entry`` in PortSIP's spelling: whitespace dropped, each ``,`` a ``;`` (``"1, 2"`` ->
+    ``"1;2"``). Only a candidate: ``Mask`` advises it only if it parses."""
+    return ";".join("".join(part.split()) for part in entry.split(","))
+
+
+def _fix(entry: str, advice: str | None) -> str:
+    if advice is not None:
+        return f"write it as {advice!r}"
+    steps = ["remove the whitespace"] if any(c.isspace() for c in entry) else []
+    steps += ["separate entries with ';'"] if "," in entry else []
+    return " and ".join(steps)
+
+
+def parse_entry(
+    entry: str, *, mask: str, kind: Kind, count: int, advice: str | None = None
+) -> Entry:
+    """Parse one entry of ``mask`` (which has ``count`` entries), or raise ``MaskError``.
+
+    ``advice`` is what to write instead of a wrongly spelled entry (see ``respell``), checked
+    by the caller: the error carries it, so that what it advises parses."""
     if entry == "":
         raise MaskError(
             f"mask {mask!r} has an empty entry (look for ';;' or a ';' at either end)",
             mask=mask,
             entry=entry,
         )
-    if entry != entry.strip() or any(c.isspace() for c in entry):
+    if any(c.isspace() for c in entry):
         # The PBX gives no sign that it trims entries, so a space would silently never match.
         raise MaskError(
-            f"mask entry {entry!r} contains whitespace; write it as {''.join(entry.split())!r}",
+            f"mask entry {entry!r} contains whitespace; {_fix(entry, advice)}",
             mask=mask,
             entry=entry,
+            advice=advice,
+        )
+    if "," in entry:
+        # [ADMIN] "Action URL": entries are separated by ';'; a ',' is no separator there.
+        raise MaskError(
+            f"mask entry {entry!r} separates entries with ',', the PBX with ';'; "
+            f"{_fix(entry, advice)}",
+            mask=mask,
+            entry=entry,
+            advice=advice,
         )
     if entry == ALL:
         return _parse_all(entry, mask=mask, kind=kind, count=count)
@@ -109,16 +144,21 @@ def _parse_range(entry: str, *, mask: str) -> Entry:
         )
     lo, hi = parts
     if _numeric_key(lo) > _numeric_key(hi):
-        fix = f"write '{hi}-{lo}'" if len(lo) == len(hi) else "put the low bound first"
-        raise MaskError(f"mask range {entry!r} is reversed; {fix}", mask=mask, entry=entry)
+        advice = f"{hi}-{lo}" if len(lo) == len(hi) else None
+        fix = f"write {advice!r}" if advice else "put the low bound first"
+        raise MaskError(
+            f"mask range {entry!r} is reversed; {fix}", mask=mask, entry=entry, advice=advice
+        )
     if len(lo) != len(hi):
         # Decision (not documented by the PBX): bounds must have equal digit counts, so that a
         # range's PBX behaviour is never ambiguous (does '1-100' match '05'? '0005'?).
+        split = split_range(lo, hi)
         raise MaskError(
             f"mask range {entry!r} has bounds with different numbers of digits; a range matches "
-            f"only inputs as long as its bounds, so split it: {split_range(lo, hi)!r}",
+            f"only inputs as long as its bounds, so split it: {split!r}",
             mask=mask,
             entry=entry,
+            advice=split,
         )
     return Entry(entry, "range", lo, hi)
 

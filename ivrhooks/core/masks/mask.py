@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from ivrhooks.core.masks.entry import Entry, parse_entry
+from ivrhooks.core.masks.entry import Entry, needs_respelling, parse_entry, respell
 from ivrhooks.core.masks.table import EntryTable
 from ivrhooks.core.types import Kind
 from ivrhooks.errors import MaskError
@@ -31,6 +31,17 @@ def normalize(value: str, kind: Kind) -> str:
     return value
 
 
+def _advice(entry: str, kind: Kind) -> str | None:
+    """``respell(entry)`` if it parses as a mask of its own; None when no spelling is certain
+    (``"1, 1"``, ``" "``): advice that the next run would refuse is no advice."""
+    candidate = respell(entry)
+    try:
+        Mask(candidate, kind)  # holds no whitespace nor ',': this cannot come back here
+    except MaskError:
+        return None
+    return candidate
+
+
 class Mask:
     """An immutable, hashable, validated mask. Build one with ``parse_mask``."""
 
@@ -45,7 +56,8 @@ class Mask:
         parsed: list[Entry] = []
         seen: set[str] = set()
         for item in raw:
-            entry = parse_entry(item, mask=text, kind=kind, count=len(raw))
+            advice = _advice(item, kind) if needs_respelling(item) else None
+            entry = parse_entry(item, mask=text, kind=kind, count=len(raw), advice=advice)
             if entry.text in seen:
                 raise MaskError(
                     f"mask {text!r} lists {entry.text!r} twice (the PBX rejects duplicate entries)",
