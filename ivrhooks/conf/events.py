@@ -74,6 +74,12 @@ class EventsConfig(Group):
         env="IVRHOOKS_DECISIONS_TTL",
         parse=rules.parse_number,
     )
+    max_body: int = setting(
+        256 * 1024,
+        doc="the largest event request body read, in bytes (a `call_cdr` with many targets is a "
+        "few KiB); larger is refused",
+        rule=rules.integer(1024, 16 << 20),
+    )
     presence_ttl: float = setting(
         300.0,
         doc="seconds an extension's presence, from its last extension event, is believed "
