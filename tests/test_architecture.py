@@ -435,6 +435,8 @@ PUBLIC = {
         "ConfigurationError",
         "FakePBXError",
         "IVRHooksError",
+        "InboxFullError",
+        "InboxUnavailableError",
         "InboundError",
         "InvalidArgumentError",
         "InvalidDecisionError",
