@@ -40,9 +40,6 @@ from ivrhooks.events.inbox.outcome import Link
 
 __all__ = ["RedisInbox"]
 
-#: At most this many events per ``accept`` call: one script's arguments.
-MAX_BATCH = 1000
-
 
 class RedisInbox:
     """The inbox in Redis (see the module's docstring)."""
@@ -140,13 +137,6 @@ class RedisInbox:
         texts = encode_batch(kind, bodies, digests)
         if not texts:
             return []
-        if len(texts) > MAX_BATCH:
-            # Split by the caller, not here: one script call is what makes it all or nothing.
-            raise InboxFullError(
-                f"event inbox: {len(texts)} events in one call, at most {MAX_BATCH}",
-                backlog=0,
-                limit=MAX_BATCH,
-            )
         keys = [self._keys.stream, self._keys.retry, *map(self._keys.seen, digests)]
         window = max(1, int(self._config.dedup_window * 1000))
         args = [self._config.backlog, window, kind, repr(time.time()), *texts]

@@ -108,8 +108,9 @@ async def test_handled_at_most_concurrency_at_a_time(make_inbox: MakeInbox) -> N
 
 async def test_a_failing_handler_is_retried_with_backoff_then_dead(make_inbox: MakeInbox) -> None:
     reports = Reports()
-    # rand() = 0: every wait is exactly its floor (half the ceiling): 50 ms, then 100 ms.
-    retries = Retries(base=0.1, cap=0.4, rand=lambda: 0.0)
+    # rand() = 0: every wait is exactly its floor (half the ceiling): 200 ms, then 400 ms; well
+    # above the Redis inbox's 50 ms polling, so a retry without its wait would show.
+    retries = Retries(base=0.4, cap=1.6, rand=lambda: 0.0)
     inbox = make_inbox(EventsConfig(max_attempts=3), report=reports, retries=retries)
     [stored] = await inbox.accept("cdr", [cdr(7)], ["d7"])
     assert stored
@@ -126,7 +127,7 @@ async def test_a_failing_handler_is_retried_with_backoff_then_dead(make_inbox: M
         assert [attempt for attempt, _ in tries] == [1, 2, 3]
         gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(tries)]
         print("waits between tries (s):", [round(g, 3) for g in gaps])
-        assert gaps[0] >= 0.05 - 0.005 and gaps[1] >= 0.1 - 0.005, "each retry waited its floor"
+        assert gaps[0] >= 0.2 - 0.005 and gaps[1] >= 0.4 - 0.005, "each retry waited its floor"
         assert reports.counts["retried"] == 2
         assert await inbox.backlog() == 0
         [dead] = await inbox.dead()

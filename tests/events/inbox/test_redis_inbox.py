@@ -227,6 +227,7 @@ async def test_every_key_lives_under_the_apps_prefix(redis_server: RedisServer) 
     try:
         keys = sorted(str(k) for k in client.keys("*"))
         groups = client.xinfo_groups(f"ivrhooks:{APP_ID}:events:stream")
+        remembered = int(client.pttl(f"ivrhooks:{APP_ID}:events:seen:d0"))
     finally:
         client.close()
     print("keys:", keys)
@@ -239,3 +240,5 @@ async def test_every_key_lives_under_the_apps_prefix(redis_server: RedisServer) 
     ]
     assert {k.removeprefix(prefix) for k in keys} >= {"dead", "dead:order", "dead:dropped"}
     assert [g["name"] for g in groups] == ["handlers"]
+    window_ms = EventsConfig().dedup_window * 1000
+    assert window_ms - 60_000 < remembered <= window_ms, "a digest expires after the window"
