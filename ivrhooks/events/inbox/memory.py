@@ -186,8 +186,11 @@ class MemoryInbox:
                 return self._ready.popleft()
             self._wake.clear()
             timeout = delayed[0][0] - now if delayed else None
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for may drop a cancellation
+            # that arrives as the wake-up does (CPython gh-86296), and run would not stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _handle(self, handle: Handle, event: _Event) -> None:
         delivery = Delivery(
