@@ -31,6 +31,8 @@
     │   ├── SessionUnavailableError     the PBX sent no session_id
     │   └── SessionTooLargeError        a session over its size cap
     ├── StoreError                      the shared store (Redis) failed or did not answer in time
+    ├── InboxFullError                  the event inbox's backlog is full: nothing stored (503)
+    ├── InboxUnavailableError           the event inbox's store failed: nothing stored (503)
     └── FakePBXError                    no fake PBX answers there, or it refused the test call
 
 Foreign exceptions (pydantic's ``ValidationError``, httpx's transport errors) never leave a public
@@ -50,6 +52,8 @@ __all__ = [
     "FakePBXError",
     "IVRHooksError",
     "InboundError",
+    "InboxFullError",
+    "InboxUnavailableError",
     "InvalidArgumentError",
     "InvalidDecisionError",
     "MaskError",
@@ -298,6 +302,28 @@ class SessionTooLargeError(SessionError):
 class StoreError(IVRHooksError):
     """The shared store could not be reached or did not answer in time (never raised by the
     in-memory store). Request-path callers fall back to this process's memory."""
+
+
+# -- event webhooks ----------------------------------------------------------------------
+
+
+class InboxFullError(IVRHooksError):
+    """The event inbox holds ``EventsConfig.backlog`` events not yet handled: none of the
+    offered events was stored. The endpoint answers 503 so the PBX sends them again later
+    (PortSIP retries anything but a 200; a 404 would stop it for good)."""
+
+    def __init__(self, message: str, *, backlog: int, limit: int) -> None:
+        super().__init__(message)
+        self.backlog = backlog
+        self.limit = limit
+
+
+class InboxUnavailableError(IVRHooksError):
+    """The event inbox's store (Redis) failed or did not answer in time: the endpoint answers
+    503 and the PBX sends the events again. Storing is one atomic step, so either none was
+    stored or (a reply lost after Redis acted) all were, and the PBX's resend is then recognised
+    as a duplicate. Never answered from this process's memory instead: another replica could
+    not see those events."""
 
 
 # -- development tools -------------------------------------------------------------------

@@ -188,6 +188,12 @@ FOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     # Handlers' caches: the store only through its protocol (the app binds the real one).
     "ivrhooks.cache": (("ivrhooks.core", "ivrhooks.errors", "ivrhooks.store.base"), ()),
+    # The event inbox: raw JSON bodies between the endpoint and the handlers, in memory or in
+    # Redis (imported only when a Redis inbox is built); no HTTP, no event models, no server.
+    "ivrhooks.events.inbox": (
+        ("ivrhooks.core", "ivrhooks.errors", "ivrhooks.conf.events"),
+        ("redis",),
+    ),
 }
 #: Imported inside one function of the core, when a credential file is read: never at import.
 CORE_LAZY = {("ivrhooks.core.auth.files", "passlib.apache")}
@@ -340,6 +346,19 @@ PUBLIC = {
         "repeat",
     ],
     "ivrhooks.cache": ["EVENTS", "JSON", "Cache", "Loader", "Report"],
+    "ivrhooks.events.inbox": [
+        "DeadDelivery",
+        "Delivery",
+        "Handle",
+        "Inbox",
+        "InboxFullError",
+        "InboxUnavailableError",
+        "MemoryInbox",
+        "Report",
+        "ReportEvent",
+        "Retries",
+        "open_inbox",
+    ],
     "ivrhooks.core.auth": [
         "AuthGuard",
         "Authenticator",
@@ -434,6 +453,8 @@ PUBLIC = {
         "ConfigurationError",
         "FakePBXError",
         "IVRHooksError",
+        "InboxFullError",
+        "InboxUnavailableError",
         "InboundError",
         "InvalidArgumentError",
         "InvalidDecisionError",

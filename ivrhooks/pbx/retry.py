@@ -2,9 +2,10 @@
 
 Pure: no I/O, randomness injected. PortSIP documents a rate limit but not its status
 (REST "About"), so 429 and 503 are both treated as "slow down", with 502/504 from proxies.
-:func:`backoff` is shared by the client's retries (:class:`RetryPolicy`) and the registration
-service's retry delay (``Registration.backoff``); the layer that applies the policy to a call is
-:mod:`ivrhooks.pbx.attempts`.
+:func:`backoff` (defined in :mod:`ivrhooks.core.backoff`, re-exported here) is shared by the
+client's retries (:class:`RetryPolicy`), the registration service's retry delay
+(``Registration.backoff``) and the event inbox's retries; the layer that applies the policy to
+a call is :mod:`ivrhooks.pbx.attempts`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import httpx
+
+from ivrhooks.core.backoff import Jitter, backoff
 
 __all__ = [
     "RETRY_STATUSES",
@@ -34,40 +37,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: harmless). "connect": retry only when the request provably never reached the PBX (create).
 Retry = Literal["all", "connect"]
 
-#: How :func:`backoff` spreads a wait below its ceiling: "full" anywhere in ``[0, ceiling]``,
-#: "equal" in ``[ceiling / 2, ceiling]``.
-Jitter = Literal["full", "equal"]
-
 # These never put a byte on the wire, so the PBX cannot have acted on the request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def backoff(
-    attempt: int,
-    *,
-    base: float,
-    cap: float,
-    rand: Callable[[], float] = random.random,
-    jitter: Jitter = "full",
-) -> float:
-    """The wait before try ``attempt + 1``: capped exponential, jittered (``attempt`` >= 1).
-
-    The ceiling is ``min(cap, base * 2 ** (attempt - 1))``; ``rand()`` in ``[0, 1)`` places the
-    wait below it. Two styles, because the two waits guard against different things (see
-    "Exponential Backoff And Jitter", AWS Architecture Blog, 2015):
-
-    - "full" for the client's retries: the requests of one reconcile fail together (a 503
-      from a restarting PBX) and must not come back together; spreading them over the whole
-      range does that best and wastes the least time.
-    - "equal" for the registration service's retries of a failed pass: one loop, nothing to
-      spread, but it must never come straight back: a failure may be a refused login, and
-      failed logins block the source address (reference/portsip.md §5). Half the ceiling is
-      a floor.
-    """
-    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 30))  # 2**30: no float overflow, ever
-    if jitter == "equal":
-        return ceiling / 2 + ceiling / 2 * rand()
-    return ceiling * rand()
 
 
 def never_sent(error: httpx.TransportError) -> bool:
