@@ -122,6 +122,36 @@ async def test_a_forwarded_call_sends_the_documented_sequence(
     assert extension_numbers <= {f"sip:{target}@fakepbx.test"}
 
 
+async def test_the_fake_sends_the_documented_spellings_and_types() -> None:
+    """What PortSIP's event reference and its example show, irregularities included, so a
+    receiver is tested against them: destiantion (sic) in target events; in call_cdr
+    status_code a string at the top and an integer in the targets, talk_duration the other way
+    round, id (not cdr_id) and end_reason in the targets, ended_reason at the top, times as
+    strings, the call_cdr table's direction words; "None" as an unknown reason."""
+    async with receiving() as receiver:
+        pbx = fake_pbx(receiver)
+        _listen(pbx, receiver)
+        await pbx.dial("8000", "101", "1")
+        await pbx.events_sent()
+    bodies = receiver.bodies("cdr")
+    targets = [b for b in bodies if b["event_type"].startswith("cdr_target_")]
+    assert targets and all(b["destiantion"] == "sip:2001@fakepbx.test" for b in targets)
+    assert not [b for b in targets if "destination" in b]
+    assert {b["direction"] for b in bodies if b["event_type"] != "call_cdr"} == {"internal"}
+    cdr = bodies[-1]
+    assert (cdr["direction"], cdr["status_code"], cdr["ended_reason"]) == (
+        "ext",
+        "0",
+        "callee_disconnected",
+    )
+    assert isinstance(cdr["talk_duration"], int) and isinstance(cdr["start_time"], str)
+    assert "time" not in cdr and "end_reason" not in cdr
+    leg = cdr["call_targets"][-1]
+    assert isinstance(leg["status_code"], int) and isinstance(leg["talk_duration"], str)
+    assert "id" in leg and "cdr_id" not in leg and leg["end_reason"] == "None"
+    assert "ended_reason" not in leg and leg["destination"] == "sip:2001@fakepbx.test"
+
+
 async def test_a_call_across_receptionists_lists_each_leg() -> None:
     async with receiving() as receiver:
         pbx = fake_pbx(receiver, extensions={"2001": "answer"})
