@@ -65,6 +65,7 @@ class Hit:
     headers: dict[str, str]
     body: Any
     status: int
+    peer: tuple[str, int] | None = None
 
     @property
     def kind(self) -> str:
@@ -103,7 +104,8 @@ class Receiver:
         body = json.loads(await request.body())
         queued = self.answers.get(body.get("event_type")) or []
         status = queued.pop(0) if queued else 200
-        self.hits.append(Hit(path, dict(request.headers), body, status))
+        peer = (request.client.host, request.client.port) if request.client else None
+        self.hits.append(Hit(path, dict(request.headers), body, status, peer))
         return Response(status_code=status)
 
     async def decide(self, request: Request) -> JSONResponse:

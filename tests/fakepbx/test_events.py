@@ -186,6 +186,22 @@ async def test_events_are_sent_in_the_background() -> None:
     assert len(sent) == len(SEQUENCES["answered"]) == len(receiver.hits)
 
 
+async def test_a_calls_events_share_one_connection() -> None:
+    """One HTTP client while events are being sent (not one per event: each would build a TLS
+    context on the loop that answers calls), closed when the last is done."""
+    async with receiving() as receiver:
+        pbx = fake_pbx(receiver)
+        pbx.set_event_url("cdr", receiver.url + "/events/cdr")
+        pbx.set_event_url("extension", receiver.url + "/events/extension")
+        await pbx.dial("8000", "101", "1")
+        await pbx.events_sent()
+        assert pbx.webhooks.sender._client is None, "closed once idle"
+        await pbx.dial("8000", "101", "1")
+        await pbx.events_sent()
+    first, second = receiver.hits[:10], receiver.hits[10:]
+    assert len({h.peer for h in first}) == 1 and len({h.peer for h in second}) == 1
+
+
 async def test_no_event_url_no_events() -> None:
     async with receiving() as receiver:
         pbx = fake_pbx(receiver)

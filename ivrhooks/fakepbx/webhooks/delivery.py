@@ -86,14 +86,18 @@ def _auth(url: EventUrl) -> tuple[httpx.Auth | None, dict[str, str]]:
     return None, {}
 
 
-async def post(url: EventUrl, body: dict[str, Any]) -> tuple[int | None, str | None]:
+async def post(
+    client: httpx.AsyncClient, url: EventUrl, body: dict[str, Any]
+) -> tuple[int | None, str | None]:
     """POST ``body`` to ``url``; the status, or why there is none. Never raises for the
     network: a failed attempt is an answer too."""
     auth, headers = _auth(url)
+    kwargs: dict[str, Any] = {"json": body, "headers": headers}
+    if auth is not None:
+        kwargs["auth"] = auth
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT), auth=auth) as client:
-            async with asyncio.timeout(TIMEOUT):
-                response = await client.post(url.url or "", json=body, headers=headers)
+        async with asyncio.timeout(TIMEOUT):
+            response = await client.post(url.url or "", **kwargs)
     except (httpx.TimeoutException, TimeoutError):
         return None, "timeout"
     except httpx.ConnectError:
@@ -129,6 +133,9 @@ class EventSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._errors: list[BaseException] = []
         self._listeners: list[Callable[[SentEvent], None]] = []
+        # One client while there is work: a client per event would build a TLS context each
+        # time, on the loop that answers the calls. Closed when the last task ends.
+        self._client: httpx.AsyncClient | None = None
 
     def listen(self, listener: Callable[[SentEvent], None]) -> Callable[[], None]:
         """Call ``listener`` with every attempt as it is recorded; returns what stops it."""
@@ -150,9 +157,23 @@ class EventSender:
         return len(chosen)
 
     def _track(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+        task = asyncio.get_running_loop().create_task(self._closing(work))
         self._tasks.add(task)
         task.add_done_callback(self._done)
+
+    async def _closing(self, work: Any) -> None:
+        try:
+            await work
+        finally:
+            current = asyncio.current_task()
+            if self._client is not None and not (self._tasks - {current}):
+                client, self._client = self._client, None  # a new task makes a new one
+                await client.aclose()
+
+    def _client_now(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT))
+        return self._client
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -173,7 +194,7 @@ class EventSender:
         status: int | None = None
         error: str | None = f"not sent: {refusal}"
         if refusal is None:
-            status, error = await post(it.url, it.body)
+            status, error = await post(self._client_now(), it.url, it.body)
         at = time.time()
         self._record(
             SentEvent(it.kind, it.body, target, attempt, status, error, it.copy, at, it.call)
