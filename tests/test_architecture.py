@@ -188,6 +188,13 @@ FOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     # Handlers' caches: the store only through its protocol (the app binds the real one).
     "ivrhooks.cache": (("ivrhooks.core", "ivrhooks.errors", "ivrhooks.store.base"), ()),
+    # PortSIP's event webhooks: the models (standard library only, cheap enough for the
+    # receiving endpoint), the decisions and presence kept in the store (through its protocol),
+    # the dispatcher; never the server or HTTP.
+    "ivrhooks.events": (
+        ("ivrhooks.core", "ivrhooks.errors", "ivrhooks.conf.events", "ivrhooks.observe.observer"),
+        ("redis",),
+    ),
     # The event inbox: raw JSON bodies between the endpoint and the handlers, in memory or in
     # Redis (imported only when a Redis inbox is built); no HTTP, no event models, no server.
     "ivrhooks.events.inbox": (
@@ -420,10 +427,42 @@ PUBLIC = {
         "DEFAULT_PIN",
         "DEFAULT_ROLE",
         "DEFAULT_USERNAME",
+        "CallOutcome",
         "Counters",
         "DialResult",
+        "EventFaults",
+        "Extension",
         "FakePBX",
         "Faults",
+        "SentEvent",
+    ],
+    "ivrhooks.events": [
+        "CALL_STATUSES",
+        "DIRECTIONS",
+        "EVENT_KINDS",
+        "EXTENSION_EVENTS",
+        "PRESENCES",
+        "TARGET_EVENTS",
+        "AgentStatus",
+        "CallCDR",
+        "CallStart",
+        "CallStatus",
+        "CallTarget",
+        "CallUpdateInfo",
+        "Direction",
+        "Event",
+        "EventKind",
+        "ExtensionEvent",
+        "ExtensionState",
+        "Presence",
+        "RecordedDecision",
+        "TargetEvent",
+        "TargetStatus",
+        "UnknownEvent",
+        "event_digest",
+        "normalize_presence",
+        "parse_event",
+        "to_direction",
     ],
     "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
     "ivrhooks.core.masks": [

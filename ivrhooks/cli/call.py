@@ -16,7 +16,7 @@ from ivrhooks.cli.group import main
 from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
 from ivrhooks.registration.owner import parse_name
 
-__all__ = ["DEFAULT_PBX", "call_command", "describe", "place_call"]
+__all__ = ["DEFAULT_PBX", "call_command", "describe", "describe_outcome", "place_call"]
 
 
 def _outside_the_mask(outcome: dict[str, Any]) -> str:
@@ -82,12 +82,44 @@ def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
     return f"decision: {shown}  (handler: {route}, {tail})", True
 
 
+def describe_outcome(outcome: dict[str, Any]) -> str:
+    """How the fake PBX ended the call (``call_outcome``: it has event URLs to tell):
+
+    * ``outcome: answered by 2001 after 0.0 s`` (the seconds it rang);
+    * ``outcome: noanswer from 2004 after 30.0 s``;
+    * ``outcome: fail at 2002 (busy, SIP 486)``;
+    * ``outcome: ended at receptionist 8000 (caller_disconnected)``: nothing was forwarded.
+    """
+    target, ring = outcome.get("target"), float(outcome.get("ring_duration") or 0)
+    if target is None:
+        where = outcome.get("receptionist") or "?"
+        return f"outcome: ended at receptionist {where} ({outcome.get('ended_reason')})"
+    status = outcome.get("status")
+    if status == "answered":
+        return f"outcome: answered by {target} after {ring:.1f} s"
+    if status == "noanswer":
+        return f"outcome: noanswer from {target} after {ring:.1f} s"
+    why = f"{outcome.get('answering')}, SIP {outcome.get('status_code')}"
+    return f"outcome: {status} at {target} ({why})"
+
+
 def describe(result: dict[str, Any], *, to: str, caller: str, digits: str) -> tuple[str, bool]:
     """The line(s) to show for a call's result, and whether the app answered every hop.
 
     One prompt: one line, as :func:`describe_hop` says. A call followed across receptionists
     (several groups of digits): one line per hop, each starting with its receptionist and the
-    digits keyed there."""
+    digits keyed there. Then, when the fake PBX sends events for the call, how it ended
+    (:func:`describe_outcome`)."""
+    line, ok = _describe_hops(result, to=to, caller=caller, digits=digits)
+    outcome = result.get("call_outcome")
+    if isinstance(outcome, dict):
+        line += "\n" + describe_outcome(outcome)
+    return line, ok
+
+
+def _describe_hops(
+    result: dict[str, Any], *, to: str, caller: str, digits: str
+) -> tuple[str, bool]:
     hops = result.get("hops") or [{**result, "receptionist": to, "input": digits}]
     if len(hops) == 1:
         return describe_hop(hops[0], caller=caller)

@@ -1,4 +1,5 @@
-"""The fake PBX's HTTP surface: the 17 seed endpoints plus the token endpoints, under ``/api``.
+"""The fake PBX's HTTP surface: the 17 seed endpoints, ``GET``/``POST /tenant`` (the event URLs,
+:mod:`.webhooks.tenant`) and the token endpoints, under ``/api``.
 
 Statuses follow PortSIP REST "About": create 201 ``{"id"}``, update 200 with no body,
 destroy 204, errors ``{"errors": [{code, message, detail}]}``. Faults (latency, forced
@@ -8,8 +9,9 @@ failures) apply to the 17 resource endpoints only, never to the token endpoints.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from starlette.applications import Starlette
@@ -25,6 +27,7 @@ from ivrhooks.fakepbx.resources import APIError
 from ivrhooks.fakepbx.state import Counters, Faults, PBXState
 from ivrhooks.fakepbx.stats import stats_routes
 from ivrhooks.fakepbx.store import Row
+from ivrhooks.fakepbx.webhooks.tenant import get_tenant, update_tenant
 from ivrhooks.schema.wire import INT32_MAX
 
 __all__ = ["Counters", "Faults", "build_app"]
@@ -207,11 +210,27 @@ ENDPOINTS: list[tuple[str, str, Write, Handler]] = [
 ]
 
 
+#: The tenant's endpoints (PortSIP OpenAPI ``/tenant``): the event URLs live there.
+TENANT_ENDPOINTS: list[tuple[str, str, Write, Handler]] = [
+    ("/tenant", "GET", "read", get_tenant),
+    ("/tenant", "POST", "update", update_tenant),
+]
+
+
 def build_app(pbx: PBXState) -> Starlette:
     routes = [
         Route("/api" + path, _api(kind, handler, pbx), methods=[method])
-        for path, method, kind, handler in ENDPOINTS
+        for path, method, kind, handler in [*ENDPOINTS, *TENANT_ENDPOINTS]
     ]
-    app = Starlette(routes=[*token_routes(pbx), *call_routes(pbx), *stats_routes(pbx), *routes])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await pbx.stop_events()  # events still queued would outlive the server's loop
+
+    app = Starlette(
+        routes=[*token_routes(pbx), *call_routes(pbx), *stats_routes(pbx), *routes],
+        lifespan=lifespan,
+    )
     app.add_middleware(RecordRequests, rate=pbx.requests)
     return app

@@ -46,7 +46,9 @@ def dial_endpoint(pbx: PBXState) -> Callable[[Request], Awaitable[JSONResponse]]
 
     async def dial(request: Request) -> JSONResponse:
         """``{"to", "caller", "digits", "caller_name"?, "session_id"?}``; ``digits`` a string
-        (one prompt) or a list (one group per prompt, followed across receptionists)."""
+        (one prompt) or a list (one group per prompt, followed across receptionists). With an
+        event URL set, the answer's ``call_outcome`` says how the fake ended the call (its
+        events are still being sent)."""
         try:
             body: Any = json.loads(await request.body())
         except ValueError:
@@ -98,7 +100,11 @@ def dial_endpoint(pbx: PBXState) -> Callable[[Request], Awaitable[JSONResponse]]
         shown = [hop_json(h) for h in hops]
         # The first hop's fields at the top too: what a one-prompt call has always answered.
         first = shown[0] if shown else {"matched": False, "action_url": None}
-        return JSONResponse({**first, "session_id": session, "hops": shown})
+        answer = {**first, "session_id": session, "hops": shown}
+        outcome = pbx.call_outcome(session)
+        if outcome is not None:  # the fake sends events for it: how it decided the call ended
+            answer["call_outcome"] = outcome.to_json()
+        return JSONResponse(answer)
 
     return dial
 

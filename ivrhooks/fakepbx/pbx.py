@@ -15,6 +15,12 @@ State lives in memory, or in a SQLite file with ``db=path``. Tests read it direc
 (``action_urls("8000")``, ``counters``) and inject faults (``faults``, ``fail_next``,
 ``expire_tokens``).
 
+After each call it places, it posts the call's CDR and extension events to the tenant's enabled
+event URLs (``GET``/``POST /api/tenant``, or ``set_event_url``) in the background
+(:mod:`.webhooks`): ``extensions=`` says which forward targets do not answer, ``event_faults=``
+duplicates, reorders and delays events, ``await events_sent()`` waits for them, and ``events``
+records every attempt.
+
 Calls go to loopback addresses only unless ``targets=`` says more (:mod:`.targets`). The login
 defaults to ``DEFAULT_USERNAME``/``DEFAULT_PASSWORD`` for a test's own instance; the PBXs the
 command line serves (``ivrhooks run``'s embedded one, ``ivrhooks fake-pbx``) generate a password
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,8 @@ from ivrhooks.fakepbx.state import Counters, Faults
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.targets import LOOPBACK, Targets
 from ivrhooks.fakepbx.tokens import TokenIssuer
+from ivrhooks.fakepbx.webhooks import DEFAULT_RETRY_WAITS, EventFaults, Extension, Webhooks
+from ivrhooks.fakepbx.webhooks.face import EventMethods
 from ivrhooks.pbx.generations import GENERATIONS, Generation
 from ivrhooks.schema.models import ActionUrl, Ivr
 
@@ -67,7 +75,7 @@ DEFAULT_ROLE = "Admin"
 DEFAULT_CAPABILITIES = ("Phone System: Full Access",)
 
 
-class FakePBX:
+class FakePBX(EventMethods):
     """An in-memory (or SQLite-backed) stand-in for a PortSIP PBX."""
 
     def __init__(
@@ -85,6 +93,10 @@ class FakePBX:
         clock: Callable[[], float] = time.monotonic,
         outcomes: Callable[[str], dict[str, Any] | None] | None = None,
         targets: Targets = LOOPBACK,
+        extensions: Mapping[str, str | Extension] | None = None,
+        event_faults: EventFaults | None = None,
+        event_retry_waits: Sequence[float] = DEFAULT_RETRY_WAITS,
+        hide_event_secrets: bool = False,
     ) -> None:
         self.username = username
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
@@ -118,6 +130,15 @@ class FakePBX:
         self.faults = Faults()
         #: When each REST request arrived; ``requests.peak()`` is the busiest second.
         self.requests = RequestRate()
+        #: The tenant, its event URLs and the events calls send; events go where calls may.
+        self.webhooks = Webhooks(
+            extensions=extensions,
+            faults=event_faults or EventFaults(),
+            retry_waits=event_retry_waits,
+            refusal=lambda url: self.targets.refusal(url),
+        )
+        #: ``GET /api/tenant`` leaves the event URLs' ``password`` and ``token`` out.
+        self.hide_event_secrets = hide_event_secrets
         if not any(s.get("type") == "INTERNAL" for s in self.store.ivr_servers.values()):
             # Every PortSIP PBX has one built-in INTERNAL media server (seed: /ivr_servers).
             body = {"name": "Internal", "ipv4": "127.0.0.1"}
@@ -203,7 +224,7 @@ class FakePBX:
         Fires at most one action URL (CALLER type first, then DTMF) and never raises for
         network errors; an unknown ``to`` raises ``LookupError``.
         """
-        ivr = self.ivr(to)
+        ivr, started = self.ivr(to), time.time()
         fields = request_fields(
             caller=caller,
             to=to,
@@ -214,11 +235,13 @@ class FakePBX:
         )
         picked = pick_action_url(self.action_urls(to), caller=caller, digits=digits)
         if picked is None:
-            unmatched = DialResult(action_url=None, fields=fields)
-            self._tell(unmatched)
-            return unmatched
-        url, value = picked
-        return await self._fire(url, {**fields, "input": value})
+            result = DialResult(action_url=None, fields=fields)
+            self._tell(result)
+        else:
+            url, value = picked
+            result = await self._fire(url, {**fields, "input": value})
+        self._call_ended(to, [result], caller, caller_name, fields["session_id"], started)
+        return result
 
     async def call(
         self,
@@ -232,7 +255,7 @@ class FakePBX:
         """Place a call at receptionist ``to`` and follow it across receptionists, keying one
         group of ``digits`` at each prompt (``["12345", "9876"]``: an account number, then a
         PIN), under one session id. See :mod:`ivrhooks.fakepbx.flow` for what ends a call."""
-        keys = [digits] if isinstance(digits, str) else list(digits)
+        keys, started = [digits] if isinstance(digits, str) else list(digits), time.time()
         flow = await follow(
             self.ivr,
             self.action_urls,
@@ -246,6 +269,7 @@ class FakePBX:
         last = flow.last
         if last is not None and not last.matched:
             self._tell(last)  # fired hops were told by _fire; this one fired nothing
+        self._call_ended(to, flow.hops, caller, caller_name, flow.session_id, started)
         return flow
 
     async def _fire(self, url: ActionUrl, fields: dict[str, str]) -> DialResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ivrhooks.fakepbx.dial import DialResult
 from ivrhooks.fakepbx.flow import CallFlow
@@ -16,6 +16,7 @@ from ivrhooks.fakepbx.rates import RequestRate
 from ivrhooks.fakepbx.resources import Resources
 from ivrhooks.fakepbx.store import Store
 from ivrhooks.fakepbx.tokens import TokenIssuer
+from ivrhooks.fakepbx.webhooks.outcome import CallOutcome
 from ivrhooks.pbx.generations import Generation
 
 __all__ = ["Counters", "Faults", "PBXState"]
@@ -58,8 +59,16 @@ class PBXState(Protocol):
     role: str
     capabilities: tuple[str, ...] | None
     requests: RequestRate
+    hide_event_secrets: bool
+
+    @property
+    def tenant(self) -> dict[str, Any]: ...
 
     def reset_counters(self) -> None: ...
+
+    def call_outcome(self, session_id: str) -> CallOutcome | None: ...
+
+    async def stop_events(self) -> None: ...
 
     async def dial(
         self,

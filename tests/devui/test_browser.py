@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.devui.browser import BROKEN_LINE, DEV_APP, ROOT, Served, ivrhooks, ivrhooks_call
@@ -113,6 +114,30 @@ def test_a_call_from_ivrhooks_call_appears_in_the_live_list(
     if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(taken, SCREENSHOT)
+
+
+def test_the_events_a_call_posts_appear_under_it(quickstart: Served, page: Any) -> None:
+    page.goto(quickstart.page)
+    expect = _expect()
+    expect(page.locator("#status")).to_have_text("connected: live")
+    login = re.search(r"embedded fake PBX: \S+ \(login (\S+) / (\S+)\)", quickstart.output())
+    assert login is not None, quickstart.output()
+    with httpx.Client(base_url=quickstart.pbx + "/api/") as http:
+        answer = http.post("auth/sign_in", json={"username": login[1], "password": login[2]})
+        http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        # A path the app does not serve (the embedded PBX posts to the app only): 404.
+        url = f"http://127.0.0.1:{quickstart.port}/no-such-endpoint"
+        assert http.post("tenant", json={"cdr_event": {"enabled": True, "url": url}}).is_success
+        try:
+            output = ivrhooks_call(quickstart.pbx, "--to", "8000", "--digits", "1")
+        finally:
+            http.post("tenant", json={"cdr_event": {"enabled": False}})
+    assert output.splitlines()[-1] == "outcome: answered by 2001 after 0.0 s"
+    posted = page.locator("#calls li.call").first.locator("li.pbx-event")
+    expect(posted).to_have_count(7)
+    expect(posted.first).to_have_text("call_start · HTTP 404")
+    expect(posted.nth(2)).to_have_text("cdr_target_add · 2001 · HTTP 404")
+    expect(posted.last).to_have_text("call_cdr · HTTP 404")
 
 
 ADDED = """

@@ -173,6 +173,37 @@ async def test_every_hop_the_pbx_places_reaches_an_open_page_and_the_map(page: P
     assert {"kind": "number", "number": "2123", "sources": ["seen"]} in routes["account"]["targets"]
 
 
+async def test_every_event_the_pbx_posts_reaches_an_open_page(page: Page) -> None:
+    """The live list shows each CDR and extension event the embedded PBX posts for a call,
+    under the call, with the number it is about and how the event URL answered."""
+    pbx = page.harness.pbx
+    # The embedded PBX posts only to the app; a path the app does not serve: 404, no retry.
+    pbx.set_event_url("cdr", page.harness.url + "/no-such-endpoint")
+    async with (
+        httpx.AsyncClient(base_url=page.url, timeout=10) as http,
+        http.stream("GET", "/api/events") as stream,
+    ):
+        events = _events(stream)
+        assert (await anext(events))[0] == "hello"
+        hop = await pbx.dial("8000", "101", "3123")
+        async with asyncio.timeout(10):
+            got = [await anext(events) for _ in range(8)]
+    assert [name for name, _ in got] == ["hop"] + ["pbx-event"] * 7
+    posted = [data for _, data in got[1:]]
+    assert [e["type"] for e in posted] == [
+        "call_start",
+        "call_update_info",
+        "cdr_target_add",
+        "cdr_target_ringing",
+        "cdr_target_answer",
+        "cdr_target_end",
+        "call_cdr",
+    ]
+    assert {e["session_id"] for e in posted} == {hop.fields["session_id"]}
+    assert {e["target"] for e in posted[2:6]} == {"2123"}
+    assert {(e["status"], e["attempt"], e["kind"]) for e in posted} == {(404, 1, "cdr")}
+
+
 async def test_leaving_ends_open_event_streams_so_the_server_can_stop() -> None:
     async with running(_app(), environ={"IVRHOOKS_EMBEDDED_PBX": "true"}) as harness:
         served = serve_dev_page(harness.pbx, harness.runtime, bind_socket())

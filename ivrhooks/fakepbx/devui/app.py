@@ -3,7 +3,8 @@
 - ``GET /``, ``/static/*``: the page (plain HTML, CSS, JavaScript and SVG, shipped in the
   package: no CDN, no build step);
 - ``GET /api/map``: the call-flow map (:mod:`.flowmap`) of the app as it runs now;
-- ``GET /api/events``: server-sent events, one per hop the embedded PBX places (:mod:`.feed`);
+- ``GET /api/events``: server-sent events, one per hop the embedded PBX places, and one per
+  attempt at posting a CDR or extension event to the tenant's event URLs (:mod:`.feed`);
 - ``POST /api/call``: place a call, the fake PBX's own ``/_fake/dial`` (what ``ivrhooks call``
   uses), so the dev phone and the command line answer the same way.
 
@@ -31,9 +32,10 @@ from ivrhooks.fakepbx.devui.flowmap import FlowMaps
 from ivrhooks.fakepbx.dial import DialResult
 from ivrhooks.fakepbx.guard import LoopbackOnly
 from ivrhooks.fakepbx.pbx import FakePBX
+from ivrhooks.fakepbx.webhooks import SentEvent
 from ivrhooks.runtime import Runtime
 
-__all__ = ["STATIC", "dev_page_app", "hop_event"]
+__all__ = ["STATIC", "dev_page_app", "hop_event", "sent_event"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -55,6 +57,22 @@ def hop_event(result: DialResult) -> dict[str, Any]:
         "session_id": result.fields.get("session_id"),
         "caller": result.fields.get("from"),
         "at": time.time(),
+    }
+
+
+def sent_event(sent: SentEvent) -> dict[str, Any]:
+    """An event the PBX posted, for the live list: under its call, its type, the number it is
+    about, and how the event URL answered."""
+    return {
+        "session_id": sent.call,
+        "kind": sent.kind,
+        "type": sent.event_type,
+        "target": sent.target,
+        "status": sent.status,
+        "error": sent.error,
+        "attempt": sent.attempt,
+        "copy": sent.copy,
+        "at": sent.at,
     }
 
 

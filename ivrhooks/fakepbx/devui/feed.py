@@ -18,16 +18,21 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ["Feed", "sse"]
+__all__ = ["Feed", "Item", "sse"]
 
 KEEPALIVE = 15.0
 """Seconds of silence after which a comment line is sent: a page whose connection died is
 noticed (the write fails) and proxies do not time the stream out."""
 
 
+Item = tuple[int, str, str]
+"""An event as kept: its number, its name (``hop``, or ``pbx-event`` for an event the fake PBX
+posted to an event URL) and its data."""
+
+
 class _Subscriber:
     def __init__(self, limit: int) -> None:
-        self.pending: deque[tuple[int, str]] = deque()
+        self.pending: deque[Item] = deque()
         self.limit = limit
         self.wake = asyncio.Event()
         self.ended = False
@@ -39,15 +44,15 @@ class Feed:
     def __init__(self, *, backlog: int = 200, queue: int = 256) -> None:
         self.start = secrets.token_hex(4)
         """This start of the app: a page that sees it change knows the app was reloaded."""
-        self._recent: deque[tuple[int, str]] = deque(maxlen=backlog)
+        self._recent: deque[Item] = deque(maxlen=backlog)
         self._queue = queue
         self._next = 1
         self._subscribers: set[_Subscriber] = set()
         self.closed = False
 
-    def publish(self, event: dict[str, Any]) -> None:
+    def publish(self, event: dict[str, Any], name: str = "hop") -> None:
         """Add an event for every page: O(pages), no await, no I/O."""
-        item = (self._next, json.dumps(event, separators=(",", ":")))
+        item = (self._next, name, json.dumps(event, separators=(",", ":")))
         self._next += 1
         self._recent.append(item)
         for subscriber in self._subscribers:
@@ -64,7 +69,7 @@ class Feed:
             subscriber.ended = True
             subscriber.wake.set()
 
-    def replay(self, last_event_id: str | None) -> list[tuple[int, str]]:
+    def replay(self, last_event_id: str | None) -> list[Item]:
         """The recent events a page has not seen, given the last id it saw."""
         start, _, number = (last_event_id or "").partition("-")
         after = int(number) if start == self.start and number.isdigit() else 0
@@ -79,8 +84,8 @@ class Feed:
             # retry: how soon the browser reconnects after the app went away (a dev reload).
             yield b"retry: 500\n" + sse("hello", json.dumps({"start": self.start}))
             sent = 0
-            for number, data in self.replay(last_event_id):
-                yield sse("hop", data, f"{self.start}-{number}")
+            for number, name, data in self.replay(last_event_id):
+                yield sse(name, data, f"{self.start}-{number}")
                 sent = number
             while not self.closed:
                 try:
@@ -91,9 +96,9 @@ class Feed:
                     continue
                 subscriber.wake.clear()
                 while subscriber.pending:
-                    number, data = subscriber.pending.popleft()
+                    number, name, data = subscriber.pending.popleft()
                     if number > sent:  # not already in the replay
-                        yield sse("hop", data, f"{self.start}-{number}")
+                        yield sse(name, data, f"{self.start}-{number}")
                         sent = number
                 if subscriber.ended:
                     return

@@ -7,7 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 
 from ivrhooks.errors import InvalidArgumentError
-from ivrhooks.fakepbx.devui.app import dev_page_app, hop_event
+from ivrhooks.fakepbx.devui.app import dev_page_app, hop_event, sent_event
 from ivrhooks.fakepbx.devui.feed import Feed
 from ivrhooks.fakepbx.pbx import FakePBX
 from ivrhooks.runtime import Runtime
@@ -28,6 +28,7 @@ async def serve_dev_page(
         raise InvalidArgumentError(f"the dev page is served on loopback only, not on {host}")
     feed = Feed()
     stop_listening = pbx.listen(lambda result: feed.publish(hop_event(result)))
+    stop_events = pbx.listen_events(lambda sent: feed.publish(sent_event(sent), "pbx-event"))
     try:
         async with serve(dev_page_app(pbx, runtime, feed), sock=sock) as url:
             try:
@@ -38,3 +39,4 @@ async def serve_dev_page(
                 feed.close()
     finally:
         stop_listening()
+        stop_events()

@@ -1,5 +1,6 @@
 // The live call list: every hop the embedded PBX places, grouped by call (session id), newest
-// call first. It survives the app's reloads: a marker shows where a new start of the app began.
+// call first, with the CDR and extension events the PBX posted for the call under its hops.
+// It survives the app's reloads: a marker shows where a new start of the app began.
 
 import { hopItem } from "./hop.js";
 
@@ -17,6 +18,21 @@ export function setupCalls() {
       if (last.dataset.session) calls.delete(last.dataset.session);
       last.remove();
     }
+  }
+
+  /** One event posted to an event URL: its type, the number it is about, the answer. */
+  function eventItem(sent) {
+    const item = document.createElement("li");
+    const ok = sent.status === 200;
+    item.className = `pbx-event ${ok ? "delivered" : "failed"}`;
+    const answer = sent.status != null ? `HTTP ${sent.status}` : sent.error || "no answer";
+    const parts = [sent.type || "?"];
+    if (sent.target) parts.push(sent.target);
+    parts.push(answer);
+    if (sent.attempt > 1) parts.push(`attempt ${sent.attempt}`);
+    if (sent.copy) parts.push("duplicate");
+    item.textContent = parts.join(" · ");
+    return item;
   }
 
   function callItem(hop) {
@@ -38,16 +54,22 @@ export function setupCalls() {
     head.append(time, who, session);
     const hops = document.createElement("ol");
     hops.className = "hops";
-    item.append(head, hops);
+    const events = document.createElement("ul");
+    events.className = "pbx-events";
+    item.append(head, hops, events);
     return item;
+  }
+
+  function seenBefore(eventId) {
+    if (!eventId) return false;
+    if (seen.has(eventId)) return true;
+    seen.add(eventId);
+    return false;
   }
 
   return {
     add(hop, eventId) {
-      if (eventId) {
-        if (seen.has(eventId)) return;
-        seen.add(eventId);
-      }
+      if (seenBefore(eventId)) return;
       empty.hidden = true;
       let item = calls.get(hop.session_id);
       if (!item) {
@@ -57,6 +79,19 @@ export function setupCalls() {
         trim();
       }
       item.querySelector("ol.hops").append(hopItem(hop));
+    },
+    /** An event the PBX posted: under its call's hops (an extension's own change: on its own). */
+    addEvent(sent, eventId) {
+      if (seenBefore(eventId)) return;
+      empty.hidden = true;
+      let item = sent.session_id ? calls.get(sent.session_id) : null;
+      if (!item) {
+        item = callItem({ session_id: sent.session_id, receptionist: "?", at: sent.at });
+        if (sent.session_id) calls.set(sent.session_id, item);
+        list.prepend(item);
+        trim();
+      }
+      item.querySelector("ul.pbx-events").append(eventItem(sent));
     },
     /** A new start of the app: later calls are its calls. */
     restarted() {

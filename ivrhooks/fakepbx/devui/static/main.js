@@ -1,6 +1,7 @@
 // The dev page: wires the map, the phone and the live list to the app.
 //
-// One server-sent event stream (/api/events) carries every hop as it happens. It also tells
+// One server-sent event stream (/api/events) carries every hop as it happens, and every event
+// the PBX posts to the tenant's event URLs ("pbx-event"). It also tells
 // when the app went away and came back: `ivrhooks dev` restarts the app after an edit, the
 // stream breaks, the browser reconnects (the server asked for retry: 500 ms), and the `hello`
 // event names the new start, so the map is loaded again, with the edited routes.
@@ -69,6 +70,9 @@ function connect() {
   events.addEventListener("hop", (event) => {
     calls.add(JSON.parse(event.data), event.lastEventId);
     mapSoon();
+  });
+  events.addEventListener("pbx-event", (event) => {
+    calls.addEvent(JSON.parse(event.data), event.lastEventId);
   });
   events.addEventListener("error", () => {
     say("down", "the app is not answering (reloading?) — reconnecting…");
