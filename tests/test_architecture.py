@@ -539,6 +539,7 @@ PUBLIC = {
         "MAX_NAME",
         "METHODS",
         "Method",
+        "Presence",
         "SCHEMES",
         "Scheme",
         "is_extension",

@@ -242,6 +242,7 @@ class IVRHooks(Declarations):
                 caches=tuple(self._caches.values()),
                 resources=dict(self._resources),
                 middleware=tuple(self._middleware),
+                events={name: tuple(found) for name, found in self._events.items()},
             ),
             config if config is not None else self.configure(),
             list(self.services if services is None else services),

@@ -1,5 +1,5 @@
-"""What an app's handlers share: resources, middleware and caches (and the event handlers that
-use them too), declared before the app starts."""
+"""What an app's handlers share: resources, middleware and caches, and the event handlers that
+use them too, declared before the app starts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ __all__ = ["Shares"]
 
 R = TypeVar("R", bound=Factory)
 M = TypeVar("M", bound=Callable[..., Any])
+E = TypeVar("E", bound=Callable[..., Any])
 
 
 class Shares(Frozen):
@@ -27,6 +28,7 @@ class Shares(Frozen):
         self._resources: dict[str, Factory] = {}
         self._middleware: list[Middleware] = []
         self._caches: dict[str, Cache] = {}
+        self._events: dict[str, list[Callable[..., Any]]] = {}
 
     def resource(self, factory: R) -> R:
         """Declare a resource named after the function: an async generator that sets it up,
@@ -97,3 +99,41 @@ class Shares(Frozen):
             raise ConfigurationError(f"the app already has a cache named {name!r}; name it apart")
         self._caches[name] = made
         return made
+
+    def event(self, *types: str) -> Callable[[E], E]:
+        """Handle PortSIP's CDR and extension events of these types (``"call_cdr"``,
+        ``"cdr_target_answer"``, ``"extension_presence"``, ...; ``"*"``: every type, those
+        PortSIP adds later included) with ``async def (event)``, resources injected by
+        parameter name as for routes. The PBX posts them to ``/events/cdr`` and
+        ``/events/extension``; they are stored, deduplicated and handled in the background, at
+        least once: a handler that raises is retried, then kept as dead (``ivrhooks events
+        dead``). A CDR event carries the call's routing decisions, ``event.decisions``
+        (docs/events.md)."""
+        from ivrhooks.events.dispatch import ALL, CDR_TYPES, EXTENSION_TYPES, known_type
+
+        self._check_open("add an event handler")
+        if not types:
+            raise ConfigurationError(
+                "@app.event needs the event types it handles, e.g. @app.event('call_cdr'), or "
+                "@app.event('*') for every type"
+            )
+        for name in types:
+            if not isinstance(name, str) or not known_type(name):
+                raise ConfigurationError(
+                    f"@app.event({name!r}): not an event type PortSIP documents; choose from "
+                    f"{', '.join((*CDR_TYPES, *EXTENSION_TYPES))}, or {ALL!r} for every type"
+                )
+
+        def register(handler: E) -> E:
+            self._check_open("add an event handler")
+            checked: object = handler
+            if not inspect.iscoroutinefunction(checked):
+                raise ConfigurationError(
+                    f"@app.event handler {getattr(handler, '__name__', handler)!r}: give an "
+                    "async function `async def (event)`"
+                )
+            for name in dict.fromkeys(types):
+                self._events.setdefault(name, []).append(handler)
+            return handler
+
+        return register

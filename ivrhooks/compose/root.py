@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ivrhooks.cache import Cache
-from ivrhooks.compose.routes import build_verifiers, previous_users, served_routes, traced
+from ivrhooks.compose.events import Events, compose_events
+from ivrhooks.compose.routes import (
+    build_verifiers,
+    previous_users,
+    replay_store,
+    served_routes,
+    traced,
+)
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Secrets
 from ivrhooks.core.auth.guard import AuthGuard
@@ -43,6 +50,7 @@ from ivrhooks.registration.service import Registration
 from ivrhooks.runtime import Runtime, Service, Signals
 from ivrhooks.server.app import Server
 from ivrhooks.server.endpoint import ActionEndpoint
+from ivrhooks.server.hashing import HashRunner
 from ivrhooks.store import open_store
 from ivrhooks.store.throttle import SharedCounts
 
@@ -68,11 +76,13 @@ class Parts:
     tracing: bool | TracerProvider = True
     """``IVRHooks(tracing=...)``: see :func:`ivrhooks.observe.tracing_setup.start_tracing`."""
     caches: tuple[Cache, ...] = ()
+    """``app.cache(...)``: bound to the store (shared with Redis) and the metrics while running."""
     resources: Mapping[str, Factory] = field(default_factory=dict)
     """``@app.resource``: set up before the app serves, handed to handlers by name."""
     middleware: tuple[Middleware, ...] = ()
     """``@app.middleware``, outermost first."""
-    """``app.cache(...)``: bound to the store (shared with Redis) and the metrics while running."""
+    events: Mapping[str, tuple[Callable[..., Any], ...]] = field(default_factory=dict)
+    """``@app.event`` handlers, by event type (``"*"``: every type)."""
 
 
 def _observer(
@@ -119,6 +129,38 @@ def compose(
     )
     if journal is None and config.embedded_pbx:
         journal = CallJournal()  # for the development tools; never with a real PBX
+    signals = Signals(
+        allowed_only=bool(config.auth.allow),
+        previous_users=previous_users(manifest, config.auth.previous_secret),
+    )
+    guard = AuthGuard(
+        allow=config.auth.allow,
+        trusted_proxies=config.auth.trusted_proxies,
+        ops_allow=config.auth.ops_allow,
+    )
+    if store.kind != "memory":
+        # Replicas count failures together: N replicas are not N times a guesser's budget.
+        guard.throttle.share(SharedCounts(store, f"ivrhooks:{manifest.app_id}:throttle:"))
+    replay = replay_store(manifest.app_id, config.auth, store)
+    hashing = HashRunner()
+    shared = Resources(parts.resources)
+    events = compose_events(
+        parts.events,
+        config,
+        app_id=manifest.app_id,
+        store=store,
+        secrets=secrets,
+        replay=replay,
+        guard=guard,
+        hashing=hashing,
+        observer=observer,
+        signals=signals,
+        metrics=metrics,
+        resources=shared,
+        route_paths=[entry.path for entry in manifest.routes],
+    )
+    if events.recorder is not None:
+        observer = fan_out([observer, events.recorder])  # told after the answer is sent
     runtime = Runtime(
         config=config,
         manifest=manifest,
@@ -129,19 +171,8 @@ def compose(
         tracing=tracing,
         journal=journal,
         state=parts.state,
-        signals=Signals(
-            allowed_only=bool(config.auth.allow),
-            previous_users=previous_users(manifest, config.auth.previous_secret),
-        ),
+        signals=signals,
     )
-    guard = AuthGuard(
-        allow=config.auth.allow,
-        trusted_proxies=config.auth.trusted_proxies,
-        ops_allow=config.auth.ops_allow,
-    )
-    if store.kind != "memory":
-        # Replicas count failures together: N replicas are not N times a guesser's budget.
-        guard.throttle.share(SharedCounts(store, f"ivrhooks:{manifest.app_id}:throttle:"))
     endpoint = ActionEndpoint(
         deadline=Deadline.of(serving.deadline),
         executor=lambda: ThreadPoolExecutor(
@@ -156,8 +187,10 @@ def compose(
         sessions=SessionBroker(
             store, manifest.app_id, ttl=serving.session_ttl, max_bytes=serving.session_max_bytes
         ),
+        hashing=hashing,
+        presence=events.presence,
     )
-    verifiers = build_verifiers(manifest, config.auth, secrets, shared=store)
+    verifiers = build_verifiers(manifest, config.auth, secrets, shared=store, replay=replay)
     if config.auth.scheme == "none" and "IVRHOOKS_AUTH" in config.from_env:
         # Setting IVRHOOKS_AUTH=none is the operator's explicit choice; say what it means.
         logger.warning(
@@ -166,7 +199,6 @@ def compose(
         )
     # The registered method only, unless the code or IVRHOOKS_SERVE_METHODS says more.
     methods = frozenset(serving.methods or (config.registration.method,))
-    shared = Resources(parts.resources)
     routes = served_routes(manifest, verifiers, methods, shared, parts.middleware)
     chosen = list(services)
     if config.registers and not any(isinstance(s, Registration) for s in chosen):
@@ -175,8 +207,9 @@ def compose(
         runtime=runtime,
         endpoint=endpoint,
         routes=routes,
-        running=_running(parts, runtime, chosen, shared, resources),
+        running=_running(parts, runtime, chosen, shared, resources, events),
         action=traced(endpoint, tracing),
+        events=events.endpoints,
     )
 
 
@@ -186,9 +219,11 @@ def _running(
     services: list[Service],
     resources: Resources,
     overrides: Mapping[str, Any] | None,
+    events: Events,
 ) -> Callable[..., AbstractAsyncContextManager[None]]:
     """What the server's lifespan enters: the startup log, the store, the resources (or their
-    stand-ins), the caches, the app's lifespan and the services, left in reverse order."""
+    stand-ins), the caches, the app's lifespan, the event handlers and the services, left in
+    reverse order."""
     config = runtime.config
 
     @contextlib.asynccontextmanager
@@ -214,6 +249,7 @@ def _running(
                 state = await stack.enter_async_context(parts.lifespan())
                 for key, value in (state or {}).items():
                     setattr(parts.state, key, value)
+            await stack.enter_async_context(events.running())
             for service in services:
                 await stack.enter_async_context(service(runtime))
             yield

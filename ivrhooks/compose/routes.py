@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ivrhooks.compose.events import EVENT_ROUTES
 from ivrhooks.conf.config import AuthConfig
 from ivrhooks.core.auth.build import build_authenticator
 from ivrhooks.core.auth.credentials import Secrets, derive_credentials
@@ -20,25 +21,37 @@ from ivrhooks.server.endpoint import ActionEndpoint, ServedRoute
 from ivrhooks.store import Store
 from ivrhooks.store.replay import StoreReplay
 
-__all__ = ["build_verifiers", "previous_users", "served_routes", "traced"]
+__all__ = ["build_verifiers", "previous_users", "replay_store", "served_routes", "traced"]
+
+
+def replay_store(
+    app_id: str, auth: AuthConfig, shared: Store | None
+) -> ReplayStore | SharedReplayStore:
+    """Where Digest ``nc`` values are recorded: the configured store, else the shared one
+    (Redis: a response accepted by one replica is refused by every other), else memory."""
+    if auth.replay_store is not None:
+        return auth.replay_store
+    if shared is not None and shared.kind != "memory":
+        return StoreReplay(shared, f"ivrhooks:{app_id}:nc:")
+    return MemoryReplayStore()
 
 
 def build_verifiers(
-    manifest: Manifest, auth: AuthConfig, secrets: Secrets, shared: Store | None = None
+    manifest: Manifest,
+    auth: AuthConfig,
+    secrets: Secrets,
+    shared: Store | None = None,
+    *,
+    replay: ReplayStore | SharedReplayStore | None = None,
 ) -> dict[str, Authenticator | None]:
     """``{route name: verifier}``, ``None`` only for a route whose scheme is ``none`` (fail
     closed: ``ServedRoute`` refuses anything else without one). Reads the credential files of
     static credentials now, so a bad file fails startup (and ``ivrhooks plan``).
 
     With a ``shared`` store (Redis), Digest ``nc`` values are recorded there, so a response
-    accepted by one replica is refused by every other."""
-    store: ReplayStore | SharedReplayStore
-    if auth.replay_store is not None:
-        store = auth.replay_store
-    elif shared is not None and shared.kind != "memory":
-        store = StoreReplay(shared, f"ivrhooks:{manifest.app_id}:nc:")
-    else:
-        store = MemoryReplayStore()
+    accepted by one replica is refused by every other (``replay``: the store to use, shared
+    with the event endpoints)."""
+    store = replay if replay is not None else replay_store(manifest.app_id, auth, shared)
     verifiers: dict[str, Authenticator | None] = {}
     for entry in manifest.routes:
         if entry.scheme == "none":
@@ -63,7 +76,8 @@ def previous_users(manifest: Manifest, previous: str | None) -> frozenset[str]:
     old credentials sends during a rotation."""
     if previous is None:
         return frozenset()
-    return frozenset(derive_credentials(previous, entry.name).username for entry in manifest.routes)
+    names = [*(entry.name for entry in manifest.routes), *EVENT_ROUTES.values()]
+    return frozenset(derive_credentials(previous, name).username for name in names)
 
 
 def traced(endpoint: ActionEndpoint, tracing: Tracing | None) -> Action | None:

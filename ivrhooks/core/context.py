@@ -10,14 +10,16 @@ request itself is only what the PBX sent: nothing on it changes while the handle
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ivrhooks.core.deadline import Deadline, Due
 from ivrhooks.core.sessions import Session, SessionBroker
-from ivrhooks.core.types import FallbackCause
+from ivrhooks.core.types import FallbackCause, Presence
 from ivrhooks.errors import SessionUnavailableError
 
-__all__ = ["DEFAULT_BUDGET", "CallContext", "Failure"]
+__all__ = ["DEFAULT_BUDGET", "CallContext", "Failure", "PresenceLookup"]
 
 #: The budget of a request made outside a server (a handler called directly in a test): the
 #: same as the server's default (``ServingConfig.deadline``), counted from when it is first read.
@@ -35,15 +37,34 @@ class Failure:
     message, which may hold a caller number. ``None`` when none was raised."""
 
 
+class PresenceLookup(Protocol):
+    """Extensions' presence as the app last heard it (``ivrhooks.events.presence.PresenceView``):
+    ``available``, ``busy``, ``ringing``, ``away``, ``dnd``, ``offline``, or ``None``."""
+
+    async def get(self, extension: str) -> Presence | None: ...
+
+
+#: What a presence read may take at most, inside the handler's time: the store's own timeout is
+#: shorter; this bounds a store that hangs.
+PRESENCE_WITHIN = 0.25
+
+
 class CallContext:
     """One request's deadline and session (made by the server; a test may make its own)."""
 
-    __slots__ = ("_due", "_loaded", "failure", "sessions")
+    __slots__ = ("_due", "_loaded", "failure", "presence_view", "sessions")
 
-    def __init__(self, due: Due | None = None, sessions: SessionBroker | None = None) -> None:
+    def __init__(
+        self,
+        due: Due | None = None,
+        sessions: SessionBroker | None = None,
+        presence: PresenceLookup | None = None,
+    ) -> None:
         self._due = due
         self.sessions = sessions
         """Where the call's session is kept; ``None`` outside a server."""
+        self.presence_view = presence
+        """Extensions' presence from the PBX's extension events; ``None`` outside a server."""
         self._loaded: Session | None = None
         self.failure: Failure | None = None
         """Why the fallback runs, set by the runner before it does (``None`` in a handler)."""
@@ -74,6 +95,28 @@ class CallContext:
                 raise SessionUnavailableError("this request was not made by an ivrhooks server")
             self._loaded = await self.sessions.load(session_id, route)
         return self._loaded
+
+    async def presence(self, extension: str) -> Presence | None:
+        """The extension's presence, or ``None`` when unknown, stale, or not read in time: a
+        store that fails or hangs makes it unknown, never a failed call."""
+        if self.presence_view is None:
+            return None
+        within = min(PRESENCE_WITHIN, self.time_left())
+        if within <= 0:
+            return None
+        try:
+            async with asyncio.timeout(within):
+                return await self.presence_view.get(extension)
+        except TimeoutError:
+            return None
+
+    async def first_available(self, extensions: Iterable[str]) -> str | None:
+        """The first of ``extensions`` whose presence is ``"available"``; ``None`` if none is
+        (or none is known)."""
+        for extension in extensions:
+            if await self.presence(extension) == "available":
+                return extension
+        return None
 
     def take_session(self) -> Session | None:
         """The session a handler loaded, if any, and forget it: a decision saves it, a failure

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from ivrhooks.core.context import CallContext, Failure
 from ivrhooks.core.sessions import Session
-from ivrhooks.core.types import SESSION_ID_PATTERN, Kind, session_id_refused
+from ivrhooks.core.types import SESSION_ID_PATTERN, Kind, Presence, session_id_refused
 from ivrhooks.errors import (
     InboundError,
     InvalidArgumentError,
@@ -226,6 +226,22 @@ class ActionRequest:
         session; ``exception``: the type name of what the handler raised): set for a fallback,
         ``None`` in a route's handler."""
         return self.context.failure
+
+    async def presence(self, extension: str) -> Presence | None:
+        """The extension's presence as PortSIP's extension events last said it: ``"available"``,
+        ``"busy"``, ``"ringing"``, ``"away"``, ``"dnd"``, ``"offline"``; or ``None`` when no
+        event said it within ``IVRHOOKS_PRESENCE_TTL``, or the store did not answer in time.
+        Read from the app's store (shared by replicas with Redis), never from the PBX, so a
+        handler can afford it inside the caller's time: ``if await req.presence("2001") ==
+        "available": return call("2001")``. Needs the tenant's extension events sent to this
+        app (docs/events.md)."""
+        return await self.context.presence(str(extension))
+
+    async def first_available(self, extensions: Iterable[str]) -> str | None:
+        """The first of ``extensions`` whose presence is ``"available"``, in the order given;
+        ``None`` when none is (or none is known): ``target = await
+        req.first_available(["2001", "2002"]) or QUEUE``."""
+        return await self.context.first_available(str(e) for e in extensions)
 
     def time_left(self) -> float:
         """Seconds this handler has left to decide: its own share of the answer budget (the

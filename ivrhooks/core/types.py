@@ -29,6 +29,7 @@ __all__ = [
     "FallbackCause",
     "Kind",
     "Method",
+    "Presence",
     "Scheme",
     "is_extension",
 ]
@@ -44,6 +45,10 @@ Method = Literal["GET", "POST"]
 
 Action = Literal["call", "hangup", "repeat"]
 """What a decision tells the PBX to do (reference/portsip.md §2)."""
+
+Presence = Literal["available", "busy", "ringing", "away", "dnd", "offline"]
+"""Whether an extension can take a call now, in one vocabulary (``req.presence()``), whichever
+of PortSIP's three vocabularies the PBX sent."""
 
 FallbackCause = Literal["timeout", "error", "invalid", "no_match", "receptionist", "session"]
 """Why a request was answered by the fallback instead of its route's handler (``session``: the

@@ -20,14 +20,16 @@ unless a known value already says the extension cannot take a call.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Protocol
 
+from ivrhooks.core.types import Presence
 from ivrhooks.events.values import flag, word
 
-__all__ = ["PRESENCES", "Presence", "normalize_presence"]
+__all__ = ["PRESENCES", "Presence", "PresenceStore", "PresenceView", "normalize_presence"]
 
-Presence = Literal["available", "busy", "ringing", "away", "dnd", "offline"]
-"""Whether an extension can take a call now, in one vocabulary."""
 
 PRESENCES: Final[tuple[str, ...]] = ("available", "busy", "ringing", "away", "dnd", "offline")
 
@@ -104,3 +106,106 @@ def normalize_presence(
     if unknown:
         return None
     return "available" if idle or reachable is True else None
+
+
+# -- the live view handlers read (req.presence) -------------------------------------------------
+
+#: The fields of an extension message that say something about availability, merged per
+#: extension: PortSIP sends the call state and the presence in separate messages.
+_FIELDS: Final = ("status", "call_status", "presence", "online", "push_online")
+
+
+class PresenceStore(Protocol):
+    """What the view needs of a store (:class:`ivrhooks.store.base.Store` is one)."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def swap(self, key: str, old: bytes | None, new: bytes | None, *, ttl: float) -> bool: ...
+
+
+class PresenceView:
+    """Each extension's availability from its newest fresh extension messages, in a store.
+
+    Extension messages arrive unordered and more than once, and each says only part of the
+    picture (``extension_call`` the call state, ``extension_presence`` what the person set,
+    ``extension_status`` whether it is registered): the view keeps, per extension, the newest
+    value of each field with the time of the message that said it, and answers from those
+    still fresh (said within ``ttl`` seconds) through :func:`normalize_presence`. A message
+    older than what is known of a field leaves that field alone. For an extension no fresh
+    message mentions, the answer is ``None``: unknown, never ``"available"``.
+
+    Keyed by extension number under ``ivrhooks:<app id>:presence:`` (one tenant per app, as the
+    PBX login is). Reads come from the store only, never from the PBX: a handler can afford one.
+    """
+
+    def __init__(
+        self,
+        store: PresenceStore,
+        app_id: str,
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._clock = clock
+        self._prefix = f"ivrhooks:{app_id}:presence:"
+
+    async def update(
+        self, extension: str, fields: Mapping[str, Any], at: float | None = None
+    ) -> bool:
+        """Merge what one message says of ``extension`` (``fields``: any of ``status``,
+        ``call_status``, ``presence``, ``online``, ``push_online``; ``None`` means not said) as
+        of ``at``, the message's time (now when it has none). Whether anything changed."""
+        now = self._clock()
+        when = now if at is None else min(at, now)
+        said = {name: fields[name] for name in _FIELDS if fields.get(name) is not None}
+        if not said or now - when > self.ttl:
+            return False  # says nothing, or a late retry of a message already stale
+        key = self._prefix + extension
+        for _ in range(5):
+            old = await self.store.get(key)
+            known = _decode(old)
+            changed = False
+            for name, value in said.items():
+                if name not in known or known[name][1] <= when:
+                    changed = changed or known.get(name) != (value, when)
+                    known[name] = (value, when)
+            if not changed:
+                return False
+            new = json.dumps(
+                {name: [value, t] for name, (value, t) in known.items()}, separators=(",", ":")
+            ).encode()
+            if await self.store.swap(key, old, new, ttl=self.ttl):
+                return True
+        return False
+
+    async def get(self, extension: str) -> Presence | None:
+        """The extension's availability now, or ``None`` when no fresh message says it."""
+        known = _decode(await self.store.get(self._prefix + extension))
+        now = self._clock()
+        fresh = {name: value for name, (value, t) in known.items() if now - t <= self.ttl}
+        return normalize_presence(**fresh) if fresh else None
+
+    async def first_available(self, extensions: Iterable[str]) -> str | None:
+        """The first of ``extensions`` known to be ``"available"`` now; ``None`` if none is."""
+        for extension in extensions:
+            if await self.get(extension) == "available":
+                return extension
+        return None
+
+
+def _decode(raw: bytes | None) -> dict[str, tuple[Any, float]]:
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    out: dict[str, tuple[Any, float]] = {}
+    if isinstance(data, dict):
+        for name in _FIELDS:
+            item = data.get(name)
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[1], (int, float)):
+                out[name] = (item[0], float(item[1]))
+    return out

@@ -23,6 +23,7 @@ from ivrhooks.core.types import FALLBACK_CAUSES
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.observe.logwriter import dropped_lines
 from ivrhooks.observe.metrics_cache import CacheSeries
+from ivrhooks.observe.metrics_events import EventSeries
 from ivrhooks.observe.metrics_pbx import PBXSeries
 
 __all__ = [
@@ -80,6 +81,7 @@ class Metrics:
         self.pbx = PBXSeries(r)
         """The PBX REST client's series: requests, latency, retries, 429s, logins."""
         self.caches = CacheSeries(r)  # handlers' caches (app.cache): ivrhooks_cache_events
+        self.events = EventSeries(r)  # PortSIP's event webhooks: ivrhooks_events_total
         Info(
             "ivrhooks_build",
             "The running ivrhooks: its version and the Python that runs it (always 1).",

@@ -1,9 +1,9 @@
 """``Server``: the ASGI application of one start of an app.
 
 Path dispatch in one dict lookup on the raw path as sent (never the percent-decoded one): an
-action-URL path goes straight to the endpoint; the operational endpoints (``/healthz``,
-``/readyz``, ``/metrics``) and the lifespan are handled here. Pure ASGI, no framework on the
-request path.
+action-URL path goes straight to the endpoint, an event path to its receiver; the operational
+endpoints (``/healthz``, ``/readyz``, ``/metrics``) and the lifespan are handled here. Pure
+ASGI, no framework on the request path.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from prometheus_client import make_asgi_app
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.core.auth.guard import OpsHosts
 from ivrhooks.errors import ConfigurationError
@@ -56,12 +56,15 @@ class Server:
         routes: Mapping[str, ServedRoute],
         running: Callable[..., AbstractAsyncContextManager[None]],
         action: Action | None = None,
+        events: Mapping[str, ASGIApp] | None = None,
     ) -> None:
         self.runtime = runtime
         self.endpoint = endpoint
         self._action: Action = action if action is not None else endpoint
         self._running = running
         self.routes = dict(routes)
+        self.events = dict(events or {})
+        """PortSIP's event webhooks (``/events/cdr``, ``/events/extension``), by path."""
         self.startup_error: str | None = None
         """Why the last startup failed (the lifespan), for a server that says it in one line."""
         self._metrics = make_asgi_app(runtime.metrics.registry)
@@ -89,6 +92,10 @@ class Server:
             route = self.routes.get(path)
             if route is not None:
                 await self._action(route, scope, receive, send)
+                return
+            receiver = self.events.get(path)
+            if receiver is not None:
+                await receiver(scope, receive, send)
                 return
             await self._operational(path, scope, receive, send)
         elif kind == "lifespan":

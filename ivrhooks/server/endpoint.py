@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator
-from ivrhooks.core.context import CallContext
+from ivrhooks.core.context import CallContext, PresenceLookup
 from ivrhooks.core.deadline import Deadline, Due
 from ivrhooks.core.masks import Mask
 from ivrhooks.core.request import ActionRequest, fields_from_body, fields_from_query
@@ -32,7 +32,7 @@ from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Signals
 from ivrhooks.server.auth import authenticate, conclude, reject
 from ivrhooks.server.hashing import HashRunner
-from ivrhooks.server.responses import error_body, send_json
+from ivrhooks.server.responses import error_body, read_body, send_json
 
 __all__ = ["ActionEndpoint", "ServedRoute"]
 
@@ -101,6 +101,7 @@ class ActionEndpoint:
         sessions: SessionBroker | None = None,
         hashing: HashRunner | None = None,
         trace: HandlerTrace | None = None,
+        presence: PresenceLookup | None = None,
     ) -> None:
         self.deadline = deadline
         """The answer budget and the fallback's reserve in it (:mod:`ivrhooks.core.deadline`)."""
@@ -119,6 +120,8 @@ class ActionEndpoint:
         self.journal = journal
         self.sessions = sessions
         self.hashing = hashing or HashRunner()
+        self.presence = presence
+        """Extensions' presence, for ``req.presence()``: kept from the PBX's extension events."""
 
     async def __call__(
         self, served: ServedRoute, scope: Scope, receive: Receive, send: Send
@@ -155,7 +158,7 @@ class ActionEndpoint:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])
             else:
-                fields = fields_from_body(await self._read_body(scope, receive))
+                fields = fields_from_body(await read_body(scope, receive, self.max_body))
             request = self.request(served, fields, method, due)
         except InboundError as exc:
             await send_json(send, exc.status, error_body(str(exc)))
@@ -174,7 +177,7 @@ class ActionEndpoint:
             kind=served.route.kind,
             method=method,
             route=served.route.name,
-            context=CallContext(due, self.sessions),
+            context=CallContext(due, self.sessions, self.presence),
         )
 
     async def answer(self, served: ServedRoute, request: ActionRequest) -> Outcome:
@@ -221,21 +224,3 @@ class ActionEndpoint:
             await self(served, scope, receive, send)
 
         return app
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_body:
-                    raise InboundError(f"the body is larger than {self.max_body} bytes")
-                break
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise InboundError("the client went away", status=400)
-            chunk: bytes = message.get("body", b"")
-            body += chunk
-            if len(body) > self.max_body:
-                raise InboundError(f"the body is larger than {self.max_body} bytes")
-            if not message.get("more_body", False):
-                return body
