@@ -201,6 +201,28 @@ FOLDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("ivrhooks.core", "ivrhooks.errors", "ivrhooks.conf.events"),
         ("redis",),
     ),
+    # The probe: the REST client and registration's naming for its entries, the server's
+    # loopback uvicorn for its own app, the fake PBX's behaviour file and dial (--self-dial);
+    # HTTP only through those, and no app (it has none).
+    "ivrhooks.probe": (
+        (
+            "ivrhooks.core",
+            "ivrhooks.errors",
+            "ivrhooks.conf",
+            "ivrhooks.observe.logs",
+            "ivrhooks.schema",
+            "ivrhooks.pbx",
+            "ivrhooks.registration.job",
+            "ivrhooks.registration.owner",
+            "ivrhooks.registration.resolve",
+            "ivrhooks.server.loopback",
+            "ivrhooks.fakepbx.behaviour",
+            "ivrhooks.fakepbx.shape",
+            "ivrhooks.fakepbx.remote",
+            "ivrhooks._version",
+        ),
+        (),
+    ),
 }
 #: Imported inside one function of the core, when a credential file is read: never at import.
 CORE_LAZY = {("ivrhooks.core.auth.files", "passlib.apache")}
@@ -465,6 +487,20 @@ PUBLIC = {
         "to_direction",
     ],
     "ivrhooks.server": ["Server", "bind_socket", "free_port", "serve"],
+    "ivrhooks.probe": [
+        "FAKE_PBX",
+        "QUESTIONS",
+        "STEPS",
+        "Console",
+        "Finding",
+        "Probe",
+        "ProbeEnvironment",
+        "ProbeOptions",
+        "Report",
+        "Step",
+        "pick_steps",
+        "read_environment",
+    ],
     "ivrhooks.core.masks": [
         "Kind",
         "Mask",

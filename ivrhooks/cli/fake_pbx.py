@@ -61,6 +61,7 @@ def build(
     login_generations: tuple[str, ...] = (),
     role: str = DEFAULT_ROLE,
     targets: Targets = LOOPBACK,
+    behaviour: str | None = None,
 ) -> FakePBX:
     """The fake PBX with the given receptionists (ones already in ``db`` are kept as they are)."""
     pbx = FakePBX(
@@ -71,6 +72,7 @@ def build(
         login_generations=login_generations or GENERATIONS,
         role=role,
         targets=targets,
+        behaviour=behaviour,
     )
     known = {i.extension_number for i in pbx.ivrs()}
     for ext, name in ivrs:
@@ -145,6 +147,13 @@ def build(
     is_flag=True,
     help="Send calls to any action URL, wherever it points.",
 )
+@click.option(
+    "--behaviour",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="A PBX build's behaviour file, as `ivrhooks probe` writes it: send action-URL "
+    "requests as that build does and react to late, non-200 and non-JSON answers as it did.",
+)
 def fake_pbx(
     host: str,
     port: int,
@@ -159,6 +168,7 @@ def fake_pbx(
     hosts: tuple[str, ...],
     bases: tuple[str, ...],
     allow_any_target: bool,
+    behaviour: str | None,
 ) -> None:
     """Serve a fake PortSIP PBX: the Virtual Receptionist REST API under /api."""
     how = "pass --allow-target URL or --allow-any-target to `ivrhooks fake-pbx`"
@@ -171,6 +181,7 @@ def fake_pbx(
         login_generations=login_generations,
         role=role,
         targets=Targets(bases=bases, anywhere=allow_any_target, how=how),
+        behaviour=behaviour,
     )
     pbx.faults.latency = latency
     try:
@@ -187,6 +198,8 @@ def fake_pbx(
     click.echo("login endpoints: " + ", ".join(g.label for g in served))
     for ivr in pbx.ivrs():
         click.echo(f"receptionist {ivr.extension_number} {ivr.name} id={ivr.id}")
+    if behaviour is not None:
+        click.echo(f"acting as the PBX build recorded in {behaviour}")
     sys.stdout.flush()  # whoever started us waits for these lines (pipes buffer)
     # access_log off: request lines may carry filters with caller numbers.
     app = guard_pbx(pbx.app, hosts=hosts)

@@ -20,6 +20,7 @@ import httpx
 
 from ivrhooks.errors import MaskError
 from ivrhooks.fakepbx.matching import Kind, compile_mask
+from ivrhooks.fakepbx.shape import RequestShape
 from ivrhooks.schema.models import ActionUrl, ActionUrlType, AuthMode
 
 __all__ = ["DialResult", "fire", "pick_action_url", "request_fields"]
@@ -38,6 +39,10 @@ class DialResult:
     outcome: dict[str, Any] | None = None
     """What the app says it decided and why (a ``CallRecord`` as JSON), when the fake PBX is
     embedded in the app's process and can ask (``FakePBX(outcomes=...)``)."""
+    reprompt: bool = False
+    """The request failed and the PBX plays the prompt again, so the caller's next keys fire
+    an action URL there again (a recorded build's reaction, :mod:`.behaviour`); otherwise a
+    failed request ends the call's time with the action URLs."""
 
     @property
     def matched(self) -> bool:
@@ -118,8 +123,11 @@ def _auth(url: ActionUrl) -> httpx.Auth | None:
     return None
 
 
-async def fire(url: ActionUrl, fields: dict[str, str]) -> DialResult:
-    """Send the action-URL request; never raises for network trouble (it lands in ``error``)."""
+async def fire(
+    url: ActionUrl, fields: dict[str, str], *, shape: RequestShape | None = None
+) -> DialResult:
+    """Send the action-URL request; never raises for network trouble (it lands in ``error``).
+    ``shape``: send as a recorded PBX build does (its headers, body and field order)."""
     connect = float(url.connection_timeout or 2)
     answer = float(url.request_timeout or 2)
     timeout = httpx.Timeout(answer, connect=connect)
@@ -130,11 +138,13 @@ async def fire(url: ActionUrl, fields: dict[str, str]) -> DialResult:
     try:
         async with httpx.AsyncClient(timeout=timeout, auth=_auth(url)) as client:
             kwargs: dict[str, Any] = {"headers": _headers(url)}
-            if url.method is not None and url.method.value == "POST":
+            method = "POST" if url.method is not None and url.method.value == "POST" else "GET"
+            if shape is not None:
+                shape.prepare(client, fields, kwargs)
+            elif method == "POST":
                 kwargs["json"] = fields
             else:
                 kwargs["params"] = fields
-            method = "POST" if "json" in kwargs else "GET"
             # Bound the whole exchange too: the PBX gives up on a slow answer, not per chunk.
             async with asyncio.timeout(connect + answer):
                 response = await client.request(method, url.url or "", **kwargs)

@@ -8,7 +8,8 @@ group of digits (a DTMF action URL may fire), and the decision decides what foll
 - ``call`` to another receptionist of this PBX: the call arrives there, same session id;
 - ``repeat``: the prompt plays again at the same receptionist, and the next digits go there;
 - ``call`` to any other number, ``hangup``, a failed request, or input no action URL takes
-  (the receptionist's own menu handles it): the call leaves the action URLs' hands; it ends here.
+  (the receptionist's own menu handles it): the call leaves the action URLs' hands; it ends here
+  (unless a recorded build's behaviour says it prompts again after a failure: :mod:`.behaviour`).
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ async def follow(
         url, value = picked
         result = await send(url, {**fields, "input": value})
         flow.hops.append(result)
+        if result.reprompt:
+            arrived = False  # the recorded build plays the prompt again after a failure
+            continue
         if result.error is not None or result.action is None:
             break
         if result.action == "repeat":

@@ -30,6 +30,7 @@ per process, and answer under :mod:`.guard`'s rules.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from starlette.applications import Starlette
 
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.fakepbx.api import build_app
+from ivrhooks.fakepbx.behaviour import Behaviour, as_behaviour
 from ivrhooks.fakepbx.dial import DialResult, fire, pick_action_url, request_fields
 from ivrhooks.fakepbx.flow import CallFlow, follow
 from ivrhooks.fakepbx.rates import RequestRate
@@ -97,6 +99,7 @@ class FakePBX(EventMethods):
         event_faults: EventFaults | None = None,
         event_retry_waits: Sequence[float] = DEFAULT_RETRY_WAITS,
         hide_event_secrets: bool = False,
+        behaviour: Behaviour | str | os.PathLike[str] | None = None,
     ) -> None:
         self.username = username
         #: The base URL it is served at, when something served it (``ivrhooks.testing.running``).
@@ -121,6 +124,9 @@ class FakePBX(EventMethods):
         self.outcomes = outcomes
         #: Where calls may send action-URL requests (loopback only by default).
         self.targets = targets
+        #: A recorded PBX build to act like (``ivrhooks probe``'s behaviour file, or its path):
+        #: its requests' shape and its reactions to late, non-200 and non-JSON answers.
+        self.behaviour = as_behaviour(behaviour)
         self.tokens = TokenIssuer(
             username=username, password=password, ttl=token_ttl, two_factor=two_factor, clock=clock
         )
@@ -279,7 +285,10 @@ class FakePBX(EventMethods):
             refused = DialResult(action_url=url, fields=fields, error=f"not sent: {refusal}")
             self._tell(refused)
             return refused
-        result = await fire(url, fields)
+        if self.behaviour is None:
+            result = await fire(url, fields)
+        else:
+            result = await self.behaviour.send(url, fields)
         if self.outcomes is not None and result.status == 200:
             result = dataclasses.replace(result, outcome=self.outcomes(fields["session_id"]))
         self._tell(result)
