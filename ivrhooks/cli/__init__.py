@@ -8,6 +8,7 @@ from ivrhooks.cli import dev as _dev  # noqa: F401
 from ivrhooks.cli import doctor as _doctor  # noqa: F401
 from ivrhooks.cli import fake_pbx as _fake_pbx  # noqa: F401
 from ivrhooks.cli import registration as _registration  # noqa: F401
+from ivrhooks.cli import replay as _replay  # noqa: F401
 from ivrhooks.cli import routes as _routes  # noqa: F401
 from ivrhooks.cli import run as _run  # noqa: F401
 from ivrhooks.cli.group import main
