@@ -70,7 +70,7 @@ def _summary(results: list[ReplayDifference], capture: CaptureLines) -> str:
     counts = Counter(found.status for found in results)
     parts = [f"{counts[status]} {status}" for status in _STATUSES]
     text = f"{len(results)} requests: {', '.join(parts)}"
-    unchecked = sum(1 for r in results if r.note and "not re-checked" in r.note)
+    unchecked = sum(1 for found in results if not found.route_checked)
     if unchecked:
         text += (
             f"; caller route not re-checked: {unchecked} (callers captured masked; "

@@ -101,6 +101,9 @@ class ReplayDifference:
     """``None`` when skipped."""
     note: str | None = None
     """What replay could not check, or what failed (``ZeroDivisionError: ... at app.py:14``)."""
+    route_checked: bool = True
+    """Whether the route was picked by the route table now; ``False``: a caller request captured
+    masked, asked of the route it was captured on."""
 
     @property
     def changed(self) -> bool:
@@ -168,6 +171,7 @@ async def _replay(server: Server, captured: Captured, pin: Pin | None) -> Replay
         captured.cause,
         captured.answered_by,
     )
+    checked = captured.kind == "DTMF" or "from" not in captured.masked
 
     def result(
         status: Status, after: ReplayDecision | None, note: str | None = None
@@ -183,13 +187,14 @@ async def _replay(server: Server, captured: Captured, pin: Pin | None) -> Replay
             before,
             after,
             note,
+            route_checked=checked,
         )
 
     if captured.kind == "DTMF" and "input" in captured.masked and captured.digits:
         return result("skipped", None, "the digits were captured masked (IVRHOOKS_CAPTURE_DIGITS)")
     served = {s.route.name: s for s in server.routes.values()}
     note = None
-    if captured.kind == "DTMF" or "from" not in captured.masked:
+    if checked:
         value = captured.digits if captured.kind == "DTMF" else captured.fields.get("from", "")
         to = captured.fields.get("to", captured.receptionist)
         found = server.runtime.manifest.table.lookup(to, captured.kind, value)
@@ -208,7 +213,7 @@ async def _replay(server: Server, captured: Captured, pin: Pin | None) -> Replay
     except InboundError as exc:
         return result("skipped", None, str(exc))
     with pin(captured.time) if pin is not None else contextlib.nullcontext():
-        if note is None:
+        if checked:
             outcome = await endpoint.answer(target, request)
         else:
             # A masked number cannot match the route's caller mask: run the route's handler as
