@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ivrhooks.app.declare import Declarations
 from ivrhooks.conf.config import (
     AuthConfig,
+    CaptureConfig,
     Config,
     EventsConfig,
     PBXConfig,
@@ -92,6 +93,7 @@ class IVRHooks(Declarations):
         serving: ServingConfig | None = None,
         store: StoreConfig | None = None,
         events: EventsConfig | None = None,
+        capture: CaptureConfig | None = None,
         secret: str | None = None,
         allow_no_auth: bool | None = None,
         public_url: str | None = None,
@@ -129,6 +131,7 @@ class IVRHooks(Declarations):
             serving=serving or ServingConfig(),
             store=store or StoreConfig(),
             events=events or EventsConfig(),
+            capture=capture or CaptureConfig(),
         )
         """The code's configuration, before the environment is consulted."""
         super().__init__(self.declared.receptionists, allow_no_auth=auth.allow_no_auth)

@@ -10,6 +10,7 @@ from ivrhooks.cli import events as _events  # noqa: F401
 from ivrhooks.cli import fake_pbx as _fake_pbx  # noqa: F401
 from ivrhooks.cli import probe as _probe  # noqa: F401
 from ivrhooks.cli import registration as _registration  # noqa: F401
+from ivrhooks.cli import replay as _replay  # noqa: F401
 from ivrhooks.cli import routes as _routes  # noqa: F401
 from ivrhooks.cli import run as _run  # noqa: F401
 from ivrhooks.cli.group import main

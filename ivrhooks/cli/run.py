@@ -260,6 +260,12 @@ async def _serve(
 )
 @click.option("--ui/--no-ui", default=True, help="Serve the dev page [default: --ui].")
 @click.option("--root-path", default="", help="Path prefix when served behind a proxy.")
+@click.option(
+    "--capture",
+    metavar="FILE",
+    help="Append every authenticated action-URL request to FILE, one JSON line each, for "
+    "`ivrhooks replay` [env: IVRHOOKS_CAPTURE].",
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def run(
@@ -273,6 +279,7 @@ def run(
     ui_port: int,
     ui: bool,
     root_path: str,
+    capture: str | None,
     log_level: str,
 ) -> None:
     """Serve APP and register its action URLs on the PBX (an embedded fake one by default).
@@ -289,6 +296,8 @@ def run(
     try:
         app = load_app(app_spec)
         config = app.configure(embedded_pbx=embedded_pbx)
+        if capture:  # the option wins over IVRHOOKS_CAPTURE, and is checked by the same rule
+            config = config.replace(capture=config.capture.replace(file=capture))
         given = _from_environment(ctx)
         host = given["host"][1] if "host" in given else host
         port = given["port"][1] if "port" in given else port

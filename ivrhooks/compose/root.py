@@ -28,6 +28,7 @@ from ivrhooks.compose.routes import (
     served_routes,
     traced,
 )
+from ivrhooks.conf.capture import CaptureConfig
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Secrets
 from ivrhooks.core.auth.guard import AuthGuard
@@ -40,6 +41,7 @@ from ivrhooks.core.sessions import SessionBroker
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import build_manifest
 from ivrhooks.observe.builtin import RequestObserver
+from ivrhooks.observe.capture import CaptureObserver
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.logs import ensure_request_logging
 from ivrhooks.observe.metrics import Metrics
@@ -86,13 +88,28 @@ class Parts:
 
 
 def _observer(
-    parts: Parts, metrics: Metrics, tracing: Tracing | None
-) -> tuple[Observer, RequestObserver]:
+    parts: Parts, metrics: Metrics, tracing: Tracing | None, capture: CaptureConfig
+) -> tuple[Observer, RequestObserver, list[Service]]:
+    """The app's one observer (the built-in one, tracing's, the request capture's, the app's
+    own), the built-in one, and the services that keep an observer's file open."""
     builtin = RequestObserver(metrics, trace_ids=tracing.ids if tracing is not None else None)
     chain: list[Observer] = [builtin]
+    services: list[Service] = []
     if tracing is not None:
         chain.append(tracing.observer)
-    return fan_out([*chain, *parts.observers]), builtin
+    if capture.file is not None:
+        # After ivrhooks' own observers, before the app's.
+        recorder = CaptureObserver(
+            capture.file,
+            max_bytes=capture.max_bytes,
+            files=capture.files,
+            callers=capture.callers,
+            digits=capture.digits,
+        )
+        metrics.registry.register(recorder.collector())
+        chain.append(recorder)
+        services.append(recorder.serving)
+    return fan_out([*chain, *parts.observers]), builtin, services
 
 
 def compose(
@@ -118,7 +135,7 @@ def compose(
     secrets = Secrets(config.secret, config.auth.previous_secret)
     tracing = start_tracing(parts.tracing)  # once: the request path never asks again
     metrics = Metrics(by_route=serving.route_label)
-    observer, _ = _observer(parts, metrics, tracing)
+    observer, _, observing = _observer(parts, metrics, tracing, config.capture)
     store = open_store(
         config.store.redis_url,
         connect_timeout=config.store.connect_timeout,
@@ -203,6 +220,7 @@ def compose(
     chosen = list(services)
     if config.registers and not any(isinstance(s, Registration) for s in chosen):
         chosen.insert(0, Registration())
+    chosen[:0] = observing  # first in, last out: a capture file that cannot open stops startup
     return Server(
         runtime=runtime,
         endpoint=endpoint,

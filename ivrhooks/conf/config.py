@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ivrhooks.conf import rules
+from ivrhooks.conf.capture import CaptureConfig
 from ivrhooks.conf.declare import Group, setting
 from ivrhooks.conf.events import EventsConfig
 from ivrhooks.conf.inbound import AuthConfig, ServingConfig
@@ -37,6 +38,7 @@ __all__ = [
     "GROUPS",
     "AppSettings",
     "AuthConfig",
+    "CaptureConfig",
     "Config",
     "EventsConfig",
     "PBXConfig",
@@ -115,6 +117,7 @@ GROUPS: dict[str, type[Group]] = {
     "serving": ServingConfig,
     "store": StoreConfig,
     "events": EventsConfig,
+    "capture": CaptureConfig,
     "run": RunSettings,
 }
 
@@ -130,6 +133,7 @@ class Config:
     serving: ServingConfig
     store: StoreConfig = field(default_factory=StoreConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
     secret_generated: bool = False
     """No secret was configured and there is no PBX: one was generated for this process."""
     from_env: frozenset[str] = frozenset()

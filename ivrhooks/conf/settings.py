@@ -20,6 +20,7 @@ from ivrhooks.conf.config import (
     GROUPS,
     AppSettings,
     AuthConfig,
+    CaptureConfig,
     Config,
     EventsConfig,
     PBXConfig,
@@ -122,6 +123,7 @@ class Declared:
     serving: ServingConfig = dataclasses.field(default_factory=ServingConfig)
     store: StoreConfig = dataclasses.field(default_factory=StoreConfig)
     events: EventsConfig = dataclasses.field(default_factory=EventsConfig)
+    capture: CaptureConfig = dataclasses.field(default_factory=CaptureConfig)
     embedded_pbx: bool | None = _APP_DEFAULTS.embedded_pbx
     """``True``: embed the fake PBX; ``False``: never; ``None``: only when nothing says
     "production" (no PBX URL, login, token, secret, public URL or app id is set)."""
@@ -200,6 +202,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
     serving: ServingConfig = overlay("serving", declared.serving)
     store: StoreConfig = overlay("store", declared.store)
     events: EventsConfig = overlay("events", declared.events)
+    capture: CaptureConfig = overlay("capture", declared.capture)
     receptionists = values.get(("app", "receptionists"), declared.receptionists)
     pbx = declared.pbx
     pbx_values = {f: v for (g, f), v in values.items() if g == "pbx"}
@@ -232,6 +235,7 @@ def resolve(declared: Declared, environ: Mapping[str, str]) -> Config:
         serving=serving,
         store=store,
         events=events,
+        capture=capture,
         secret_generated=secret_generated,
         from_env=frozenset(variables.values()),
         embedded_pbx=pbx is None and embedded is not False and registration.enabled,

@@ -62,6 +62,11 @@ VALID: dict[str, tuple[str, Any]] = {
     "IVRHOOKS_EVENTS_CLAIM_AFTER": ("30", 30.0),
     "IVRHOOKS_DECISIONS_TTL": ("7200", 7200.0),
     "IVRHOOKS_PRESENCE_TTL": ("120", 120.0),
+    "IVRHOOKS_CAPTURE": (" captured.jsonl ", "captured.jsonl"),
+    "IVRHOOKS_CAPTURE_MAX_BYTES": ("1048576", 1048576),
+    "IVRHOOKS_CAPTURE_FILES": ("2", 2),
+    "IVRHOOKS_CAPTURE_CALLERS": ("true", True),
+    "IVRHOOKS_CAPTURE_DIGITS": ("false", False),
     "IVRHOOKS_OPS_HOSTS": ("ivr.internal, metrics.local", ("ivr.internal", "metrics.local")),
     "IVRHOOKS_EMBEDDED_PBX_PASSWORD": ("devpassword123", "devpassword123"),
 }
@@ -108,6 +113,11 @@ BAD: dict[str, tuple[str, str] | None] = {
     "IVRHOOKS_EVENTS_CLAIM_AFTER": ("0", "'0': must be at least 1"),
     "IVRHOOKS_DECISIONS_TTL": ("1", "'1': must be at least 60"),
     "IVRHOOKS_PRESENCE_TTL": ("0", "'0': must be at least 1"),
+    "IVRHOOKS_CAPTURE": None,
+    "IVRHOOKS_CAPTURE_MAX_BYTES": ("100", "'100': must be from 4096 to 1099511627776"),
+    "IVRHOOKS_CAPTURE_FILES": ("0", "'0': must be from 1 to 1000"),
+    "IVRHOOKS_CAPTURE_CALLERS": ("all", "'all': must be true or false"),
+    "IVRHOOKS_CAPTURE_DIGITS": ("pin", "'pin': must be true or false"),
     "IVRHOOKS_OPS_HOSTS": ("https://x", "'https://x': 'https://x' is not a host name"),
     "IVRHOOKS_EMBEDDED_PBX_PASSWORD": None,
 }
