@@ -47,6 +47,7 @@ async def with_embedded_pbx(
     services: Sequence[Service] | None = None,
     pbx_password: str | None = None,
     resources: Mapping[str, Any] | None = None,
+    events: bool | None = None,
 ) -> AsyncIterator[Embedded]:
     """Serve a fake PBX for ``app`` (on ``pbx_sock``, or any free loopback port) and build the
     app's server against it: registered there, called back at ``app_url`` (and nowhere
@@ -62,9 +63,12 @@ async def with_embedded_pbx(
         app_url=app_url,
         password=pbx_password,
     ) as pbx:
+        if events is None:
+            events = bool(app.event_types) or config.events.register
         config = config.replace(
             pbx=pbx_config(pbx),
             registration=config.registration.replace(public_url=app_url),
+            events=config.events.replace(register=events),
         )
         server = app.build(config, services=services, journal=journal, resources=resources)
         yield Embedded(server, pbx, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.credentials import Credentials, derive_credentials
@@ -22,7 +23,22 @@ from ivrhooks.core.routes import Route, RouteTable
 from ivrhooks.core.types import Method, Scheme
 from ivrhooks.errors import ConfigurationError
 
-__all__ = ["DerivedAppId", "Manifest", "ManifestRoute", "build_manifest", "derive_app_id"]
+__all__ = [
+    "EVENT_PATHS",
+    "EVENT_ROUTES",
+    "DerivedAppId",
+    "Manifest",
+    "ManifestEvents",
+    "ManifestRoute",
+    "build_manifest",
+    "derive_app_id",
+]
+
+#: Where PortSIP's events are received, by kind, from the service's root (not under the action
+#: URLs' ``path_prefix``): what the tenant's ``cdr_event`` and ``extension_event`` point at.
+EVENT_PATHS: Final = {"cdr": "/events/cdr", "extension": "/events/extension"}
+#: The names their credentials are derived for, as a route's are from its name.
+EVENT_ROUTES: Final = {"cdr": "events-cdr", "extension": "events-extension"}
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -59,6 +75,21 @@ class ManifestRoute:
         return self.route.credentials is None
 
 
+@dataclass(frozen=True, slots=True)
+class ManifestEvents:
+    """One of the two event endpoints: where it is served, how the PBX authenticates there."""
+
+    kind: str
+    """``"cdr"`` or ``"extension"``: the tenant's ``cdr_event`` or ``extension_event``."""
+    path: str
+    name: str
+    """What its credentials derive from (``events-cdr``, ``events-extension``)."""
+    scheme: Scheme
+    """The app's scheme (``IVRHOOKS_AUTH``)."""
+    credentials: Credentials | None
+    """What the PBX must send, derived from the current secret; ``None`` for ``none``."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     """The app's routes as served and registered."""
@@ -73,6 +104,8 @@ class Manifest:
     """This app's identity in the names of the action URLs it owns (``registration.owner``)."""
     fallback: Handler | None = None
     """The app's fallback (``@app.fallback``): what answers when a route's handler cannot."""
+    events: tuple[ManifestEvents, ...] = ()
+    """The event endpoints (docs/events.md), served whatever handlers the app has."""
 
     @property
     def receptionists(self) -> tuple[str, ...]:
@@ -125,8 +158,28 @@ def build_manifest(
                 fallback=route.fallback if route.fallback is not None else fallback,
             )
         )
+    taken = sorted({entry.path for entry in entries} & set(EVENT_PATHS.values()))
+    if taken:
+        raise ConfigurationError(
+            f"the action URL {taken[0]} is where PortSIP's events are received; rename the "
+            "route or change IVRHOOKS_PATH_PREFIX"
+        )
+    scheme = config.auth.scheme
+    events = tuple(
+        ManifestEvents(
+            kind=kind,
+            path=path,
+            name=EVENT_ROUTES[kind],
+            scheme=scheme,
+            credentials=None
+            if scheme == "none"
+            else derive_credentials(config.secret, EVENT_ROUTES[kind]),
+        )
+        for kind, path in EVENT_PATHS.items()
+    )
     return Manifest(
         routes=tuple(entries),
+        events=events,
         table=table,
         public_url=config.registration.public_url,
         method=config.registration.method,

@@ -100,6 +100,12 @@ class Shares(Frozen):
         self._caches[name] = made
         return made
 
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        """The event types the app's ``@app.event`` handlers take (``"*"`` among them when
+        one takes every type)."""
+        return tuple(name for name, found in self._events.items() if found)
+
     def event(self, *types: str) -> Callable[[E], E]:
         """Handle PortSIP's CDR and extension events of these types (``"call_cdr"``,
         ``"cdr_target_answer"``, ``"extension_presence"``, ...; ``"*"``: every type, those

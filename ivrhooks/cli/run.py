@@ -147,7 +147,14 @@ async def _serve(
             app_url = config.registration.public_url or _url(host, port, root_path)
             embedded = await stack.enter_async_context(
                 with_embedded_pbx(
-                    app, config, app_url=app_url, pbx_sock=pbx_sock, pbx_password=pbx_password
+                    app,
+                    config,
+                    app_url=app_url,
+                    pbx_sock=pbx_sock,
+                    pbx_password=pbx_password,
+                    # The development loop: each call's outcome in `ivrhooks call` and on
+                    # the dev page, presence for req.presence().
+                    events=True,
                 )
             )
             server, pbx, config = embedded.server, embedded.pbx, embedded.config

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from ivrhooks.conf.config import Config
 from ivrhooks.core.auth.build import build_authenticator
@@ -22,11 +22,11 @@ from ivrhooks.core.auth.credentials import Secrets
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.replay import ReplayStore, SharedReplayStore
 from ivrhooks.core.resources import Resources
-from ivrhooks.errors import ConfigurationError
 from ivrhooks.events.decisions import DecisionLog, DecisionRecorder
 from ivrhooks.events.dispatch import ALL, CDR_TYPES, Dispatcher
 from ivrhooks.events.inbox import Inbox, open_inbox
 from ivrhooks.events.presence import PresenceView
+from ivrhooks.manifest import Manifest
 from ivrhooks.observe.metrics import Metrics
 from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Signals
@@ -34,15 +34,10 @@ from ivrhooks.server.events import EventEndpoint
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.store import Store
 
-__all__ = ["EVENT_PATHS", "EVENT_ROUTES", "Events", "compose_events", "event_decisions"]
+__all__ = ["Events", "compose_events", "event_decisions"]
 
 log = logging.getLogger("ivrhooks.events")
 
-#: Where each kind of event is received, from the service's root (not under the action URLs'
-#: ``path_prefix``): the URLs the tenant's ``cdr_event`` and ``extension_event`` point at.
-EVENT_PATHS: Final = {"cdr": "/events/cdr", "extension": "/events/extension"}
-#: The names their credentials are derived for, as a route's are from its name.
-EVENT_ROUTES: Final = {"cdr": "events-cdr", "extension": "events-extension"}
 #: How long shutdown waits for the routing decisions still being written.
 _DRAIN_WITHIN = 2.0
 
@@ -89,8 +84,8 @@ class Events:
 def compose_events(
     handlers: Mapping[str, Sequence[Callable[..., Any]]],
     config: Config,
+    manifest: Manifest,
     *,
-    app_id: str,
     store: Store,
     secrets: Secrets,
     replay: ReplayStore | SharedReplayStore,
@@ -100,16 +95,10 @@ def compose_events(
     signals: Signals,
     metrics: Metrics,
     resources: Resources,
-    route_paths: Sequence[str],
 ) -> Events:
-    """The event side for ``handlers`` (``@app.event``, by type) under ``config``. Raises
-    :class:`ConfigurationError` when an action URL's path is an event path."""
-    taken = sorted(set(route_paths) & set(EVENT_PATHS.values()))
-    if taken:
-        raise ConfigurationError(
-            f"the action URL {taken[0]} is where PortSIP's events are received; rename the "
-            "route or change IVRHOOKS_PATH_PREFIX"
-        )
+    """The event side for ``handlers`` (``@app.event``, by type) under ``config``, at the
+    manifest's event endpoints."""
+    app_id = manifest.app_id
     events = config.events
     presence = PresenceView(store, app_id, ttl=events.presence_ttl)
     report = metrics.events.event
@@ -136,23 +125,22 @@ def compose_events(
         )
     auth = config.auth
     endpoints = {}
-    for kind, path in EVENT_PATHS.items():
-        route_id = EVENT_ROUTES[kind]
+    for entry in manifest.events:
         authenticator = (
             None
-            if auth.scheme == "none"
+            if entry.scheme == "none"
             else build_authenticator(
-                auth.scheme,
-                route_id,
+                entry.scheme,
+                entry.name,
                 secrets=secrets,
                 realm=auth.realm,
                 digest_algorithms=auth.digest_algorithms,
                 replay_store=replay,
             )
         )
-        endpoints[path] = EventEndpoint(
-            kind,
-            route_id=route_id,
+        endpoints[entry.path] = EventEndpoint(
+            entry.kind,
+            route_id=entry.name,
             authenticator=authenticator,
             guard=guard,
             hashing=hashing,

@@ -164,7 +164,7 @@ def compose(
     events = compose_events(
         parts.events,
         config,
-        app_id=manifest.app_id,
+        manifest,
         store=store,
         secrets=secrets,
         replay=replay,
@@ -174,7 +174,6 @@ def compose(
         signals=signals,
         metrics=metrics,
         resources=shared,
-        route_paths=[entry.path for entry in manifest.routes],
     )
     if events.recorder is not None:
         observer = fan_out([observer, events.recorder])  # told after the answer is sent

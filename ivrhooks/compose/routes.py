@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ivrhooks.compose.events import EVENT_ROUTES
 from ivrhooks.conf.config import AuthConfig
 from ivrhooks.core.auth.build import build_authenticator
 from ivrhooks.core.auth.credentials import Secrets, derive_credentials
@@ -76,7 +75,7 @@ def previous_users(manifest: Manifest, previous: str | None) -> frozenset[str]:
     old credentials sends during a rotation."""
     if previous is None:
         return frozenset()
-    names = [*(entry.name for entry in manifest.routes), *EVENT_ROUTES.values()]
+    names = [*(entry.name for entry in manifest.routes), *(e.name for e in manifest.events)]
     return frozenset(derive_credentials(previous, name).username for name in names)
 
 

@@ -56,6 +56,7 @@ from ivrhooks.pbx.ratelimit import DEFAULT_RATE, RateBudget
 from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import Retry, RetryPolicy, never_sent
 from ivrhooks.pbx.templates import endpoint_template
+from ivrhooks.pbx.tenant import TenantSettings
 from ivrhooks.pbx.tokens import LoginGate, TokenManager
 from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AccountInfo
@@ -150,6 +151,8 @@ class PBXClient:
         self.ivr_servers = IvrServers(self, max_items=max_list_items)
         self.ivrs = Ivrs(self, max_items=max_list_items)
         self.action_urls = ActionUrls(self, max_items=max_list_items)
+        self.tenant = TenantSettings(self)
+        """The tenant's event URLs (``GET``/``POST /tenant``)."""
 
     async def __aenter__(self) -> Self:
         return self

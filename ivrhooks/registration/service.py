@@ -36,6 +36,7 @@ from ivrhooks.pbx.retry import backoff
 from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
 from ivrhooks.registration.budget import pass_budget, within_budget
+from ivrhooks.registration.events import EventUrlKeeper
 from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.registration.logins import LoginBudget, RefusedLogins, next_attempt
 from ivrhooks.registration.reconcile import Report
@@ -108,6 +109,8 @@ class Registration:
         self.last_report: Report | None = None
         self.last_error: str | None = None
         self._changed = asyncio.Condition()
+        self.events = EventUrlKeeper()
+        """The tenant's event URLs, kept when ``IVRHOOKS_REGISTER_EVENTS=true``."""
 
     def __call__(self, runtime: Runtime) -> contextlib.AbstractAsyncContextManager[None]:
         return self._running(runtime)
@@ -405,6 +408,8 @@ class Registration:
                 "(credentials from another secret, or edited by hand)",
             )
         applied = await job.apply(client, plans)
+        if runtime.config.events.register:
+            await self.events.keep(client, job.manifest, fresh=job.rotating or rechecking)
         return Report(tuple(plans), applied, time.monotonic() - started)
 
     async def _wait(self, runtime: Runtime, seconds: float | None) -> None:

@@ -86,9 +86,9 @@ async def _cli_call(*args: str) -> tuple[int, str]:
 
 
 async def test_ivrhooks_call_against_ivrhooks_run_prints_the_outcome(tmp_path: Path) -> None:
-    """A real `ivrhooks run` with its embedded fake PBX: once the tenant's CDR event URL is set
-    (here through the PBX's REST API, to the app's own address: the embedded PBX sends nowhere
-    else), `ivrhooks call` prints how the call ended."""
+    """A real `ivrhooks run` with its embedded fake PBX points the tenant's event URLs at itself
+    through the PBX's REST API (with the app's Digest credentials), so `ivrhooks call` prints
+    how the call ended."""
     (tmp_path / "app.py").write_text(APP)
     port, pbx_port = spare_port(), spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
@@ -100,24 +100,19 @@ async def test_ivrhooks_call_against_ivrhooks_run_prints_the_outcome(tmp_path: P
     pbx = f"http://127.0.0.1:{pbx_port}"
     try:
         await wait_ready(f"http://127.0.0.1:{port}/readyz", app)
-        before = await _cli_call("--to", "8000", "--digits", "1", "--pbx", pbx)
         async with httpx.AsyncClient(base_url=pbx + "/api/") as http:
             login = {"username": "admin", "password": PBX_PASSWORD}
             token = (await http.post("auth/sign_in", json=login)).json()["access_token"]
-            event_url = {"enabled": True, "url": f"http://127.0.0.1:{port}/events/cdr"}
-            reply = await http.post(
-                "tenant",
-                json={"cdr_event": event_url},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert reply.status_code == 200, reply.text
-        after = await _cli_call("--to", "8000", "--digits", "1", "--pbx", pbx)
+            tenant = (await http.get("tenant", headers={"Authorization": f"Bearer {token}"})).json()
+        code, output = await _cli_call("--to", "8000", "--digits", "1", "--pbx", pbx)
     finally:
         app.terminate()
         await asyncio.wait_for(app.communicate(), 15)
 
-    assert before[0] == 0 and "outcome" not in before[1], before[1]
-    code, output = after
+    for field, path in (("cdr_event", "/events/cdr"), ("extension_event", "/events/extension")):
+        assert tenant[field]["enabled"] is True
+        assert tenant[field]["auth"] == "DIGEST"
+        assert tenant[field]["url"] == f"http://127.0.0.1:{port}{path}"
     assert code == 0, output
     decision, outcome = output.splitlines()
     assert decision.startswith("decision: call 2001  (handler: sales, HTTP 200, "), output
