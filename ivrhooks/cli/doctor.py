@@ -14,26 +14,12 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import load_app
+from ivrhooks.cli.registration import plan_lines
 from ivrhooks.doctor import Diagnosis, diagnose
-from ivrhooks.registration.plan import Plan
 
 __all__ = ["doctor"]
 
 _MARK = {"ok": "ok", "info": "info", "warn": "warn", "fail": "FAIL"}
-
-
-def plan_lines(plan: Plan) -> list[str]:
-    """The plan of one receptionist, in ``ivrhooks plan``'s words; secrets never shown."""
-    state = "in sync" if plan.in_sync else f"{plan.writes} change(s)"
-    lines = [f"receptionist {plan.receptionist} (id {plan.ivr_id}): {state}"]
-    for c in plan.creates:
-        mask = c.dtmf_mask or c.caller_mask
-        lines.append(f"  + create {c.name}  {c.type} {mask!r} -> {c.method} {c.url} ({c.auth})")
-    lines += [f"  ~ update {u.name} (id {u.id}): {', '.join(u.changed)}" for u in plan.updates]
-    lines += [f"  - delete {d.name} (id {d.id}): {d.reason}" for d in plan.deletes]
-    lines += [f"  ! {w}" for w in plan.warnings]
-    lines += [f"  ! conflict: {c}" for c in plan.conflicts]
-    return lines
 
 
 def _echo(report: Diagnosis) -> None:

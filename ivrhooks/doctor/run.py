@@ -31,6 +31,7 @@ from ivrhooks.errors import (
 from ivrhooks.manifest import Manifest
 from ivrhooks.pbx import PBXClient, RetryPolicy
 from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
+from ivrhooks.registration.events import event_url_lines, read_event_urls
 from ivrhooks.registration.job import RegistrationJob, pbx_client, require_pbx
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.resolve import resolve_receptionists
@@ -104,6 +105,34 @@ async def _steps(pbx: PBXClient, config: Config, manifest: Manifest, report: Dia
     paths = [entry.path for entry in manifest.routes if entry.registered]
     report.findings += public_url_findings(manifest.public_url, paths, require_pbx(config).url)
     await _plan(pbx, config, manifest, found, report)
+    await _event_urls(pbx, config, manifest, report)
+
+
+async def _event_urls(
+    pbx: PBXClient, config: Config, manifest: Manifest, report: Diagnosis
+) -> None:
+    """The tenant's event URLs beside what the app needs (docs/events.md): a foreign URL is a
+    warning when the app asks to register events; unset ones are said for what they cost."""
+    if not manifest.public_url:
+        return
+    try:
+        plans = await read_event_urls(pbx, manifest)
+    except ConfigurationError as exc:
+        report.add("fail" if config.events.register else "info", "events", str(exc))
+        return
+    except PBXError as exc:
+        level: Level = "warn" if config.events.register else "info"
+        report.add(level, "events", f"cannot read the tenant's event URLs (GET /tenant): {exc}")
+        return
+    register = config.events.register
+    for plan in plans:
+        text = "; ".join(line.strip() for line in event_url_lines([plan], register=register))
+        if plan.verdict == "in place":
+            report.add("ok", "events", text)
+        elif plan.verdict == "foreign":
+            report.add("warn" if register else "info", "events", text)
+        else:
+            report.add("info", "events", text)
 
 
 async def _login(pbx: PBXClient, report: Diagnosis) -> bool:

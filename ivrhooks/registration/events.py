@@ -18,19 +18,24 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ivrhooks.errors import IVRHooksError
+from pydantic import ValidationError
+
+from ivrhooks.errors import ConfigurationError, IVRHooksError
 from ivrhooks.manifest import Manifest, ManifestEvents
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AuthMode
 from ivrhooks.schema.tenant import EVENT_FIELDS, EventUrl, EventUrlUpdate, Tenant
+from ivrhooks.schema.wire import describe_validation_error
 
 __all__ = [
     "EventUrlKeeper",
     "EventUrlPlan",
     "EventsSync",
     "desired_event_urls",
+    "event_url_lines",
     "plan_event_urls",
+    "read_event_urls",
     "shown_url",
     "sync_event_urls",
 ]
@@ -87,7 +92,14 @@ def _desired(entry: ManifestEvents, base: str) -> EventUrlUpdate:
         fields.update(username=credentials.username, password=credentials.password)
     elif credentials is not None and auth is AuthMode.BEARER:
         fields["token"] = credentials.token
-    return EventUrlUpdate.model_validate(fields)
+    try:
+        return EventUrlUpdate.model_validate(fields)
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"the {entry.kind} event URL {shown_url(str(fields['url']))}: "
+            f"{describe_validation_error(exc)} (PortSIP keeps at most 128 characters: shorten "
+            "IVRHOOKS_PUBLIC_URL, or set IVRHOOKS_REGISTER_EVENTS=false)"
+        ) from None
 
 
 def shown_url(url: str | None) -> str:
@@ -200,3 +212,26 @@ class EventUrlKeeper:
             if problem not in self._said:
                 self._said.add(problem)
                 log.warning("event URL not registered: %s", problem)
+
+
+async def read_event_urls(client: PBXClient, manifest: Manifest) -> list[EventUrlPlan]:
+    """The tenant's event URLs beside what this app needs, read only (``plan``, ``doctor``).
+    Raises what the client raises."""
+    return plan_event_urls(await client.tenant.get(), desired_event_urls(manifest))
+
+
+def event_url_lines(plans: Iterable[EventUrlPlan], *, register: bool) -> list[str]:
+    """``plan``'s and ``doctor``'s words for the tenant's event URLs; no credential shown."""
+    lines = []
+    for plan in plans:
+        current = plan.current
+        state = "enabled" if current.enabled else "disabled"
+        lines.append(
+            f"{plan.field}: {shown_url(current.url)} ({state}, {current.auth}); {plan.reason}"
+        )
+        if plan.verdict == "write" and not register:
+            lines.append(
+                f"  not written: IVRHOOKS_REGISTER_EVENTS is false; set it to true, or point "
+                f"{plan.field} at {shown_url(plan.desired.url)} by hand, to receive these events"
+            )
+    return lines

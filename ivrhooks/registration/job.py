@@ -24,6 +24,7 @@ from ivrhooks.manifest import Manifest
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
+from ivrhooks.registration.events import desired_event_urls
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.reconcile import Report, fetch_plans, reconcile, unregister_plans
 
@@ -86,7 +87,11 @@ class RegistrationJob:
     ) -> RegistrationJob:
         """The job of ``manifest`` on the configured PBX; :class:`ConfigurationError` when there
         is no PBX or the desired state breaks a PBX limit (checked before any request)."""
-        return cls(config, require_pbx(config), manifest, desired_state(manifest), concurrency)
+        pbx = require_pbx(config)
+        state = desired_state(manifest)
+        if config.events.register:
+            desired_event_urls(manifest)  # the event URLs' limits too, before any request
+        return cls(config, pbx, manifest, state, concurrency)
 
     @property
     def app_id(self) -> str:
