@@ -147,7 +147,7 @@ async def test_a_disabled_url_and_this_apps_stale_credentials_are_rewritten(
     desired = {
         "cdr": EventUrlUpdate(
             enabled=True,
-            auth="BASIC",  # type: ignore[arg-type]
+            auth="BASIC",
             url=f"{base}/events/cdr",
             username=derive_credentials(SECRET, "events-cdr").username,
             password=derive_credentials(SECRET, "events-cdr").password,
@@ -168,11 +168,11 @@ async def test_secrets_the_pbx_hides_are_written_once_not_every_pass() -> None:
 
 def test_hidden_secrets_of_this_apps_url_are_written_when_not_written_yet() -> None:
     url = "https://ivr.example.com/events/cdr"
-    tenant = Tenant(cdr_event=EventUrl(enabled=True, auth="BASIC", username="abcdef", url=url))  # type: ignore[arg-type]
+    tenant = Tenant(cdr_event=EventUrl(enabled=True, auth="BASIC", username="abcdef", url=url))
     desired = {
         "cdr": EventUrlUpdate(
             enabled=True,
-            auth="BASIC",  # type: ignore[arg-type]
+            auth="BASIC",
             url=url,
             username="abcdef",
             password="secret0123",
