@@ -19,6 +19,7 @@ import redis
 
 from ivrhooks import (
     AuthConfig,
+    EventsConfig,
     IVRHooks,
     PBXConfig,
     RegistrationConfig,
@@ -82,15 +83,28 @@ def acl_user(redis_server: RedisServer) -> Iterator[tuple[str, redis.Redis]]:
         admin.close()
 
 
-def _app(pbx: FakePBX, pbx_base: str, redis_url: str, public_url: str) -> IVRHooks:
+def _app(
+    pbx: FakePBX, pbx_base: str, redis_url: str, public_url: str, outcomes: asyncio.Event
+) -> IVRHooks:
     app = IVRHooks(
         receptionists=["8000"],
         auth=AuthConfig(scheme="digest", secret=SECRET),
         pbx=PBXConfig(pbx_base + "/api", username=pbx.username, password=pbx.password),
         registration=RegistrationConfig(public_url=public_url, app_id=APP_ID),
         store=StoreConfig(redis_url=redis_url),
+        # The event URLs point here: the inbox, the digests, presence and decisions in Redis;
+        # one try per event, so the failing handler below leaves a dead event at once.
+        events=EventsConfig(register=True, max_attempts=1),
         env=False,
     )
+
+    @app.event("call_cdr")
+    async def outcome(event: object) -> None:
+        outcomes.set()
+
+    @app.event("extension_call")
+    async def failing(event: object) -> None:
+        raise RuntimeError("kept as dead")
 
     @app.dtmf("1")
     async def sales(req: ActionRequest) -> object:
@@ -117,8 +131,9 @@ async def test_every_key_written_is_documented_and_the_documented_acl_covers_it(
     service = Registration(interval=0)
     sock = bind_socket()
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    outcomes = asyncio.Event()
     async with serve(pbx.app) as pbx_base:
-        app = _app(pbx, pbx_base, redis_url, public_url)
+        app = _app(pbx, pbx_base, redis_url, public_url, outcomes)
         app.services.append(service)
         server = app.build()
         async with serve(server, sock=sock):
@@ -137,6 +152,11 @@ async def test_every_key_written_is_documented_and_the_documented_acl_covers_it(
                 )
             assert refused.status_code == 401
             assert static.status_code == 200, static.text
+            await pbx.events_sent()
+            await asyncio.wait_for(outcomes.wait(), 15)
+            async with asyncio.timeout(15):  # the inbox writes it just after the handler raised
+                while not admin.exists(f"ivrhooks:{APP_ID}:events:dead"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
             shared = server.endpoint.guard.throttle._shared
             assert shared is not None
             await shared.drain()  # the successes and the failure have reached Redis
@@ -155,10 +175,13 @@ async def test_every_key_written_is_documented_and_the_documented_acl_covers_it(
     seen = {
         doc for doc, glob in patterns.items() if any(fnmatch.fnmatchcase(k, glob) for k in keys)
     }
-    # Every documented key was written here but the cache's (no cached value in this app) and
-    # the login budget's (a slot is held only by a refused login; this one succeeded and gave
-    # it back at once: the ACL check above saw it taken).
+    # Every documented key was written here but the cache's (no cached value in this app), the
+    # login budget's (a slot is held only by a refused login; this one succeeded and gave it
+    # back at once: the ACL check above saw it taken), and the event inbox's retry queue and
+    # count of dropped dead events (one try per event here, and no dead list overflow).
     assert set(patterns) - seen == {
         "ivrhooks:<app id>:cache:<key>",
         "ivrhooks:pbx-login:<PBX digest>:<n>",
+        "ivrhooks:<app id>:events:retry",
+        "ivrhooks:<app id>:events:dead:dropped",
     }, sorted(seen)
