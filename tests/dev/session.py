@@ -17,7 +17,7 @@ from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.schema.models import ActionUrl
 
-__all__ = ["DevSession", "dev_env", "entries", "running_dev"]
+__all__ = ["DevProcess", "dev_env", "entries", "running_dev"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def dev_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-class DevSession:
+class DevProcess:
     """A running ``ivrhooks dev``: type lines, wait for output lines (bounded)."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
@@ -72,7 +72,7 @@ class DevSession:
 @contextlib.asynccontextmanager
 async def running_dev(
     args: list[str], env: dict[str, str], cwd: Path = ROOT
-) -> AsyncIterator[DevSession]:
+) -> AsyncIterator[DevProcess]:
     """``ivrhooks dev ARGS`` with a terminal's stdin (kept open) and stdout + stderr read as one.
     Its own process group: whatever is left of it at the end is killed, children included."""
     proc = await asyncio.create_subprocess_exec(
@@ -89,7 +89,7 @@ async def running_dev(
         start_new_session=True,
     )
     try:
-        yield DevSession(proc)
+        yield DevProcess(proc)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
