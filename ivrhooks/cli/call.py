@@ -14,6 +14,7 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
+from ivrhooks.registration.devnames import parse_dev_name
 from ivrhooks.registration.owner import parse_name
 
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "describe_outcome", "place_call"]
@@ -64,7 +65,7 @@ def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
     outcome = hop.get("outcome") or {}
-    parsed = parse_name(name)
+    parsed = parse_name(name) or parse_dev_name(name)  # production's entry, or a dev session's
     # The app says which route it ran; an entry made by hand has a name of its own.
     route = outcome.get("route") or (parsed.route if parsed is not None else (name or "?"))
     tail = f"HTTP {hop['status']}, {latency_ms:.1f} ms"

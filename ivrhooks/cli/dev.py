@@ -5,6 +5,10 @@ interpreter, with no stale modules, and the child's embedded PBX is repopulated 
 on each start); ``watchfiles`` watches the app's directory (or its package) and restarts the child
 when a ``.py`` file changes; the prompt reads calls from stdin and places them through the
 child's embedded PBX, printing what ``ivrhooks call`` prints.
+
+With ``--pbx URL --receptionist EXT`` the same loop runs against a real PBX: the session's
+dev entries are registered on the named receptionists, follow each reload and are removed at
+the end (:mod:`.dev_pbx`); calls come from the PBX, so the prompt places none.
 """
 
 from __future__ import annotations
@@ -13,40 +17,25 @@ import asyncio
 import contextlib
 import os
 import secrets
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import click
-import watchfiles
 
 from ivrhooks.cli.call import describe
-from ivrhooks.cli.dev_prompt import (
-    HELP,
-    Dial,
-    Help,
-    Nothing,
-    PromptError,
-    Quit,
-    SwitchTo,
-    parse_line,
-)
+from ivrhooks.cli.dev_child import PBX_LOGIN_VARIABLE, Child, prompt, read_stdin, watch
+from ivrhooks.cli.dev_pbx import dev_pbx, extension, real_pbx, stop_watching
+from ivrhooks.cli.dev_prompt import HELP, Dial
 from ivrhooks.cli.group import main
 from ivrhooks.cli.loader import locate_app
 from ivrhooks.cli.run import DEFAULT_UI_PORT
-from ivrhooks.errors import IVRHooksError, PBXError
-from ivrhooks.fakepbx import DEFAULT_USERNAME
 from ivrhooks.fakepbx.embedded import generate_password
-from ivrhooks.fakepbx.remote import ReadyProbe, place_call
-from ivrhooks.pbx.client import PBXClient
+from ivrhooks.fakepbx.remote import place_call
 from ivrhooks.server.loopback import free_port
 
 __all__ = ["child_env", "dev", "watch_paths"]
 
-PBX_LOGIN_VARIABLE = "IVRHOOKS_EMBEDDED_PBX_PASSWORD"  # `ivrhooks run --pbx-password`
 READY_WAIT = 30.0  # seconds a call waits for the (re)starting app before giving up
-_POLL = 0.1  # seconds between /readyz polls while the child starts (another process: no event)
 
 
 def watch_paths(app_spec: str) -> list[Path]:
@@ -83,144 +72,12 @@ def child_env(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     return env, dropped
 
 
-class Child:
-    """The ``ivrhooks run`` child process: start, stop, and know when it is ready or down."""
-
-    def __init__(self, cmd: list[str], env: dict[str, str], port: int, pbx_port: int) -> None:
-        self.cmd, self.env = cmd, env
-        self.ready_url = f"http://127.0.0.1:{port}/readyz"
-        self.pbx_api = f"http://127.0.0.1:{pbx_port}/api"
-        self.pbx_password = env[PBX_LOGIN_VARIABLE]
-        self.ready = asyncio.Event()
-        self.down = asyncio.Event()
-        self.receptionists: list[str] = []
-        self._proc: asyncio.subprocess.Process | None = None
-        self._watch: asyncio.Task[None] | None = None
-
-    def going_down(self) -> None:
-        """Mark the app not ready now, before an await, so no call slips in during a restart."""
-        self.ready.clear()
-        self.down.clear()
-
-    async def start(self) -> None:
-        self.going_down()
-        self._proc = await asyncio.create_subprocess_exec(
-            *self.cmd, env=self.env, stdin=subprocess.DEVNULL
-        )
-        self._watch = asyncio.create_task(self._follow(self._proc))
-
-    async def stop(self) -> None:
-        self.going_down()
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()  # uvicorn shuts down gracefully on SIGTERM
-        try:
-            async with asyncio.timeout(10.0):
-                await proc.wait()
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-
-    async def wait_ready(self, limit: float) -> None:
-        """Return once the app is ready; ``click.ClickException`` says why it is not."""
-        waits = [asyncio.ensure_future(self.ready.wait()), asyncio.ensure_future(self.down.wait())]
-        try:
-            await asyncio.wait(waits, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in waits:
-                task.cancel()
-        if self.ready.is_set():
-            return
-        if self.down.is_set():
-            raise click.ClickException(
-                "the app is not running: fix the error above and save a file to reload"
-            )
-        raise click.ClickException(f"the app is not ready after {limit:.0f} s; see its log")
-
-    async def _follow(self, proc: asyncio.subprocess.Process) -> None:
-        async with ReadyProbe(self.ready_url) as probe:
-            while proc.returncode is None and not self.ready.is_set():
-                if await probe.ready():
-                    await self._learn_receptionists()
-                    self.ready.set()
-                    break
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_POLL):
-                        await proc.wait()
-        code = await proc.wait()
-        self.going_down()
-        self.down.set()
-        click.echo(f"the app exited (code {code}); save a file to reload it", err=True)
-
-    async def _learn_receptionists(self) -> None:
-        try:
-            async with PBXClient(
-                self.pbx_api, username=DEFAULT_USERNAME, password=self.pbx_password
-            ) as pbx:
-                self.receptionists = [
-                    ivr.extension_number async for ivr in pbx.ivrs.list() if ivr.extension_number
-                ]
-        except PBXError:
-            self.receptionists = []
-            click.echo(
-                f"no embedded PBX answers at {self.pbx_api}: does the app's code set pbx_url? "
-                "`ivrhooks dev` places calls through the embedded PBX only",
-                err=True,
-            )
-
-
-def _read_stdin(loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
-    # A daemon thread, not asyncio.to_thread: a thread blocked reading must not keep the process
-    # (or asyncio.run's executor shutdown) waiting after `quit` or Ctrl-C. os.read, not
-    # sys.stdin: a daemon thread holding sys.stdin's buffer lock aborts interpreter shutdown.
-    def post(line: str | None) -> bool:
-        try:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        except RuntimeError:  # the loop is closed: dev is leaving
-            return False
-        return True
-
-    def read() -> None:
-        pending = b""
-        try:
-            fd = sys.stdin.fileno()
-            while chunk := os.read(fd, 4096):
-                *complete, pending = (pending + chunk).split(b"\n")
-                for raw in complete:
-                    if not post(raw.decode(errors="replace")):
-                        return
-        except (OSError, ValueError, AttributeError):  # no stdin at all: treat as end of input
-            pass
-        if pending:
-            post(pending.decode(errors="replace"))
-        post(None)
-
-    threading.Thread(target=read, name="ivrhooks-dev-stdin", daemon=True).start()
-
-
-async def _watch(paths: list[Path], child: Child, stop: asyncio.Event) -> None:
-    async for changes in watchfiles.awatch(
-        *paths, watch_filter=watchfiles.PythonFilter(), stop_event=stop
-    ):
-        child.going_down()
-        names = ", ".join(sorted({Path(path).name for _, path in changes}))
-        click.echo(f"reloading (changed: {names})")
-        await child.stop()
-        await child.start()
-
-
 async def _call(child: Child, to: str | None, dial: Dial) -> None:
     await child.wait_ready(READY_WAIT)
     to = to or (child.receptionists[0] if child.receptionists else None)
     if to is None:
         raise click.ClickException("the app has no receptionist; pick one with `to EXT`")
+    assert child.pbx_api is not None
     pbx = child.pbx_api.removesuffix("/api")
     keys: str | list[str] = [dial.digits, *dial.more] if dial.more else dial.digits
     result = await asyncio.to_thread(place_call, pbx, to=to, caller=dial.caller, digits=keys)
@@ -239,37 +96,24 @@ async def _dev(
     cmd += ["--port", str(port), "--pbx-port", str(pbx_port), "--log-level", log_level, *page]
     child = Child(cmd, env, port, pbx_port)
     lines: asyncio.Queue[str | None] = asyncio.Queue()
-    _read_stdin(asyncio.get_running_loop(), lines)
+    read_stdin(asyncio.get_running_loop(), lines)
     stop = asyncio.Event()
     await child.start()
-    watcher = asyncio.create_task(_watch(paths, child, stop))
+    watcher = asyncio.create_task(watch(paths, child, stop))
     click.echo(f"ivrhooks dev: reloading on .py changes under {', '.join(map(str, paths))}")
     click.echo(HELP)
+
+    def switch(extension: str) -> None:
+        nonlocal to
+        to = extension
+        click.echo(f"calls now go to receptionist {to}")
+
     try:
-        while (line := await lines.get()) is not None:
-            try:
-                command = parse_line(line)
-                if isinstance(command, Quit):
-                    break
-                if isinstance(command, Help):
-                    click.echo(HELP)
-                elif isinstance(command, SwitchTo):
-                    to = command.extension
-                    click.echo(f"calls now go to receptionist {to}")
-                elif isinstance(command, Dial):
-                    await _call(child, to, command)
-                else:
-                    assert isinstance(command, Nothing)
-            except (PromptError, click.ClickException, IVRHooksError) as exc:
-                message = exc.format_message() if isinstance(exc, click.ClickException) else exc
-                click.echo(f"error: {message}")
+        await prompt(lines, stop, help_text=HELP, dial=lambda d: _call(child, to, d), switch=switch)
     finally:
         stop.set()
         try:
-            await asyncio.wait_for(watcher, 5.0)
-        except (Exception, asyncio.CancelledError) as exc:  # leave anyway; the child must go
-            if not isinstance(exc, asyncio.CancelledError | TimeoutError):
-                click.echo(f"file watching failed: {exc!r}", err=True)
+            await stop_watching(watcher)
         finally:
             await child.stop()
 
@@ -294,6 +138,38 @@ async def _dev(
 @click.option("--ui/--no-ui", default=True, help="Serve the dev page [default: --ui].")
 @click.option("--to", metavar="EXT", help="Receptionist to call [default: the app's first].")
 @click.option("--log-level", default="warning", show_default=True, help="The app's log level.")
+@click.option(
+    "--pbx",
+    metavar="URL",
+    help="Develop against this real PBX (its REST API, e.g. https://pbx.example.com:8887/api; "
+    "login from IVRHOOKS_PBX_USERNAME/IVRHOOKS_PBX_PASSWORD[/IVRHOOKS_PBX_DOMAIN] or "
+    "IVRHOOKS_PBX_TOKEN) instead of the embedded one.",
+)
+@click.option(
+    "--receptionist",
+    "receptionists",
+    metavar="EXT",
+    multiple=True,
+    help="With --pbx: a receptionist to register the app's routes on as dev entries "
+    "(repeatable; no other is touched).",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="With --pbx: where the PBX reaches --port [default: IVRHOOKS_PUBLIC_URL].",
+)
+@click.option(
+    "--tunnel-cmd",
+    metavar="CMD",
+    help="With --pbx: a command that makes --port public and prints its https URL, run for "
+    'the session, e.g. "cloudflared tunnel --url http://localhost:8080".',
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --pbx: register beside this app's production entries on a receptionist, and "
+    "replace another session's dev entries of this app.",
+)
 @click.pass_context
 def dev(
     ctx: click.Context,
@@ -304,18 +180,37 @@ def dev(
     ui: bool,
     to: str | None,
     log_level: str,
+    pbx: str | None,
+    receptionists: tuple[str, ...],
+    public_url: str | None,
+    tunnel_cmd: str | None,
+    force: bool,
 ) -> None:
     """Run APP with the embedded PBX, reload it on change, and place calls from a prompt.
 
     The app's dev page (call-flow map, dev phone, live calls) is served by each start of the
-    app on 127.0.0.1:--ui-port; an open page reconnects after a reload and redraws its map."""
+    app on 127.0.0.1:--ui-port; an open page reconnects after a reload and redraws its map.
+
+    With --pbx URL --receptionist EXT, against a real PBX: the app's routes are registered on
+    those receptionists as dev entries (named ivrhooks-dev:..., with an expiry), follow every
+    reload and are removed when the session ends; dial the receptionist from a phone."""
     if to is not None:
-        try:
-            command = parse_line(f"to {to}")
-        except PromptError as exc:
-            raise click.BadParameter(str(exc).removeprefix("to: "), param_hint="--to") from None
-        assert isinstance(command, SwitchTo)
-        to = command.extension
+        if pbx is not None:
+            raise click.BadParameter("with --pbx, calls come from the PBX", param_hint="--to")
+        to = extension(to, "--to")
+    real = None
+    if pbx is not None:
+        real = real_pbx(pbx, receptionists, public_url, tunnel_cmd, force)
+    else:
+        given = {
+            "--receptionist": bool(receptionists),
+            "--public-url": public_url is not None,
+            "--tunnel-cmd": tunnel_cmd is not None,
+            "--force": force,
+        }
+        for option, is_given in given.items():
+            if is_given:
+                raise click.BadParameter("only with --pbx URL (a real PBX)", param_hint=option)
     # The child decides about the default port (a warning if taken); one asked for is passed on,
     # and 0 is resolved here once, so the page keeps its URL across reloads.
     page = ["--no-ui"]
@@ -323,4 +218,7 @@ def dev(
         asked = ctx.get_parameter_source("ui_port") is not click.core.ParameterSource.DEFAULT
         page = ["--ui-port", str(ui_port or free_port())] if asked else []
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_dev(app_spec, port, pbx_port, to, log_level, page))
+        if real is not None:
+            asyncio.run(dev_pbx(app_spec, port, log_level, page, real))
+        else:
+            asyncio.run(_dev(app_spec, port, pbx_port, to, log_level, page))

@@ -6,7 +6,9 @@ receptionists; the app registers against it and ``ivrhooks call`` places calls t
 REST login is generated per process and printed (``--pbx-password`` or
 ``IVRHOOKS_EMBEDDED_PBX_PASSWORD`` chooses one: ``ivrhooks dev`` passes its own down).
 Beside it, on ``127.0.0.1:--ui-port`` (8888), the dev page: the call-flow map, a dev phone and
-the live call list (:mod:`ivrhooks.fakepbx.devui`). Never with a real PBX.
+the live call list (:mod:`ivrhooks.fakepbx.devui`). Never with a real PBX, except as the child
+of ``ivrhooks dev --pbx`` (the hidden ``--dev``): it registers nothing, keeps the call journal
+and serves the page without a phone, the live list fed from the journal.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ivrhooks.embedded import with_embedded_pbx
 from ivrhooks.fakepbx.devui.serving import serve_dev_page
 from ivrhooks.fakepbx.remote import DEFAULT_PBX
 from ivrhooks.manifest import Manifest
+from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.logs import close_logging, configure_logging, flush_logging
 from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.server.loopback import bind_socket
@@ -132,9 +135,11 @@ async def _serve(
     level: str,
     ui: tuple[int, bool] | None = None,
     pbx_password: str | None = None,
+    dev: bool = False,
 ) -> None:
     """``ui``: the dev page's port and whether it was asked for by name; ``None``: no page.
-    ``pbx_password``: the embedded PBX's login (``None``: one generated for this process)."""
+    ``pbx_password``: the embedded PBX's login (``None``: one generated for this process).
+    ``dev``: the child of ``ivrhooks dev --pbx``: a journal and the page without the PBX."""
     host, port = sock.getsockname()[:2]
     # A long-running server: keep the startup objects out of every full GC (ServingConfig).
     config = config.replace(serving=config.serving.replace(freeze_gc=True))
@@ -159,9 +164,10 @@ async def _serve(
             )
             server, pbx, config = embedded.server, embedded.pbx, embedded.config
         else:
-            server = app.build(config)
+            # The journal is kept for the development tools only: never under a plain run.
+            server = app.build(config, journal=CallJournal() if dev else None)
         page = None
-        if pbx is not None and ui is not None:
+        if (pbx is not None or dev) and ui is not None:
             ui_sock = dev_page_socket(ui[0], asked=ui[1])
             if ui_sock is not None:
                 stack.callback(ui_sock.close)
@@ -207,7 +213,8 @@ async def _serve(
             )
             click.echo(_hint(server.runtime.manifest, pbx.url or DEFAULT_PBX))
         if page is not None:
-            click.echo(f"dev page: {page}  (call-flow map, dev phone, live calls)")
+            shown = "dev phone, live calls" if pbx is not None else "live calls"
+            click.echo(f"dev page: {page}  (call-flow map, {shown})")
         try:
             await uvicorn_server.serve(sockets=[sock])
         except SystemExit:
@@ -274,6 +281,9 @@ async def _serve(
     "`ivrhooks replay` [env: IVRHOOKS_CAPTURE].",
 )
 @click.option("--log-level", default="info", show_default=True)
+# `ivrhooks dev --pbx` runs its child with it: the dev page and the call journal without the
+# embedded PBX. Not for people: a plain run against a real PBX keeps no journal.
+@click.option("--dev", is_flag=True, hidden=True)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -288,6 +298,7 @@ def run(
     root_path: str,
     capture: str | None,
     log_level: str,
+    dev: bool,
 ) -> None:
     """Serve APP and register its action URLs on the PBX (an embedded fake one by default).
 
@@ -326,6 +337,7 @@ def run(
                     log_level,
                     page,
                     pbx_password=pbx_password or None,
+                    dev=dev,
                 )
                 runner.run(served)
         finally:

@@ -16,7 +16,7 @@ from ivrhooks.core.masks import Mask
 from ivrhooks.core.types import AUTH_MODES, MAX_ACTION_URL, MAX_MASK, MAX_NAME
 from ivrhooks.errors import ConfigurationError
 from ivrhooks.manifest import Manifest
-from ivrhooks.registration.owner import MANAGED_PREFIX, entry_name
+from ivrhooks.registration.owner import MANAGED_PREFIX, PRODUCTION, Owner, entry_name
 from ivrhooks.schema.models import ActionUrlCreate
 
 __all__ = [
@@ -42,8 +42,11 @@ class DesiredUrl:
     body: ActionUrlCreate  # the full object to create, or to send as an update
 
 
-def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
-    """``{extension_number: {entry name: DesiredUrl}}`` for every registrable route.
+def desired_state(
+    manifest: Manifest, *, owner: Owner = PRODUCTION
+) -> dict[str, dict[str, DesiredUrl]]:
+    """``{extension_number: {entry name: DesiredUrl}}`` for every registrable route, each
+    named by ``owner`` (production's ``ivrhooks:<route>@<app>`` by default).
 
     Routes with static credentials were configured by hand on the PBX and are skipped.
     Raises ``ConfigurationError`` naming what to change when a limit would be exceeded.
@@ -90,7 +93,7 @@ def desired_state(manifest: Manifest) -> dict[str, dict[str, DesiredUrl]]:
             by_mask.setdefault(entry.masks[ext], []).append(ext)
         for mask, receptionists in by_mask.items():
             for number, chunk in enumerate(mask.chunks(MAX_MASK), start=1):
-                name = entry_name(route.name, number, manifest.app_id)
+                name = owner.name(route.name, number, manifest.app_id)
                 if len(name) > MAX_NAME:
                     raise ConfigurationError(
                         f"route {route.name!r}: action URL name {name!r} exceeds {MAX_NAME} "

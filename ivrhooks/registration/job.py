@@ -5,6 +5,9 @@ The registration service (every pass), ``ivrhooks plan`` / ``sync`` / ``unregist
 URLs computed from the app's manifest, and whether a secret rotation is under way — and ask the
 same few questions of the PBX (plan, apply, reconcile, unregister). A job holds the first and
 answers the second; none of them builds a server to get there.
+
+``ivrhooks dev --pbx`` registers through the same job, given a dev session's owner (names with
+an expiry, :mod:`.dev`) and only the receptionists it was told to use.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ivrhooks.pbx.client import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
 from ivrhooks.registration.desired import DesiredUrl, desired_state, summary
 from ivrhooks.registration.events import desired_event_urls
+from ivrhooks.registration.owner import PRODUCTION, Owner
 from ivrhooks.registration.plan import Plan
 from ivrhooks.registration.reconcile import Report, fetch_plans, reconcile, unregister_plans
 
@@ -80,18 +84,37 @@ class RegistrationJob:
     state: Mapping[str, Mapping[str, DesiredUrl]]
     """``{receptionist: {entry name: DesiredUrl}}``: what the app wants on the PBX."""
     concurrency: int = DEFAULT_CONCURRENCY
+    owner: Owner = PRODUCTION
+    """How the entries are named and whose each one is (a dev session's, or production's)."""
 
     @classmethod
     def of(
-        cls, config: Config, manifest: Manifest, *, concurrency: int = DEFAULT_CONCURRENCY
+        cls,
+        config: Config,
+        manifest: Manifest,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        owner: Owner = PRODUCTION,
+        receptionists: Sequence[str] | None = None,
     ) -> RegistrationJob:
         """The job of ``manifest`` on the configured PBX; :class:`ConfigurationError` when there
-        is no PBX or the desired state breaks a PBX limit (checked before any request)."""
-        pbx = require_pbx(config)
-        state = desired_state(manifest)
+        is no PBX or the desired state breaks a PBX limit (checked before any request).
+        ``receptionists`` narrows the job to some of the app's receptionists (a
+        :class:`ConfigurationError` names one the app does not serve)."""
+        pbx = require_pbx(config)  # the first thing to say when there is none
+        state = desired_state(manifest, owner=owner)
+        if receptionists is not None:
+            unknown = [ext for ext in receptionists if ext not in state]
+            if unknown:
+                raise ConfigurationError(
+                    f"receptionist {', '.join(unknown)}: the app serves no route there (it "
+                    f"serves {', '.join(state) or 'none'}); set IVRHOOKS_RECEPTIONISTS to serve "
+                    "its routes there"
+                )
+            state = {ext: state[ext] for ext in dict.fromkeys(receptionists)}
         if config.events.register:
             desired_event_urls(manifest)  # the event URLs' limits too, before any request
-        return cls(config, pbx, manifest, state, concurrency)
+        return cls(config, pbx, manifest, state, concurrency, owner)
 
     @property
     def app_id(self) -> str:
@@ -139,6 +162,7 @@ class RegistrationJob:
             else rewrite_hidden_secrets,
             concurrency=self.concurrency,
             log_findings=log_findings,
+            owner=self.owner,
         )
 
     async def apply(self, client: PBXClient, plans: Sequence[Plan]) -> Applied:
@@ -157,11 +181,12 @@ class RegistrationJob:
             app_id=self.app_id,
             rewrite_hidden_secrets=self.rotating,
             concurrency=self.concurrency,
+            owner=self.owner,
         )
 
     async def unregister(self, client: PBXClient) -> tuple[list[Plan], Applied]:
         """Delete this app's own entries from its receptionists (others' are left alone)."""
         plans = await unregister_plans(
-            client, self.state, app_id=self.app_id, concurrency=self.concurrency
+            client, self.state, app_id=self.app_id, concurrency=self.concurrency, owner=self.owner
         )
         return plans, await apply_plans(client, plans, concurrency=self.concurrency)

@@ -11,22 +11,36 @@ already calls the URL this app registers for its route is this app's, whoever na
 adopted, renamed on the next reconcile. An app that moved to another public URL recognises its
 entries from before (:class:`Moves`): their identity is the one its module derives at the URL
 they call. Any other entry is left alone as another app's.
+
+Entries of ``ivrhooks dev --pbx`` sessions (``ivrhooks-dev:...``, :mod:`.devnames`) are never
+production's: left alone, whoever's they are, and an overlap with one is a warning (saying
+whose session it is and when it ends), not a conflict. A conflict stops ``ivrhooks run``; a
+developer's session, or one that crashed and left its entries until they expire, must never
+stop production. The dev session is where such overlaps are refused (:mod:`.dev`).
+
+How names are made and entries sorted is an :class:`Owner`: :data:`PRODUCTION` here, a dev
+session's in :mod:`.dev`; the plan and the registration job take either.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivrhooks.manifest import DerivedAppId, derive_app_id
+from ivrhooks.registration.devnames import parse_dev_name, until
 from ivrhooks.schema.models import ActionUrl, ActionUrlCreate
 
 __all__ = [
     "MANAGED_PREFIX",
+    "PRODUCTION",
     "ManagedName",
     "Moves",
+    "Owner",
+    "Production",
     "Sorted",
     "derive_app_id",
     "entry_name",
@@ -120,6 +134,43 @@ class Sorted:
     others: list[ActionUrl]  # other apps'
     by_hand: list[ActionUrl]  # made by people
     elsewhere: dict[str, str]  # of others: entry id -> public URL this app's module used there
+    noted: list[tuple[ActionUrl, str]] = field(default_factory=list)
+    """Left alone, and neither a person's nor another app's: each with what it is, for the
+    warning an overlap gets (a dev session's entry, seen by production)."""
+    reap: list[tuple[ActionUrl, str]] = field(default_factory=list)
+    """This app's, to delete, each with why (a dev session's expired entries)."""
+    refusals: list[str] = field(default_factory=list)
+    """Why nothing may be written on this receptionist (a conflict, without an overlap)."""
+
+
+class Owner(Protocol):
+    """How an app names the entries it writes and sorts what a receptionist holds."""
+
+    def name(self, route: str, chunk: int, app_id: str) -> str:
+        """The name of ``route``'s chunk ``chunk`` (1-based) for the app ``app_id``."""
+        ...
+
+    def sort(
+        self, desired: Mapping[str, Wanted], existing: Sequence[ActionUrl], app_id: str
+    ) -> Sorted:
+        """``existing`` (one receptionist's entries) by owner, against ``desired``."""
+        ...
+
+
+class Production:
+    """The app's own registration: ``ivrhooks:<route>@<app>``, sorted by :func:`sort_entries`."""
+
+    def name(self, route: str, chunk: int, app_id: str) -> str:
+        return entry_name(route, chunk, app_id)
+
+    def sort(
+        self, desired: Mapping[str, Wanted], existing: Sequence[ActionUrl], app_id: str
+    ) -> Sorted:
+        return sort_entries(desired, existing, app_id)
+
+
+#: The owner every registration has unless told otherwise.
+PRODUCTION = Production()
 
 
 def sort_entries(
@@ -139,7 +190,14 @@ def sort_entries(
     moves = Moves(app_id, ((w.route, str(w.body.url)) for w in desired.values()))
     moved: dict[str, list[ActionUrl]] = {}  # this app's from elsewhere, by their identity
     origins: dict[str, str] = {}
+    noted: list[tuple[ActionUrl, str]] = []
     for entry in existing:
+        dev = parse_dev_name(entry.name)
+        if dev is not None:
+            noted.append(
+                (entry, f"an `ivrhooks dev` session's entry, {until(dev.expires, time.time())}")
+            )
+            continue
         parsed = parse_name(entry.name)
         if parsed is None:
             # Made by a person (or a managed-looking name we would not have written).
@@ -169,7 +227,7 @@ def sort_entries(
         else:
             others.extend(entries)
     elsewhere = {e.id: origins[e.id] for e in others if e.id in origins}
-    return Sorted(ours, adopted, others, by_hand, elsewhere)
+    return Sorted(ours, adopted, others, by_hand, elsewhere, noted)
 
 
 def _shape(name: str, entry: ActionUrl | ActionUrlCreate) -> tuple[str, int, str, str]:

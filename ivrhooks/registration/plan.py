@@ -16,6 +16,9 @@ Pure: (desired, existing) in, a :class:`Plan` out; nothing here talks to the PBX
 - This app's entries whose name it no longer declares are deleted.
 - Existing and desired are compared field by field; an update sends the full object, since
   whether the PBX merges or replaces is not documented (§4).
+- The names, and which entries are whose, come from an :class:`~.owner.Owner`: production's
+  (:data:`~.owner.PRODUCTION`) unless a dev session's (:mod:`.dev`) is given; that one also
+  names entries to delete with a reason of their own (expired) and receptionists it refuses.
 - Secrets the PBX does not return: whether ``GET`` answers the action URL's ``password`` and
   ``token`` is not documented. A missing one alone is never drift (else every run would write);
   only during a secret rotation (``rewrite_hidden_secrets``) is such an entry rewritten.
@@ -30,7 +33,7 @@ from typing import Any, cast
 from ivrhooks.core.masks import Kind, Mask, parse_mask
 from ivrhooks.errors import MaskError
 from ivrhooks.registration.desired import DesiredUrl
-from ivrhooks.registration.owner import sort_entries
+from ivrhooks.registration.owner import PRODUCTION, Owner
 from ivrhooks.schema.models import ActionUrl, ActionUrlCreate, ActionUrlUpdate
 
 __all__ = ["Delete", "Plan", "Update", "changed_fields", "owned", "plan_receptionist"]
@@ -88,7 +91,8 @@ class Plan:
     unchanged: int = 0
     warnings: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
-    """Another app's entries that would answer the same input as ours: nothing is written."""
+    """Why nothing is written: another app's entries that would answer the same input as ours,
+    or what the owner refuses (a dev session on a receptionist of production's entries)."""
 
     @property
     def writes(self) -> int:
@@ -132,14 +136,17 @@ def changed_fields(
 
 
 def owned(
-    desired: Mapping[str, DesiredUrl], existing: Sequence[ActionUrl], *, app_id: str
+    desired: Mapping[str, DesiredUrl],
+    existing: Sequence[ActionUrl],
+    *,
+    app_id: str,
+    owner: Owner = PRODUCTION,
 ) -> list[ActionUrl]:
-    """Every entry of ``existing`` this app owns (its own, and the 0.1-named ones it adopts)."""
-    split = sort_entries(desired, existing, app_id)
-    return sorted(
-        (e for group in (split.ours, split.adopted) for entries in group.values() for e in entries),
-        key=lambda e: e.id,
-    )
+    """Every entry of ``existing`` this app owns (its own, the 0.1-named ones it adopts, and
+    those the owner would delete anyway)."""
+    split = owner.sort(desired, existing, app_id)
+    found = [e for group in (split.ours, split.adopted) for es in group.values() for e in es]
+    return sorted([*found, *(e for e, _ in split.reap)], key=lambda e: e.id)
 
 
 def plan_receptionist(
@@ -150,9 +157,10 @@ def plan_receptionist(
     *,
     app_id: str,
     rewrite_hidden_secrets: bool = False,
+    owner: Owner = PRODUCTION,
 ) -> Plan:
     """Compare one receptionist's desired action URLs with what the PBX holds."""
-    split = sort_entries(desired, existing, app_id)
+    split = owner.sort(desired, existing, app_id)
     ours, adopted = split.ours, split.adopted
     creates: list[ActionUrlCreate] = []
     updates: list[Update] = []
@@ -177,6 +185,9 @@ def plan_receptionist(
     for name, stale in ours.items():
         for entry in sorted(stale, key=lambda e: e.id):
             deletes.append(Delete(entry.id, name, "the app no longer declares it"))
+    for entry, why in sorted(split.reap, key=lambda found: found[0].id):
+        deletes.append(Delete(entry.id, str(entry.name), why))
+    hand = [(e, "not managed by ivrhooks") for e in split.by_hand]
     return Plan(
         receptionist=receptionist,
         ivr_id=ivr_id,
@@ -184,11 +195,22 @@ def plan_receptionist(
         updates=tuple(updates),
         deletes=tuple(deletes),
         unchanged=unchanged,
-        warnings=tuple(_overlaps(receptionist, desired, split.by_hand, theirs="hand")),
-        conflicts=tuple(
-            _overlaps(receptionist, desired, split.others, theirs="app", elsewhere=split.elsewhere)
+        warnings=tuple(_warnings(receptionist, desired, [*hand, *split.noted])),
+        conflicts=(
+            *(f"receptionist {receptionist}: {why}" for why in split.refusals),
+            *_overlaps(
+                receptionist, desired, split.others, theirs="app", elsewhere=split.elsewhere
+            ),
         ),
     )
+
+
+def _warnings(
+    receptionist: str, desired: Mapping[str, DesiredUrl], entries: Sequence[tuple[ActionUrl, str]]
+) -> list[str]:
+    """One warning per entry left alone (each said what it is) that overlaps one of ours."""
+    what = {entry.id: said for entry, said in entries}
+    return _overlaps(receptionist, desired, [e for e, _ in entries], theirs="hand", said=what)
 
 
 def _overlaps(
@@ -198,6 +220,7 @@ def _overlaps(
     *,
     theirs: str,
     elsewhere: Mapping[str, str] | None = None,
+    said: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One line per entry of ``entries`` whose mask shares an input with one of our routes."""
     ours: dict[str, tuple[str, Mask, str, str]] = {}
@@ -231,8 +254,8 @@ def _overlaps(
             elif theirs == "hand":
                 found.append(
                     f"receptionist {receptionist}: action URL {entry.name!r} (id {entry.id}, "
-                    f"not managed by ivrhooks) overlaps route {route!r}: both match {what}, "
-                    "and which one the PBX fires is undefined"
+                    f"{(said or {}).get(entry.id, 'not managed by ivrhooks')}) overlaps route "
+                    f"{route!r}: both match {what}, and which one the PBX fires is undefined"
                 )
             else:
                 found.append(

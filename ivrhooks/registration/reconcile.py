@@ -16,6 +16,7 @@ from ivrhooks.errors import RegistrationConflictError
 from ivrhooks.pbx import PBXClient
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY, Applied, apply_plans
 from ivrhooks.registration.desired import DesiredUrl
+from ivrhooks.registration.owner import PRODUCTION, Owner
 from ivrhooks.registration.plan import Delete, Plan, owned, plan_receptionist
 from ivrhooks.registration.resolve import resolve_receptionists
 from ivrhooks.schema.models import ActionUrl
@@ -59,6 +60,7 @@ async def fetch_plans(
     rewrite_hidden_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
     log_findings: bool = True,
+    owner: Owner = PRODUCTION,
 ) -> list[Plan]:
     """Read the PBX and plan each receptionist for the app ``app_id`` (no writes).
 
@@ -74,6 +76,7 @@ async def fetch_plans(
             existing[ext],
             app_id=app_id,
             rewrite_hidden_secrets=rewrite_hidden_secrets,
+            owner=owner,
         )
         for ext in state
     ]
@@ -92,6 +95,7 @@ async def reconcile(
     app_id: str,
     rewrite_hidden_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
+    owner: Owner = PRODUCTION,
 ) -> Report:
     """Make the PBX match ``state``; an unchanged PBX costs reads only, zero writes.
 
@@ -104,6 +108,7 @@ async def reconcile(
         app_id=app_id,
         rewrite_hidden_secrets=rewrite_hidden_secrets,
         concurrency=concurrency,
+        owner=owner,
     )
     conflicts = [c for plan in plans for c in plan.conflicts]
     if conflicts:
@@ -113,10 +118,16 @@ async def reconcile(
 
 
 async def unregister_plans(
-    pbx: PBXClient, state: State, *, app_id: str, concurrency: int = DEFAULT_CONCURRENCY
+    pbx: PBXClient,
+    state: State,
+    *,
+    app_id: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    owner: Owner = PRODUCTION,
 ) -> list[Plan]:
     """Plans that delete every entry of this app (and the 0.1-named ones it would adopt) from
-    the receptionists of ``state``; other apps' entries and hand-made ones are left alone."""
+    the receptionists of ``state``; other apps' entries and hand-made ones are left alone.
+    ``owner`` says which are this app's (a dev session's entries, with a dev owner)."""
     ids = await resolve_receptionists(pbx, list(state))
     existing = await _existing(pbx, ids, concurrency)
     return [
@@ -125,7 +136,7 @@ async def unregister_plans(
             ids[ext],
             deletes=tuple(
                 Delete(e.id, str(e.name), "unregister")
-                for e in owned(state[ext], existing[ext], app_id=app_id)
+                for e in owned(state[ext], existing[ext], app_id=app_id, owner=owner)
             ),
         )
         for ext in state

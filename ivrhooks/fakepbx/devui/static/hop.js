@@ -19,6 +19,15 @@ function ms(seconds) {
   return `${(seconds * 1000).toFixed(1)} ms`;
 }
 
+/** The HTTP status and the latency, as the fake PBX measured them; a real PBX's hop (from the
+ * app's journal) has neither. */
+function measured(hop) {
+  const shown = [];
+  if (hop.status != null) shown.push(`HTTP ${hop.status}`);
+  if (hop.latency != null) shown.push(ms(hop.latency));
+  return shown;
+}
+
 function span(className, text) {
   const node = document.createElement("span");
   node.className = className;
@@ -50,7 +59,8 @@ export function hopItem(hop) {
     details.push(`no action URL takes ${what}: the receptionist's own menu handles the call`);
   } else if (outcome === "error") {
     verdict.textContent = "no decision";
-    details.push(`route ${routeOf(hop)}`, hop.error, `after ${ms(hop.latency)}`);
+    details.push(`route ${routeOf(hop)}`, hop.error);
+    if (hop.latency != null) details.push(`after ${ms(hop.latency)}`);
   } else if (outcome === "fallback") {
     const outcomeRecord = hop.outcome;
     verdict.textContent = `fallback: ${decided(hop.decision)}`;
@@ -58,10 +68,10 @@ export function hopItem(hop) {
     if (outcomeRecord.error) details.push(outcomeRecord.error);
     if (outcomeRecord.where) details.push(`at ${outcomeRecord.where}`);
     details.push(outcomeRecord.answered_by === "fallback" ? "answered by the fallback" : "answered by the built-in default");
-    details.push(`HTTP ${hop.status}`, ms(hop.latency));
+    details.push(...measured(hop));
   } else {
     verdict.textContent = `decision: ${decided(hop.decision)}`;
-    details.push(`handler ${routeOf(hop)}`, `HTTP ${hop.status}`, ms(hop.latency));
+    details.push(`handler ${routeOf(hop)}`, ...measured(hop));
   }
   item.append(verdict, span("details", details.join(" · ")));
   return item;

@@ -5,6 +5,9 @@
 // when the app went away and came back: `ivrhooks dev` restarts the app after an edit, the
 // stream breaks, the browser reconnects (the server asked for retry: 500 ms), and the `hello`
 // event names the new start, so the map is loaded again, with the edited routes.
+//
+// Under `ivrhooks dev --pbx` a real PBX places the calls: the page is served with
+// <body data-phone="off">, has no phone, and lists the calls the app answered.
 
 import { setupCalls } from "./calls.js";
 import { drawMap } from "./map.js";
@@ -12,8 +15,14 @@ import { setupPhone } from "./phone.js";
 
 const status = document.getElementById("status");
 const mapBox = document.getElementById("map");
-const phone = setupPhone();
+const withPhone = document.body.dataset.phone !== "off";
+const phone = withPhone ? setupPhone() : null;
 const calls = setupCalls();
+if (!withPhone) {
+  document.getElementById("phone-panel").hidden = true;
+  document.querySelector("#calls-title small").textContent = "every call the app answered, newest first";
+  document.getElementById("no-calls").textContent = "No calls yet: dial a receptionist from a phone on the PBX.";
+}
 let shownMap = "";
 let start = null;
 let refresh = null;
@@ -31,7 +40,7 @@ async function loadMap() {
   shownMap = text;
   const map = JSON.parse(text);
   const numbers = map.receptionists.map((lane) => lane.number);
-  phone.setReceptionists(numbers);
+  phone?.setReceptionists(numbers);
   if (!numbers.length) {
     const note = document.createElement("p");
     note.className = "empty";
@@ -45,7 +54,7 @@ async function loadMap() {
   const place = focused.route
     ? `g.route[data-receptionist="${CSS.escape(focused.receptionist)}"][data-route="${CSS.escape(focused.route)}"]`
     : null;
-  mapBox.replaceChildren(drawMap(map, (choice) => phone.pick(choice)));
+  mapBox.replaceChildren(drawMap(map, (choice) => phone?.pick(choice)));
   mapBox.dataset.start = map.start;
   if (place) mapBox.querySelector(place)?.focus({ preventScroll: true });
 }
