@@ -25,6 +25,7 @@ __all__ = [
     "outcomes",
     "point_events",
     "quiet",
+    "served",
     "until",
 ]
 
