@@ -21,9 +21,9 @@ Basic credentials; the ack latency is wrk's, from the request sent to its 200. A
 full) is counted in "not 200", not hidden. "drained" is how long the handler (which only counts)
 took to finish the stored events after the load stopped.
 
-Presence: a route handler times ``await req.presence("2001")`` itself (``perf_counter`` around
-the call) on an app served on loopback in this process, after an extension event said 2001 is
-available; the memory store, then the Redis store.
+Presence (``bench/presence_read.py``): a route handler times its own ``await
+req.presence("2001")`` on an app served on loopback in this process, after an extension event
+said 2001 is available; the memory store, then the Redis store.
 
 Checked outside the timed spans, the bench stopping with the reason otherwise: every 200 stored
 one event (the app's ``ivrhooks_events_total{outcome="accepted"}`` equals wrk's 2xx count, give
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -58,25 +57,18 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from bench.apps import SECRET  # noqa: E402
 from bench.events import accept_all, call_cdr, check_and_drain  # noqa: E402
+from bench.presence_read import basic, presence_row  # noqa: E402
 from bench.redis_proc import redis_server  # noqa: E402
-from ivrhooks import ActionRequest, IVRHooks, StoreConfig, call  # noqa: E402
 from ivrhooks.conf.events import EventsConfig  # noqa: E402
-from ivrhooks.core.auth import derive_credentials  # noqa: E402
 from ivrhooks.events.inbox import Inbox, MemoryInbox  # noqa: E402
 from ivrhooks.events.inbox.redis import RedisInbox  # noqa: E402
-from ivrhooks.testing import free_port, serve  # noqa: E402
+from ivrhooks.testing import free_port  # noqa: E402
 
 APP = "bench/apps/events.py:app"
 WRK_DIR = ROOT / "bench" / "wrk"
 #: name, accepted/s, p50 ms, p99 ms, answers not 200, handled/s, seconds to drain after the load
 Row = tuple[str, float, float, float, float, float, float | None]
-
-
-def basic(route: str) -> str:
-    creds = derive_credentials(SECRET, route)
-    return "Basic " + base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
 
 
 def outcomes(url: str) -> dict[str, float]:
@@ -231,68 +223,6 @@ async def inbox_row(name: str, make: Any, total: int, callers: int) -> Row:
         await inbox.close()
     cuts = statistics.quantiles(latencies, n=100)
     return name, total / elapsed, cuts[49] * 1000, cuts[98] * 1000, 0, total / handling, None
-
-
-async def presence_row(name: str, redis_url: str | None, reads: int) -> tuple[str, float, float]:
-    """Microseconds of one ``req.presence()`` inside a handler: p50 and p99 (the first tenth
-    as warm-up)."""
-    samples: list[float] = []
-    app = IVRHooks(
-        receptionists=["8000"],
-        secret=SECRET,
-        env={"IVRHOOKS_REGISTER": "false"},
-        store=StoreConfig(redis_url=redis_url),
-    )
-
-    @app.dtmf("1")
-    async def sales(req: ActionRequest) -> object:
-        began = time.perf_counter()
-        said = await req.presence("2001")
-        samples.append(time.perf_counter() - began)
-        return call("2001" if said == "available" else "2999")
-
-    server = app.build()
-    status = {
-        "event_type": "extension_status",
-        "status": [{"extension": "sip:2001@pbx", "online": True, "presence": "ONLINE"}],
-        "time": str(int(time.time())),
-    }
-    async with serve(server) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
-        said = await http.post(
-            "/events/extension", json=status, headers={"Authorization": basic("events-extension")}
-        )
-        if said.status_code != 200:
-            raise SystemExit(f"{name}: the extension event was answered {said.status_code}")
-        auth = {"Authorization": basic("sales")}
-        for n in range(reads):
-            fields = {"from": "101", "to": "8000", "input": "1", "session_id": str(n)}
-            answer = await http.post("/hooks/sales", json=fields, headers=auth)
-            if answer.status_code != 200 or answer.json().get("destination") != "2001":
-                raise SystemExit(f"{name}: read {n} did not say available: {answer.text}")
-        if redis_url is not None:
-            await _in_redis(name, server, redis_url)
-    cuts = statistics.quantiles(samples[reads // 10 :], n=100)
-    return name, cuts[49] * 1e6, cuts[98] * 1e6
-
-
-async def _in_redis(name: str, server: Any, url: str) -> None:
-    fallbacks = sum(
-        s.value
-        for family in server.runtime.metrics.registry.collect()
-        for s in family.samples
-        if s.name == "ivrhooks_store_fallbacks_total"
-    )
-    if server.runtime.store.kind != "redis" or fallbacks:
-        raise SystemExit(f"{name}: {fallbacks:.0f} store operations fell back to memory")
-    import redis.asyncio
-
-    client = redis.asyncio.Redis.from_url(url)
-    try:
-        key = f"ivrhooks:{server.runtime.manifest.app_id}:presence:2001"
-        if await client.get(key) is None:
-            raise SystemExit(f"{name}: no presence for 2001 in redis-server")
-    finally:
-        await client.aclose()
 
 
 def main(args: argparse.Namespace) -> None:
