@@ -4,6 +4,7 @@ destination, the receptionist — and never the digits keyed (a PIN) nor the cal
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 
 from ivrhooks import ActionRequest, IVRHooks, call
 from ivrhooks.events import CallCDR, RecordedDecision
+from ivrhooks.events.decisions import DecisionLog
+from ivrhooks.store.memory import MemoryStore
 from ivrhooks.testing import running
 from tests.events.served import quiet, served
 from tests.redis_server import RedisServer
@@ -98,3 +101,34 @@ async def test_decisions_are_recorded_only_for_apps_that_read_them() -> None:
         kept = await r.runtime.store.get(f"ivrhooks:{app_id}:decisions:{session_id}")
     assert seen, "the app got its extension events"
     assert kept is None
+
+
+async def test_a_later_decisions_write_landing_first_still_reads_oldest_first() -> None:
+    """Decisions are written after each answer, in the background: with Redis, the second
+    answer's write can land before the first's (seen under load). The log stays in the order
+    the decisions were made."""
+
+    class FirstReadWaits(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = asyncio.Event()
+            self.reads = 0
+
+        async def get(self, key: str) -> bytes | None:
+            self.reads += 1
+            if self.reads == 1:  # the first write reads, then waits for the second to land
+                found = await super().get(key)
+                await self.go.wait()
+                return found
+            return await super().get(key)
+
+    store = FirstReadWaits()
+    log = DecisionLog(store, "app", ttl=60)
+    first = RecordedDecision(route="billing", action="call", at=100.0, destination="8001")
+    second = RecordedDecision(route="account", action="call", at=101.0, destination="2001")
+    earlier = asyncio.create_task(log.add("call-1", first))
+    await asyncio.sleep(0)  # the first write has read the (empty) list
+    assert await log.add("call-1", second)
+    store.go.set()
+    assert await earlier  # its compare-and-set lost once, then landed
+    assert [d.route for d in await log.of("call-1")] == ["billing", "account"]
