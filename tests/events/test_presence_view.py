@@ -19,7 +19,7 @@ from ivrhooks.core.deadline import Deadline
 from ivrhooks.events.presence import PresenceView
 from ivrhooks.store.memory import MemoryStore
 from ivrhooks.testing import RunningApp, running
-from tests.events.served import basic_auth, served
+from tests.events.served import basic_auth, delivered, served
 from tests.redis_server import RedisServer
 
 SECRET = "events-presence-secret-0123456789"
@@ -185,11 +185,13 @@ async def test_a_store_that_fails_or_hangs_makes_presence_unknown_not_a_failed_c
                 proc.send_signal(signal.SIGCONT)
             else:
                 redis_server.start()
+        sent = await pbx.events_sent()  # the call's, posted while the store was in trouble
     print(f"\nRedis {trouble}: answered {troubled.destination} after {took * 1000:.0f} ms")
     assert healthy.destination == "2004" and read[0]["2004"] == "available"
     assert (troubled.status, troubled.error) == (200, None), "answered before the PBX gave up"
     assert troubled.destination == "2999" and set(read[1].values()) == {None}
     assert troubled.outcome is not None and troubled.outcome["answered_by"] == "route"
+    assert all(delivered(sent).values()), "its events were taken, presence or not"
 
 
 async def test_a_hanging_store_is_waited_for_once_per_request() -> None:
