@@ -1,4 +1,5 @@
-"""The CRM examples' client: the CRM's two questions over one shared ``httpx.AsyncClient``.
+"""The CRM examples' client: the CRM's questions, and its notes of how calls went, over one
+shared ``httpx.AsyncClient``.
 
 Only the HTTP: what the caller's time allows is the handler's (``req.budget()``), and caching,
 single flight and finishing a lookup the caller could not wait for are ``app.cache``'s
@@ -8,6 +9,7 @@ single flight and finishing a lookup the caller could not wait for are ``app.cac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 from urllib.parse import quote
@@ -63,6 +65,20 @@ class CRMClient:
         body = self._json(response)
         manager = body.get("manager") if body.get("ok") is True else None
         return manager if isinstance(manager, str) and manager.isdigit() else None
+
+    async def note_outcome(self, session_id: str, note: Mapping[str, object]) -> None:
+        """Keep ``note`` (how the call went) under the call's ``session_id``; writing it again
+        replaces it, so a note sent twice is one note."""
+        if not isinstance(session_id, str) or not session_id:
+            raise ValueError("session_id must be a non-empty string")
+        response = await self._ask("PUT", f"/calls/{quote(session_id, safe='')}", json=note)
+        if response.status_code != 200:
+            raise CRMUnavailable(f"the CRM answered HTTP {response.status_code} to a call note")
+
+    async def outcome_of(self, session_id: str) -> dict[str, object] | None:
+        """The note kept for the call ``session_id``, or ``None``."""
+        response = await self._ask("GET", f"/calls/{quote(session_id, safe='')}")
+        return None if response.status_code == 404 else self._json(response)
 
     async def _ask(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:

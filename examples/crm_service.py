@@ -3,6 +3,9 @@
     GET  /customers/{phone}   200 {"phone", "name", "manager"} or 404
     POST /customers           201 with the stored customer; 400 names the bad field; 409 if known
     POST /accounts/{number}/verify  {"pin"}: 200 {"ok", "manager"} (manager only when ok) or 404
+    PUT  /calls/{session_id}  a JSON object: how the call went; stored under the call's id, so
+                              the same note written again replaces itself (200)
+    GET  /calls/{session_id}  200 the note, or 404
 
 Stdlib sqlite3 behind Starlette. Every query runs in a worker thread on a connection of its own
 (``anyio.to_thread``), so a slow disk never stalls the event loop. An artificial ``delay`` makes
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hmac
+import json
 import os
 import re
 import sqlite3
@@ -60,7 +64,12 @@ CREATE TABLE IF NOT EXISTS accounts (
     pin     TEXT NOT NULL,
     manager TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS calls (
+    session_id TEXT PRIMARY KEY,
+    note       TEXT NOT NULL
+);
 """
+_SESSION = re.compile(r"[0-9A-Za-z_.-]{1,64}")
 
 
 def _connect(db_path: Path) -> contextlib.closing[sqlite3.Connection]:
@@ -99,6 +108,17 @@ def _insert(db_path: Path, customer: dict[str, str]) -> bool:
         return cursor.rowcount == 1
 
 
+def _put_call(db_path: Path, session_id: str, note: str) -> None:
+    with _connect(db_path) as conn, conn:
+        conn.execute("INSERT OR REPLACE INTO calls VALUES (?, ?)", (session_id, note))
+
+
+def _call(db_path: Path, session_id: str) -> str | None:
+    with _connect(db_path) as conn:
+        row = conn.execute("SELECT note FROM calls WHERE session_id = ?", (session_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 async def _pause(request: Request, delay: float) -> None:
     """Wait ``delay`` seconds, or less if the client disconnects first."""
     with anyio.move_on_after(delay):
@@ -128,7 +148,7 @@ def create_app(db_path: str | os.PathLike[str], *, delay: float = 0.0) -> Starle
     """The CRM service on the sqlite database at ``db_path`` (created and seeded if new).
 
     ``app.state.lookups`` counts ``GET /customers/{phone}`` requests, so tests and demos can
-    see how many lookups reached the CRM.
+    see how many lookups reached the CRM; ``app.state.notes`` counts ``PUT /calls/...``.
     """
     if delay < 0:
         raise ValueError(f"delay must be >= 0 seconds, got {delay}")
@@ -174,6 +194,29 @@ def create_app(db_path: str | os.PathLike[str], *, delay: float = 0.0) -> Starle
             return JSONResponse({"ok": True, "manager": manager})
         return JSONResponse({"ok": False})
 
+    async def put_call(request: Request) -> Response:
+        session_id = request.path_params["session_id"]
+        if not _SESSION.fullmatch(session_id):
+            return JSONResponse({"error": "a session id is 1 to 64 of 0-9A-Za-z_.-"}, 400)
+        try:
+            note = await request.json()
+        except ValueError:
+            note = None
+        if not isinstance(note, dict):
+            return JSONResponse({"error": "the note must be a JSON object"}, status_code=400)
+        request.app.state.notes += 1
+        text = json.dumps(note, sort_keys=True)
+        await anyio.to_thread.run_sync(partial(_put_call, path, session_id, text))
+        return JSONResponse(note)
+
+    async def get_call(request: Request) -> Response:
+        found = await anyio.to_thread.run_sync(
+            partial(_call, path, request.path_params["session_id"])
+        )
+        if found is None:
+            return JSONResponse({"error": "no such call"}, status_code=404)
+        return Response(found, media_type="application/json")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(partial(_init_db, path))
@@ -184,10 +227,13 @@ def create_app(db_path: str | os.PathLike[str], *, delay: float = 0.0) -> Starle
             Route("/customers/{phone}", get_customer, methods=["GET"]),
             Route("/customers", add_customer, methods=["POST"]),
             Route("/accounts/{number}/verify", verify, methods=["POST"]),
+            Route("/calls/{session_id}", put_call, methods=["PUT"]),
+            Route("/calls/{session_id}", get_call, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.lookups = 0
+    app.state.notes = 0
     return app
 
 

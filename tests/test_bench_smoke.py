@@ -291,3 +291,25 @@ def test_the_import_bench_prints_what_each_import_loads() -> None:
         check=True,
     )
     assert "import ivrhooks:" in done.stdout and "heavy: none" in done.stdout
+
+
+def test_the_events_http_bench_runs_every_row_and_verifies_it() -> None:
+    """bench/events_http.py, tiny: `ivrhooks run` as shipped and with Redis under load, the
+    inbox alone, presence reads in a handler; it stops on any unverified figure."""
+    tiny = ["--seconds", "1", "--warmup", "0", "--connections", "2", "--inbox-events", "100"]
+    done = subprocess.run(
+        [sys.executable, "bench/events_http.py", *tiny, "--presence-reads", "20"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    rows = {line[:30].strip(): line[30:].split() for line in done.stdout.splitlines()}
+    shipped, redis = rows["run, as shipped (memory)"], rows["run, Redis inbox"]
+    assert shipped[3] == "1.00" and float(shipped[0].replace(",", "")) > 0
+    assert float(redis[0].replace(",", "")) > 0 and float(redis[6].replace(",", "")) > 0
+    assert {"inbox alone, memory", "inbox alone, Redis"} <= set(rows)
+    assert "memory   p50" in done.stdout and "Redis    p50" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1].startswith("verified: every 200 stored")

@@ -79,6 +79,8 @@ class EventsConfig(Group):
         doc="the largest event request body read, in bytes (a `call_cdr` with many targets is a "
         "few KiB); larger is refused",
         rule=rules.integer(1024, 16 << 20),
+        env="IVRHOOKS_EVENTS_MAX_BODY",
+        parse=rules.parse_integer,
     )
     presence_ttl: float = setting(
         300.0,

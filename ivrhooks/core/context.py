@@ -44,15 +44,17 @@ class PresenceLookup(Protocol):
     async def get(self, extension: str) -> Presence | None: ...
 
 
-#: What a presence read may take at most, inside the handler's time: the store's own timeout is
-#: shorter; this bounds a store that hangs.
+#: What the presence reads of one request may take together, inside the handler's time. A read
+#: takes a fraction of a millisecond; a store that hangs costs its timeout on every read, so a
+#: handler asking after eight extensions would spend its whole budget waiting: once this is
+#: spent, the request's further reads answer ``None`` at once.
 PRESENCE_WITHIN = 0.25
 
 
 class CallContext:
     """One request's deadline and session (made by the server; a test may make its own)."""
 
-    __slots__ = ("_due", "_loaded", "failure", "presence_view", "sessions")
+    __slots__ = ("_due", "_loaded", "_presence_spent", "failure", "presence_view", "sessions")
 
     def __init__(
         self,
@@ -66,6 +68,7 @@ class CallContext:
         self.presence_view = presence
         """Extensions' presence from the PBX's extension events; ``None`` outside a server."""
         self._loaded: Session | None = None
+        self._presence_spent = 0.0
         self.failure: Failure | None = None
         """Why the fallback runs, set by the runner before it does (``None`` in a handler)."""
 
@@ -98,17 +101,22 @@ class CallContext:
 
     async def presence(self, extension: str) -> Presence | None:
         """The extension's presence, or ``None`` when unknown, stale, or not read in time: a
-        store that fails or hangs makes it unknown, never a failed call."""
+        store that fails or hangs makes it unknown, never a failed call. The request's reads
+        share :data:`PRESENCE_WITHIN`."""
         if self.presence_view is None:
             return None
-        within = min(PRESENCE_WITHIN, self.time_left())
+        within = min(PRESENCE_WITHIN - self._presence_spent, self.time_left())
         if within <= 0:
             return None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             async with asyncio.timeout(within):
                 return await self.presence_view.get(extension)
         except TimeoutError:
             return None
+        finally:
+            self._presence_spent += loop.time() - started
 
     async def first_available(self, extensions: Iterable[str]) -> str | None:
         """The first of ``extensions`` whose presence is ``"available"``; ``None`` if none is

@@ -54,8 +54,10 @@ class DecisionLog:
         self._prefix = f"ivrhooks:{app_id}:decisions:"
 
     async def add(self, session_id: str, decision: RecordedDecision) -> bool:
-        """Append ``decision`` to the call's list (compare-and-set: two replicas answering one
-        call both land); ``False`` when it lost every race."""
+        """Add ``decision`` to the call's list, kept in the order the decisions were made
+        (compare-and-set: two writes for one call both land, whichever lands first: they run in
+        the background, and with Redis a later answer's write can overtake an earlier one's);
+        ``False`` when it lost every race."""
         key = self._prefix + session_id
         item = {
             "route": decision.route,
@@ -67,15 +69,15 @@ class DecisionLog:
         }
         for _ in range(5):
             old = await self.store.get(key)
-            kept = _decode(old)
-            new = json.dumps([*kept[-(MAX_PER_CALL - 1) :], item], separators=(",", ":"))
+            kept = sorted([*_decode(old), item], key=_when)[-MAX_PER_CALL:]
+            new = json.dumps(kept, separators=(",", ":"))
             if await self.store.swap(key, old, new.encode(), ttl=self.ttl):
                 return True
         return False
 
     async def of(self, session_id: str) -> tuple[RecordedDecision, ...]:
         """The call's decisions, oldest first (none when unknown or expired)."""
-        items = _decode(await self.store.get(self._prefix + session_id))
+        items = sorted(_decode(await self.store.get(self._prefix + session_id)), key=_when)
         out = []
         for item in items:
             try:
@@ -92,6 +94,14 @@ class DecisionLog:
             except (KeyError, TypeError, ValueError):
                 continue  # a record another version wrote differently: skipped, not fatal
         return tuple(out)
+
+
+def _when(item: dict[str, Any]) -> float:
+    """When a recorded decision was made (a record without a readable time sorts first)."""
+    try:
+        return float(item["at"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def _decode(raw: bytes | None) -> list[dict[str, Any]]:

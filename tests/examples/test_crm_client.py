@@ -78,6 +78,16 @@ async def test_a_number_with_url_syntax_stays_one_path_segment(crm: CRM) -> None
         assert await client.manager_for("5551234?x=1") is None
 
 
+async def test_an_outcome_is_noted_and_read_back(crm: CRM) -> None:
+    async with CRMClient(crm.url) as client:
+        assert await client.outcome_of("885/1") is None
+        await client.note_outcome("885", {"sent_to": "2001"})
+        await client.note_outcome("885", {"sent_to": "2001"})
+        assert await client.outcome_of("885") == {"sent_to": "2001"}
+        with pytest.raises(CRMUnavailable, match="HTTP 400"):
+            await client.note_outcome("8" * 65, {})
+
+
 async def test_a_slow_crm_times_out_as_unavailable(slow_crm: CRM) -> None:
     async with CRMClient(slow_crm.url, timeout=0.1) as client:
         with pytest.raises(CRMUnavailable, match="did not answer in time") as info:

@@ -87,6 +87,32 @@ async def test_a_body_that_is_not_a_json_object_is_400(
     assert response.status_code == 400
 
 
+async def test_a_call_note_written_twice_is_kept_once(
+    crm: tuple[Starlette, httpx.AsyncClient],
+) -> None:
+    app, client = crm
+    note = {"sent_to": "2001", "answered": True}
+    first = await client.put("/calls/88533724", json=note)
+    again = await client.put("/calls/88533724", json={**note, "answered": False})
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert (await client.get("/calls/88533724")).json() == {**note, "answered": False}
+    assert app.state.notes == 2
+    assert (await client.get("/calls/1")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [("/calls/885", b"[1]"), ("/calls/885", b"not json"), ("/calls/" + "9" * 65, b"{}")],
+    ids=["array", "not-json", "long-id"],
+)
+async def test_a_bad_call_note_is_400_and_stores_nothing(
+    crm: tuple[Starlette, httpx.AsyncClient], path: str, content: bytes
+) -> None:
+    _, client = crm
+    assert (await client.put(path, content=content)).status_code == 400
+    assert (await client.get(path)).status_code == 404
+
+
 async def test_the_delay_slows_lookups_without_blocking_the_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -160,6 +160,9 @@ class EventSender:
         task = asyncio.get_running_loop().create_task(self._closing(work))
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        # A task cancelled before its first step (aclose() right after a failed attempt
+        # scheduled its retry) never awaits ``work``: close it, or it warns when collected.
+        task.add_done_callback(lambda _: work.close())
 
     async def _closing(self, work: Any) -> None:
         try:
