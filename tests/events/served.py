@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from ivrhooks.manifest import EVENT_PATHS, EVENT_ROUTES
 from ivrhooks.core.auth import derive_credentials
 from ivrhooks.events import EventKind, event_digest
 from ivrhooks.fakepbx.webhooks import SentEvent
+from ivrhooks.manifest import EVENT_PATHS, EVENT_ROUTES
 from ivrhooks.testing import FakePBX, RunningApp
 
 __all__ = [
