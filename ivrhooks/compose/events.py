@@ -52,7 +52,8 @@ class Events:
     """The event side of one start of an app."""
 
     endpoints: dict[str, EventEndpoint]
-    """By path (:data:`EVENT_PATHS`)."""
+    """By path (:data:`~ivrhooks.manifest.EVENT_PATHS`), and with a trailing slash: an event URL
+    typed by hand with one must not meet a 404, which stops PortSIP's retries for good."""
     presence: PresenceView
     recorder: DecisionRecorder | None
     """Told of every answer (an observer) when a handler reads decisions."""
@@ -138,7 +139,7 @@ def compose_events(
                 replay_store=replay,
             )
         )
-        endpoints[entry.path] = EventEndpoint(
+        endpoints[entry.path] = endpoints[entry.path + "/"] = EventEndpoint(
             entry.kind,
             route_id=entry.name,
             authenticator=authenticator,
