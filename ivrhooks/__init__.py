@@ -8,12 +8,17 @@ libraries.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 from ivrhooks._version import __version__
 
 if TYPE_CHECKING:
+    from importlib.abc import Loader
+
     from ivrhooks.app import IVRHooks
     from ivrhooks.conf.config import (
         AuthConfig,
@@ -102,3 +107,50 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_HOMES])
+
+
+#: Public modules that moved into the folders of the architecture (docs/architecture.md), by
+#: their former names: ``import ivrhooks.masks`` (or ``from ivrhooks.observer import Observer``)
+#: keeps working and gives the very module, and its submodules, at the new home.
+_MOVED = {
+    "ivrhooks.auth": "ivrhooks.core.auth",
+    "ivrhooks.masks": "ivrhooks.core.masks",
+    "ivrhooks.observer": "ivrhooks.observe.observer",
+    "ivrhooks.types": "ivrhooks.core.types",
+}
+
+
+class _FormerNames:
+    """Finds a moved module by its former name: the import system gets the module imported
+    from its new home (loading nothing more than that import does), under both names."""
+
+    @staticmethod
+    def _home(fullname: str) -> str | None:
+        for former, home in _MOVED.items():
+            if fullname == former or fullname.startswith(former + "."):
+                return home + fullname[len(former) :]
+        return None
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> ModuleSpec | None:
+        home = self._home(fullname)
+        if home is None:
+            return None
+        # A loader by duck typing: importlib.abc would cost the face an import of its own.
+        return ModuleSpec(fullname, cast("Loader", self))
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        module = import_module(self._home(spec.name) or spec.name)
+        spec.loader_state = module.__spec__  # restored below: the import system overwrites it
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        spec = module.__spec__
+        if spec is not None and isinstance(spec.loader_state, ModuleSpec):
+            module.__spec__ = spec.loader_state
+
+
+if not any(isinstance(finder, _FormerNames) for finder in sys.meta_path):
+    # First: the moved package's own path would otherwise load its submodules a second time.
+    sys.meta_path.insert(0, _FormerNames())

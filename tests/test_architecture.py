@@ -330,6 +330,42 @@ def test_the_core_loads_no_server_client_or_their_libraries() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("former", "home"),
+    [
+        ("ivrhooks.masks", "ivrhooks.core.masks"),
+        ("ivrhooks.types", "ivrhooks.core.types"),
+        ("ivrhooks.auth", "ivrhooks.core.auth"),
+        ("ivrhooks.observer", "ivrhooks.observe.observer"),
+    ],
+)
+def test_a_moved_module_imported_by_its_former_name_is_the_module_and_loads_nothing_heavy(
+    former: str, home: str
+) -> None:
+    """``import ivrhooks.masks`` (the name before the core had a folder) keeps working: in a
+    fresh interpreter it is the very module at the new home, loaded once, with none of the
+    server's or client's libraries."""
+    loaded = _loaded_by(
+        f"import {former}, {home}\n"
+        f"assert sys.modules[{former!r}] is sys.modules[{home!r}]\n"
+        f"assert sys.modules[{home!r}].__spec__.name == {home!r}"
+    )
+    assert loaded["heavy"] == []
+    assert home in loaded["ours"]
+    assert [m for m in loaded["ours"] if m.startswith(former + ".")] == []
+
+
+def test_a_submodule_by_its_former_name_is_not_loaded_a_second_time() -> None:
+    loaded = _loaded_by(
+        "import ivrhooks.masks.mask, ivrhooks.core.masks.mask\n"
+        "assert sys.modules['ivrhooks.masks.mask'] is sys.modules['ivrhooks.core.masks.mask']\n"
+        "from ivrhooks.masks import Mask\n"
+        "from ivrhooks.core.masks.mask import Mask as Same\n"
+        "assert Mask is Same"
+    )
+    assert loaded["heavy"] == []
+
+
 def test_declaring_an_app_loads_no_server_or_client() -> None:
     loaded = _loaded_by("from ivrhooks import IVRHooks, call, ActionRequest")
     assert loaded["heavy"] == []
