@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ async def sales(req):
 
 
 @contextlib.contextmanager
-def _dev(args: list[str], log: Path) -> Iterator[str]:
-    """``ivrhooks dev ARGS`` until its entries are registered; yields its dev page's URL."""
+def _dev(args: list[str], log: Path) -> Iterator[Callable[[], str]]:
+    """``ivrhooks dev ARGS``, started; yields a function that waits until its entries are
+    registered and returns its dev page's URL (the browser starts meanwhile)."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "ivrhooks", "dev", *args],
@@ -46,7 +47,8 @@ def _dev(args: list[str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
+
+    def ready() -> str:
         deadline = time.monotonic() + 60
         # Both lines: the page's address and the registration are printed by different tasks.
         while "dev entries registered" not in (said := log.read_text(errors="replace")) or not any(
@@ -55,7 +57,10 @@ def _dev(args: list[str], log: Path) -> Iterator[str]:
             assert proc.poll() is None and time.monotonic() < deadline, said
             time.sleep(0.05)  # another process, which sends no event: a bounded poll
         [url] = [line.split()[2] for line in said.splitlines() if line.startswith("dev page: ")]
-        yield url
+        return url
+
+    try:
+        yield ready
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
@@ -76,7 +81,9 @@ def test_the_page_under_a_real_pbx_has_no_phone_and_shows_the_pbxs_calls(tmp_pat
     with fake_pbx_process("8999:Dev") as pbx:
         args = [str(app_file), "--pbx", pbx, "--receptionist", "8999", "--port", str(port)]
         args += ["--public-url", f"http://127.0.0.1:{port}", "--ui-port", str(spare_port())]
-        with _dev(args, tmp_path / "dev.log") as url, chromium() as browser:
+        # The browser starts while dev starts its app and registers its entries.
+        with _dev(args, tmp_path / "dev.log") as ready, chromium() as browser:
+            url = ready()
             page = browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
