@@ -17,9 +17,28 @@ from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.schema.models import ActionUrl
 
-__all__ = ["DevProcess", "dev_env", "entries", "running_dev"]
+__all__ = [
+    "SHARED_RECEPTIONISTS",
+    "DevProcess",
+    "dev_env",
+    "entries",
+    "fresh_receptionists",
+    "running_dev",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The receptionists of the fake PBX these tests share (tests/dev/conftest.py), in pairs: one
+# pair per test, none given twice, so no test sees what another registered, left or removed.
+SHARED_RECEPTIONISTS = tuple((f"81{n:02}", f"89{n:02}") for n in range(24))
+_unused = iter(SHARED_RECEPTIONISTS)
+
+
+def fresh_receptionists() -> tuple[str, str]:
+    """Two receptionists of the shared fake PBX (``main``, ``dev``) no test had yet here."""
+    found = next(_unused, None)
+    assert found is not None, f"more tests than {len(SHARED_RECEPTIONISTS)} receptionist pairs"
+    return found
 
 
 def dev_env(**extra: str) -> dict[str, str]:
