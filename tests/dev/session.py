@@ -79,6 +79,22 @@ class DevProcess:
             if text in line:
                 return line
 
+    async def expect_each(self, *texts: str, limit: float = 30.0) -> dict[str, str]:
+        """The first line holding each of ``texts``, in whichever order they come: lines that
+        different processes print (the app's, the registration pass's) race each other."""
+        deadline = time.monotonic() + limit
+        found: dict[str, str] = {}
+        while len(found) < len(texts):
+            try:
+                line = await self.expect("", max(deadline - time.monotonic(), 0.0))
+            except AssertionError:
+                missing = [text for text in texts if text not in found]
+                raise AssertionError(
+                    f"no {missing} within {limit}s:\n" + "".join(self.transcript)
+                ) from None
+            found.update((text, line) for text in texts if text in line and text not in found)
+        return found
+
     async def rest(self, limit: float = 30.0) -> str:
         """Everything it prints until it exits (bounded), its exit awaited."""
         assert self.proc.stdout is not None
