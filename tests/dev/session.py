@@ -17,9 +17,28 @@ from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.schema.models import ActionUrl
 
-__all__ = ["DevProcess", "dev_env", "entries", "running_dev"]
+__all__ = [
+    "SHARED_RECEPTIONISTS",
+    "DevProcess",
+    "dev_env",
+    "entries",
+    "fresh_receptionists",
+    "running_dev",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The receptionists of the fake PBX these tests share (tests/dev/conftest.py), in pairs: one
+# pair per test, none given twice, so no test sees what another registered, left or removed.
+SHARED_RECEPTIONISTS = tuple((f"81{n:02}", f"89{n:02}") for n in range(24))
+_unused = iter(SHARED_RECEPTIONISTS)
+
+
+def fresh_receptionists() -> tuple[str, str]:
+    """Two receptionists of the shared fake PBX (``main``, ``dev``) no test had yet here."""
+    found = next(_unused, None)
+    assert found is not None, f"more tests than {len(SHARED_RECEPTIONISTS)} receptionist pairs"
+    return found
 
 
 def dev_env(**extra: str) -> dict[str, str]:
@@ -59,6 +78,22 @@ class DevProcess:
             self.transcript.append(line)
             if text in line:
                 return line
+
+    async def expect_each(self, *texts: str, limit: float = 30.0) -> dict[str, str]:
+        """The first line holding each of ``texts``, in whichever order they come: lines that
+        different processes print (the app's, the registration pass's) race each other."""
+        deadline = time.monotonic() + limit
+        found: dict[str, str] = {}
+        while len(found) < len(texts):
+            try:
+                line = await self.expect("", max(deadline - time.monotonic(), 0.0))
+            except AssertionError:
+                missing = [text for text in texts if text not in found]
+                raise AssertionError(
+                    f"no {missing} within {limit}s:\n" + "".join(self.transcript)
+                ) from None
+            found.update((text, line) for text in texts if text in line and text not in found)
+        return found
 
     async def rest(self, limit: float = 30.0) -> str:
         """Everything it prints until it exits (bounded), its exit awaited."""

@@ -18,8 +18,7 @@ from ivrhooks.cli import main
 from ivrhooks.cli.dev_session import DEV_TTL, RENEW_EVERY, DevSession, session_env
 from ivrhooks.cli.dev_tunnel import origin_in
 from ivrhooks.conf.config import PBXConfig
-from tests.cli.processes import fake_pbx_process
-from tests.dev.session import dev_env, running_dev
+from tests.dev.session import dev_env, fresh_receptionists, running_dev
 from tests.ports import refused_port, spare_port
 
 LOGIN = {"IVRHOOKS_PBX_USERNAME": "admin", "IVRHOOKS_PBX_PASSWORD": "pw"}
@@ -185,16 +184,17 @@ async def test_a_session_that_cannot_register_ends_at_the_start_saying_why(
 
 
 async def test_a_refused_login_ends_the_session_at_the_start_naming_the_variables(
-    tmp_path: Path,
+    tmp_path: Path, shared_pbx: str
 ) -> None:
+    _, ext = fresh_receptionists()  # of this test's own, on the shared fake PBX (conftest.py)
     app = tmp_path / "devapp.py"
-    app.write_text(SMALL_APP)
+    app.write_text(SMALL_APP.replace('"8999"', f'"{ext}"'))
     port = spare_port()
-    with fake_pbx_process("8999:Dev") as pbx:
-        args = [str(app), "--pbx", pbx, "--receptionist", "8999", "--no-ui", "--port", str(port)]
-        args += ["--public-url", f"http://127.0.0.1:{port}"]
-        async with running_dev(args, dev_env(IVRHOOKS_PBX_PASSWORD="not-the-password")) as dev:
-            rest = await asyncio.wait_for(dev.rest(), 60)
+    pbx = shared_pbx
+    args = [str(app), "--pbx", pbx, "--receptionist", ext, "--no-ui", "--port", str(port)]
+    args += ["--public-url", f"http://127.0.0.1:{port}"]
+    async with running_dev(args, dev_env(IVRHOOKS_PBX_PASSWORD="not-the-password")) as dev:
+        rest = await asyncio.wait_for(dev.rest(), 60)
     assert dev.proc.returncode == 1, rest
     assert f"Error: the PBX at {pbx} refused the login (IVRHOOKS_PBX_USERNAME" in rest
     assert "not-the-password" not in rest

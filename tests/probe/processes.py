@@ -17,8 +17,10 @@ from ivrhooks.schema.models import ActionUrl
 
 __all__ = [
     "RECEPTIONIST",
+    "SHARED_RECEPTIONISTS",
     "action_urls",
     "fake_pbx_with",
+    "fresh_receptionist",
     "probe_env",
     "read_until",
     "receptionist_id",
@@ -29,6 +31,17 @@ __all__ = [
 
 RECEPTIONIST = "8999"
 PROBE = [sys.executable, "-m", "ivrhooks", "probe", "--receptionist", RECEPTIONIST]
+# The receptionists of the fake PBX the tests share (tests/probe/conftest.py), RECEPTIONIST
+# first: one per test, none probed twice, so no test sees what another left there.
+SHARED_RECEPTIONISTS = (RECEPTIONIST, *(str(n) for n in range(8980, 8999)))
+_unused = iter(SHARED_RECEPTIONISTS)
+
+
+def fresh_receptionist() -> str:
+    """A receptionist of the shared fake PBX that no test of this process has had yet."""
+    found = next(_unused, None)
+    assert found is not None, f"more tests than {len(SHARED_RECEPTIONISTS)} receptionists"
+    return found
 
 
 def probe_env(pbx_url: str) -> dict[str, str]:
@@ -42,10 +55,17 @@ def probe_env(pbx_url: str) -> dict[str, str]:
     }
 
 
-def run_probe(pbx_url: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``ivrhooks probe --receptionist 8999 --port 0 --out OUT ARGS`` to its end."""
+def _probe(receptionist: str) -> list[str]:
+    return [*PROBE[:-1], receptionist]
+
+
+def run_probe(
+    pbx_url: str, out: Path, *args: str, receptionist: str = RECEPTIONIST
+) -> subprocess.CompletedProcess[str]:
+    """``ivrhooks probe --receptionist 8999 --port 0 --out OUT ARGS`` to its end (another
+    ``receptionist``: on a fake PBX that tests share, one of the test's own)."""
     return subprocess.run(
-        [*PROBE, "--port", "0", "--out", str(out), *args],
+        [*_probe(receptionist), "--port", "0", "--out", str(out), *args],
         env=probe_env(pbx_url),
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -56,11 +76,13 @@ def run_probe(pbx_url: str, out: Path, *args: str) -> subprocess.CompletedProces
 
 
 @contextlib.contextmanager
-def start_probe(pbx_url: str, out: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+def start_probe(
+    pbx_url: str, out: Path, *args: str, receptionist: str = RECEPTIONIST
+) -> Iterator[subprocess.Popen[str]]:
     """The probe waiting on its operator: stdin is a pipe the test writes Enter to. Killed
     when the block is left early; its pipes closed either way."""
     proc = subprocess.Popen(
-        [*PROBE, "--port", "0", "--out", str(out), *args],
+        [*_probe(receptionist), "--port", "0", "--out", str(out), *args],
         env=probe_env(pbx_url),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -122,13 +144,13 @@ def fake_pbx_with(*args: str) -> Iterator[str]:
         proc.communicate(timeout=15)
 
 
-async def receptionist_id(client: PBXClient) -> str:
+async def receptionist_id(client: PBXClient, receptionist: str = RECEPTIONIST) -> str:
     """The probe's receptionist's id on the PBX ``client`` talks to."""
-    return (await resolve_receptionists(client, [RECEPTIONIST]))[RECEPTIONIST]
+    return (await resolve_receptionists(client, [receptionist]))[receptionist]
 
 
-async def action_urls(pbx_url: str) -> list[ActionUrl]:
+async def action_urls(pbx_url: str, receptionist: str = RECEPTIONIST) -> list[ActionUrl]:
     """The action URLs of the probe's receptionist, read over the PBX's REST API."""
     async with PBXClient(pbx_url, username=DEFAULT_USERNAME, password=DEFAULT_PASSWORD) as pbx:
-        ivr_id = await receptionist_id(pbx)
+        ivr_id = await receptionist_id(pbx, receptionist)
         return await pbx.action_urls.list(ivr_id)

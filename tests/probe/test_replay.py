@@ -16,7 +16,6 @@ from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from ivrhooks.fakepbx.remote import place_call
 from ivrhooks.pbx import PBXClient
 from ivrhooks.testing import serve
-from tests.cli.processes import fake_pbx_process
 from tests.probe.processes import RECEPTIONIST, fake_pbx_with, receptionist_id, run_probe
 from tests.probe.recorder import Recorder
 
@@ -28,18 +27,21 @@ async def recorder() -> AsyncIterator[tuple[Recorder, str]]:
         yield app, base
 
 
-def _probe(pbx: str, out: Path, *args: str) -> dict[str, Any]:
-    done = run_probe(pbx, out, "--self-dial", "--request-timeout", "1", *args)
+def _probe(pbx: str, out: Path, *args: str, receptionist: str = RECEPTIONIST) -> dict[str, Any]:
+    args = ("--self-dial", "--request-timeout", "1", *args)
+    done = run_probe(pbx, out, *args, receptionist=receptionist)
     assert done.returncode == 0, done.stdout + done.stderr
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     return report
 
 
 async def test_the_fake_sends_and_reacts_as_the_file_recorded(
-    tmp_path: Path, recorder: tuple[Recorder, str]
+    tmp_path: Path, recorder: tuple[Recorder, str], shared_pbx: str, receptionist: str
 ) -> None:
-    with fake_pbx_process(f"{RECEPTIONIST}:Probe") as pbx:
-        await asyncio.to_thread(_probe, pbx, tmp_path, "--steps", "hangup,status-500")
+    # Recorded on the probe's tests' fake PBX (tests/probe/conftest.py), on a receptionist of
+    # this test's own; the recording is replayed below by a fake PBX of its own.
+    steps = ("--steps", "hangup,status-500")
+    await asyncio.to_thread(_probe, shared_pbx, tmp_path, *steps, receptionist=receptionist)
     recorded = json.loads((tmp_path / "behaviour.json").read_text())
     shape = recorded["requests"]["POST"]
     assert shape["fields"][0] == "session_id" and shape["content_type"] == "application/json"
