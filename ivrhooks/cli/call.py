@@ -14,8 +14,6 @@ import click
 
 from ivrhooks.cli.group import main
 from ivrhooks.fakepbx.remote import DEFAULT_PBX, place_call
-from ivrhooks.registration.devnames import parse_dev_name
-from ivrhooks.registration.owner import parse_name
 
 __all__ = ["DEFAULT_PBX", "call_command", "describe", "describe_outcome", "place_call"]
 
@@ -34,6 +32,19 @@ _MISFITS: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "no_match": _outside_the_mask,
 }
+
+
+def _route_named(name: str | None) -> str:
+    """The route an entry's name gives (production's entry, or a dev session's), else the name.
+
+    Only for an answer that does not name the route it ran (an older ivrhooks, another
+    framework): imported here, so ``ivrhooks call`` does not load the registration package (its
+    service, the PBX client and their models) for the answers that do."""
+    from ivrhooks.registration.devnames import parse_dev_name
+    from ivrhooks.registration.owner import parse_name
+
+    parsed = parse_name(name) or parse_dev_name(name)
+    return parsed.route if parsed is not None else (name or "?")
 
 
 def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
@@ -65,9 +76,8 @@ def describe_hop(hop: dict[str, Any], *, caller: str) -> tuple[str, bool]:
     if decision.get("destination") is not None:
         shown += f" {decision['destination']}"
     outcome = hop.get("outcome") or {}
-    parsed = parse_name(name) or parse_dev_name(name)  # production's entry, or a dev session's
     # The app says which route it ran; an entry made by hand has a name of its own.
-    route = outcome.get("route") or (parsed.route if parsed is not None else (name or "?"))
+    route = outcome.get("route") or _route_named(name)
     tail = f"HTTP {hop['status']}, {latency_ms:.1f} ms"
     if outcome.get("answered_by") in ("fallback", "default"):
         who = "the fallback" if outcome["answered_by"] == "fallback" else "the built-in default"

@@ -15,13 +15,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ivrhooks.fakepbx.dial import DialResult
+from ivrhooks.fakepbx.remote import DIAL_PATH
 
 if TYPE_CHECKING:
     from ivrhooks.fakepbx.state import PBXState
 
 __all__ = ["DIAL_PATH", "call_routes", "dial_endpoint", "hop_json"]
-
-DIAL_PATH = "/_fake/dial"
 
 
 def hop_json(result: DialResult) -> dict[str, Any]:

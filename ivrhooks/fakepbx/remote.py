@@ -9,11 +9,12 @@ from typing import Any, Self
 import httpx
 
 from ivrhooks.errors import FakePBXError
-from ivrhooks.fakepbx.calls import DIAL_PATH
 
-__all__ = ["DEFAULT_PBX", "ReadyProbe", "place_call"]
+__all__ = ["DEFAULT_PBX", "DIAL_PATH", "ReadyProbe", "place_call"]
 
 DEFAULT_PBX = "http://127.0.0.1:8887"
+#: The fake PBX's development endpoint that places a call (served by :mod:`.calls`).
+DIAL_PATH = "/_fake/dial"
 
 
 def place_call(

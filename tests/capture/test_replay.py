@@ -3,6 +3,7 @@ answered by today's code, each difference reported, accepted on request."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from pathlib import Path
@@ -69,7 +70,15 @@ async def _captured(tmp_path: Path, **environ: str) -> tuple[Path, Path]:
 
 async def test_replay_reports_each_change_exits_1_and_0_once_accepted(tmp_path: Path) -> None:
     app, capture = await _captured(tmp_path)
-    same = cli("replay", str(capture), str(app), cwd=tmp_path)
+    # Tomorrow's code beside today's, under the same module name: both replays only read the
+    # capture, so the two processes run together.
+    (tmp_path / "tomorrow").mkdir()
+    edited = tmp_path / "tomorrow" / app.name
+    edited.write_text(EDITED)
+    same, changed = await asyncio.gather(
+        asyncio.to_thread(cli, "replay", str(capture), str(app), cwd=tmp_path),
+        asyncio.to_thread(cli, "replay", str(capture), str(edited), cwd=edited.parent),
+    )
     assert same.returncode == 0, same.stdout + same.stderr
     assert same.stdout.count("same ") == 4
     summary = same.stdout.splitlines()[-1]
@@ -78,8 +87,6 @@ async def test_replay_reports_each_change_exits_1_and_0_once_accepted(tmp_path: 
         "re-checked: 1 (callers captured masked; IVRHOOKS_CAPTURE_CALLERS=true captures them)"
     )
 
-    app.write_text(EDITED)
-    changed = cli("replay", str(capture), str(app), cwd=tmp_path)
     print(changed.stdout)
     assert changed.returncode == 1, changed.stdout + changed.stderr
     lines = changed.stdout.splitlines()
@@ -97,7 +104,7 @@ async def test_replay_reports_each_change_exits_1_and_0_once_accepted(tmp_path: 
     assert lines[4].startswith("4 requests: 1 same, 2 changed, 1 now a fallback, 0 skipped")
     assert "5551234" not in changed.stdout
 
-    accepted = cli("replay", str(capture), str(app), "--accept", cwd=tmp_path)
+    accepted = cli("replay", str(capture), str(edited), "--accept", cwd=edited.parent)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "accepted: 3 answers written into" in accepted.stdout
     assert stat.S_IMODE(capture.stat().st_mode) == 0o600  # the new file keeps the old's mode
@@ -109,7 +116,7 @@ async def test_replay_reports_each_change_exits_1_and_0_once_accepted(tmp_path: 
     )
     assert third["answered_by"] == "fallback"
 
-    again = cli("replay", str(capture), str(app), cwd=tmp_path)
+    again = cli("replay", str(capture), str(edited), cwd=edited.parent)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("same ") == 4
 

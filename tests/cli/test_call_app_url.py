@@ -33,8 +33,11 @@ def _call(pbx: str) -> subprocess.CompletedProcess[str]:
 async def test_the_apps_url_as_pbx_is_named_as_the_mistake_it_is(tmp_path: Path) -> None:
     (tmp_path / "runapp.py").write_text(APP)
     async with run_embedded(tmp_path / "runapp.py") as run:
-        wrong = [await asyncio.to_thread(_call, run.url + tail) for tail in ("", "/", "/api")]
-        right = await asyncio.to_thread(_call, run.pbx_api)
+        # Four processes of their own, started together: none depends on another's answer.
+        *wrong, right = await asyncio.gather(
+            *(asyncio.to_thread(_call, run.url + tail) for tail in ("", "/", "/api")),
+            asyncio.to_thread(_call, run.pbx_api),
+        )
     for done in wrong:
         print(done.stderr)
         assert done.returncode == 1, done.stderr

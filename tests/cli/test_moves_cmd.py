@@ -6,6 +6,7 @@ place. A second deployment of the app with other routes is refused by ``ivrhooks
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ivrhooks.fakepbx import DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -32,15 +33,20 @@ def test_sync_after_a_move_updates_in_place_and_a_second_deployment_is_refused(
         moved = _cli(tmp_path, _env(pbx, "http://127.0.0.1:9090"), "sync", "alpha.py")
         assert moved.returncode == 0, moved.stdout + moved.stderr
         after = asyncio.run(_entries(pbx))
-        again = _cli(tmp_path, _env(pbx, "http://127.0.0.1:9090"), "plan", "alpha.py")
-        assert again.returncode == 0, "in sync: " + again.stdout + again.stderr
 
         # Another deployment of alpha (staging, with one more route) beside the moved one.
         (tmp_path / "staging").mkdir()
         extra = '\n@app.dtmf("9")\nasync def promo(req):\n    return call("2009")\n'
         (tmp_path / "staging" / "alpha.py").write_text(ALPHA + extra)
         staging_env = _env(pbx, "https://staging.example")
-        planned = _cli(tmp_path / "staging", staging_env, "plan", "alpha.py")
+        # Both plans only read the PBX: two processes of their own, started together.
+        with ThreadPoolExecutor(2) as pool:
+            moved_plan = pool.submit(
+                _cli, tmp_path, _env(pbx, "http://127.0.0.1:9090"), "plan", "alpha.py"
+            )
+            staging_plan = pool.submit(_cli, tmp_path / "staging", staging_env, "plan", "alpha.py")
+            again, planned = moved_plan.result(), staging_plan.result()
+        assert again.returncode == 0, "in sync: " + again.stdout + again.stderr
     print(moved.stdout, planned.stdout)
     assert before.keys() == after.keys(), "the same entry, updated"
     [(name, url)] = after.values()

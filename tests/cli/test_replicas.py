@@ -102,7 +102,8 @@ async def deployment(
             IVRHOOKS_REDIS_URL=redis.url,
             IVRHOOKS_AUTH="digest",
             IVRHOOKS_PBX_RATE="1000",
-            IVRHOOKS_REGISTRAR_LEASE="2",
+            # The shortest lease there is: a dead registrar keeps the others waiting 1 s.
+            IVRHOOKS_REGISTRAR_LEASE="1",
             IVRHOOKS_RECONCILE_INTERVAL="1",
         )
         env.update(env_extra)
@@ -240,7 +241,7 @@ async def test_an_old_and_a_new_version_end_with_the_new_entries_and_no_flapping
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
     async with deployment(
-        tmp_path, redis_server, ["12", "12", "13"], IVRHOOKS_RECONCILE_INTERVAL="0.5"
+        tmp_path, redis_server, ["12", "12", "13"], IVRHOOKS_RECONCILE_INTERVAL="0.25"
     ) as (fake, replicas, _):
 
         def names() -> list[str]:
@@ -248,14 +249,14 @@ async def test_an_old_and_a_new_version_end_with_the_new_entries_and_no_flapping
 
         await _until(lambda: names() == ["ivrhooks:key1", "ivrhooks:key3"])
         # Counted in reconcile passes, not slept: the pass that converged ends, then three more
-        # run, whatever the machine's load makes of their 0.5 s interval.
+        # run, whatever the machine's load makes of their 0.25 s interval.
         await _more_passes(replicas, 1)
         writes = fake.counters.writes
         await _more_passes(replicas, 3)
         assert fake.counters.writes == writes, "after convergence: not one write"
 
         # Each replica says so at its next look at the registrar's record (every third of the
-        # 2 s lease): waited for, not assumed to be done by now.
+        # 1 s lease): waited for, not assumed to be done by now.
         async def settled() -> bool:
             return [await _status(r.url + "/readyz") for r in replicas] == [503, 503, 200]
 

@@ -9,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from tests.ports import spare_port
 
 
 def _run(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "runapp.py").write_text(APP)
+    if not (tmp_path / "runapp.py").exists():
+        (tmp_path / "runapp.py").write_text(APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     cmd = [sys.executable, "-m", "ivrhooks", "run", str(tmp_path / "runapp.py")]
     return subprocess.run(
@@ -67,8 +69,12 @@ def test_a_bad_run_variable_is_one_line_naming_it(tmp_path: Path, case: str) -> 
 def test_the_variable_is_named_for_a_bad_variable_and_the_option_for_a_bad_option(
     tmp_path: Path,
 ) -> None:
-    from_variable = _run(tmp_path, IVRHOOKS_PORT="abc")
-    from_option = _run(tmp_path, "--port", "abc")
+    (tmp_path / "runapp.py").write_text(APP)
+    # Two processes of their own, started together: neither depends on the other.
+    with ThreadPoolExecutor(2) as pool:
+        variable = pool.submit(_run, tmp_path, IVRHOOKS_PORT="abc")
+        option = pool.submit(_run, tmp_path, "--port", "abc")
+        from_variable, from_option = variable.result(), option.result()
     assert from_variable.stderr.strip() == "Error: IVRHOOKS_PORT='abc': must be a whole number"
     assert from_option.returncode == 2, from_option.stderr
     assert from_option.stderr.strip().endswith(
