@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from ivrhooks import ServingConfig
+from ivrhooks.pbx.tls import tls_context
 from ivrhooks.server import Server
 from ivrhooks.server.protocol import protocol_for
 from ivrhooks.testing import serve
@@ -62,7 +63,9 @@ def request(*headers: bytes) -> bytes:
 
 
 async def pbx_calls(url: str, n: int) -> list[int]:
-    async with httpx.AsyncClient(base_url=url) as client:
+    # verify=tls_context(): the process's one TLS context (ivrhooks.pbx.tls), not a CA bundle
+    # loaded per client (a client every 50 ms below); plain HTTP on loopback anyway.
+    async with httpx.AsyncClient(base_url=url, verify=tls_context()) as client:
         user, password = USER.split(":")
         return [
             (await client.get(f"/hooks/one?{QUERY}", auth=(user, password))).status_code
