@@ -21,6 +21,7 @@ import httpx
 from ivrhooks.errors import MaskError
 from ivrhooks.fakepbx.matching import Kind, compile_mask
 from ivrhooks.fakepbx.shape import RequestShape
+from ivrhooks.pbx.tls import tls_context
 from ivrhooks.schema.models import ActionUrl, ActionUrlType, AuthMode
 
 __all__ = ["DialResult", "fire", "pick_action_url", "request_fields"]
@@ -136,7 +137,10 @@ async def fire(
     decision: dict[str, Any] | None = None
     error: str | None = None
     try:
-        async with httpx.AsyncClient(timeout=timeout, auth=_auth(url)) as client:
+        # The shared TLS context: a client per call must not load the CA bundle per call.
+        async with httpx.AsyncClient(
+            timeout=timeout, auth=_auth(url), verify=tls_context()
+        ) as client:
             kwargs: dict[str, Any] = {"headers": _headers(url)}
             method = "POST" if url.method is not None and url.method.value == "POST" else "GET"
             if shape is not None:

@@ -57,6 +57,7 @@ from ivrhooks.pbx.resources import ActionUrls, Ivrs, IvrServers
 from ivrhooks.pbx.retry import Retry, RetryPolicy, never_sent
 from ivrhooks.pbx.templates import endpoint_template
 from ivrhooks.pbx.tenant import TenantSettings
+from ivrhooks.pbx.tls import verifying
 from ivrhooks.pbx.tokens import LoginGate, TokenManager
 from ivrhooks.pbx.untrusted import pbx_text
 from ivrhooks.schema.models import AccountInfo
@@ -141,7 +142,7 @@ class PBXClient:
         self.budget = RateBudget(rate) if isinstance(rate, int) else rate
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            verify=verify,
+            verify=verifying(verify),  # one CA bundle load per process, not per client
             timeout=timeout,
             transport=transport,
             # Uncompressed answers only: a compressed one could unpack past the byte cap.

@@ -54,6 +54,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.close()
 
 
+# How long shutdown waits, in short polls, for connections asked to close to be gone.
+_SETTLE_POLL = 0.002
+_SETTLE_POLLS = 50
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, woken at once to shut down instead of at its next 0.1 s tick: a test
     suite that starts hundreds of servers would otherwise spend that tick on every one."""
@@ -69,6 +74,19 @@ class _Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         state = self.server_state
+        if state.connections or state.tasks:
+            # Asked to shut down, an idle kept-alive connection closes at once, and one whose
+            # client just hung up is gone a loop turn later: uvicorn would sleep 0.1 s for them
+            # all the same. Stop accepting, ask each to close and wait a few ms; only a request
+            # still in flight then takes uvicorn's graceful path.
+            for server in self.servers:
+                server.close()
+            for connection in list(state.connections):
+                connection.shutdown()
+            for _ in range(_SETTLE_POLLS):
+                if not (state.connections or state.tasks):
+                    break
+                await asyncio.sleep(_SETTLE_POLL)
         if state.connections or state.tasks:
             await super().shutdown(sockets)  # requests in flight: uvicorn's graceful path
             return

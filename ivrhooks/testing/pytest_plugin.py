@@ -27,14 +27,15 @@ fixtures need pytest-asyncio, which ``pip install ivrhooks[testing]`` brings
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ivrhooks.app import IVRHooks
-from ivrhooks.fakepbx import FakePBX
-from ivrhooks.testing.harness import RunningApp, running
-from ivrhooks.testing.local import Local, local
+if TYPE_CHECKING:  # imported by the fixtures when used: pytest loads this plugin in every run
+    from ivrhooks.app import IVRHooks
+    from ivrhooks.fakepbx import FakePBX
+    from ivrhooks.testing.harness import RunningApp
+    from ivrhooks.testing.local import Local
 
 _NO_ASYNCIO = (
     "the ivrhooks fixtures are async and need pytest-asyncio: pip install 'ivrhooks[testing]'"
@@ -69,6 +70,8 @@ if pytest_asyncio is not None:
         ivrhooks_app: IVRHooks, ivrhooks_resources: dict[str, Any]
     ) -> AsyncIterator[RunningApp]:
         """The app served on loopback and registered on a fake PBX."""
+        from ivrhooks.testing.harness import running
+
         async with running(ivrhooks_app, resources=ivrhooks_resources) as harness:
             yield harness
 
@@ -77,6 +80,8 @@ if pytest_asyncio is not None:
         ivrhooks_app: IVRHooks, ivrhooks_resources: dict[str, Any]
     ) -> AsyncIterator[Local]:
         """The app run in process, no sockets: ``await ivrhooks_local.dial(to=, caller=, ...)``."""
+        from ivrhooks.testing.local import local
+
         async with local(ivrhooks_app, resources=ivrhooks_resources) as ivr:
             yield ivr
 

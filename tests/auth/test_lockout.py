@@ -21,6 +21,7 @@ import pytest
 from ivrhooks import ActionRequest, IVRHooks, RegistrationConfig, call
 from ivrhooks.core.auth import StaticCredentials, derive_credentials
 from ivrhooks.core.types import Scheme
+from ivrhooks.pbx.tls import tls_context
 from ivrhooks.testing import serve
 
 SECRET = "lockout-secret-0123456789"
@@ -124,10 +125,12 @@ async def test_the_pbx_is_answered_through_a_flood_from_its_own_address(
     pbx: Pbx, pbx_first: bool, tmp_path: Path
 ) -> None:
     app, called = app_for(pbx, tmp_path)
+    # verify=tls_context(): the process's one TLS context (ivrhooks.pbx.tls), not a CA bundle
+    # loaded per client; these clients speak plain HTTP on loopback anyway.
     async with (
         serve(app) as url,
-        httpx.AsyncClient(base_url=url) as good,
-        httpx.AsyncClient(base_url=url) as bad,
+        httpx.AsyncClient(base_url=url, verify=tls_context()) as good,
+        httpx.AsyncClient(base_url=url, verify=tls_context()) as bad,
     ):
         if pbx_first:
             assert (await pbx_call(good, pbx))[0] == 200
@@ -152,10 +155,10 @@ async def test_guessing_a_static_password_from_another_address_stays_throttled(
 ) -> None:
     pbx = Pbx("basic", "password")
     app, called = app_for(pbx, tmp_path)
-    elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2", verify=tls_context())
     async with (
         serve(app) as url,
-        httpx.AsyncClient(base_url=url) as good,
+        httpx.AsyncClient(base_url=url, verify=tls_context()) as good,
         httpx.AsyncClient(base_url=url, transport=elsewhere) as guesser,
     ):
         assert (await pbx_call(good, pbx))[0] == 200  # known-good from 127.0.0.1 only

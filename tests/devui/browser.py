@@ -143,8 +143,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def ivrhooks(command: str, app: str | Path, log: Path) -> Iterator[Served]:
-    """Start ``ivrhooks COMMAND APP`` (run or dev) with its dev page, and stop it after."""
+def ivrhooks(command: str, app: str | Path, log: Path, *, ready: bool = True) -> Iterator[Served]:
+    """Start ``ivrhooks COMMAND APP`` (run or dev) with its dev page, and stop it after.
+
+    ``ready=False`` yields as soon as the process is started: the caller does something else
+    while it boots (starts a browser) and calls ``wait_ready()`` itself."""
     port, pbx_port, ui_port = spare_port(), spare_port(), spare_port()
     cmd = [sys.executable, "-m", "ivrhooks", command, str(app), "--port", str(port)]
     cmd += ["--pbx-port", str(pbx_port), "--ui-port", str(ui_port), "--log-level", "warning"]
@@ -162,7 +165,8 @@ def ivrhooks(command: str, app: str | Path, log: Path) -> Iterator[Served]:
         )
     served = Served(proc, log, port, pbx_port, ui_port, proc.stdin)
     try:
-        served.wait_ready()
+        if ready:
+            served.wait_ready()
         yield served
     finally:
         assert proc.stdin is not None

@@ -16,6 +16,7 @@ import pytest
 
 from ivrhooks.fakepbx.resources import pin_policy_problem
 from ivrhooks.pbx import PBXClient
+from ivrhooks.pbx.tls import tls_context
 from ivrhooks.testing import FakePBX, serve
 
 IVR = {"name": "Main", "extension_number": "8001", "pin": "582046"}
@@ -24,7 +25,12 @@ URL = {"name": "n", "type": "DTMF", "dtmf_mask": "1", "url": "http://127.0.0.1:9
 
 @pytest.fixture
 async def raw(fake: FakePBX) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(fake.app) as base, httpx.AsyncClient(base_url=base + "/api/") as http:
+    # verify=tls_context(): the process's one TLS context (ivrhooks.pbx.tls), not a CA bundle
+    # loaded per client; this client speaks plain HTTP on loopback anyway.
+    async with (
+        serve(fake.app) as base,
+        httpx.AsyncClient(base_url=base + "/api/", verify=tls_context()) as http,
+    ):
         reply = await http.post("auth/sign_in", json={"username": "admin", "password": "fakepbx"})
         http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
         yield http

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ivrhooks.errors import InvalidArgumentError
 from ivrhooks.pbx import PBXClient, PBXValidationError
+from ivrhooks.pbx.tls import tls_context
 from ivrhooks.testing import FakePBX
 
 URL = "http://127.0.0.1:9/hook"
@@ -171,7 +172,9 @@ async def test_fake_pbx_rejects_raw_bad_json(
     path = _path(fake, group, method)
     before = _snapshot(fake)
     token = await pbx.tokens.token()
-    async with httpx.AsyncClient(base_url=base_url + "/") as raw:
+    # verify=tls_context(): the process's one TLS context (ivrhooks.pbx.tls), not a CA bundle
+    # loaded per client; plain HTTP on loopback anyway.
+    async with httpx.AsyncClient(base_url=base_url + "/", verify=tls_context()) as raw:
         response = await raw.post(path, json=fields, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422
     [error] = response.json()["errors"]
@@ -184,7 +187,7 @@ async def test_fake_pbx_rejects_unparseable_body(
     fake: FakePBX, pbx: PBXClient, base_url: str
 ) -> None:
     token = await pbx.tokens.token()
-    async with httpx.AsyncClient(base_url=base_url + "/") as raw:
+    async with httpx.AsyncClient(base_url=base_url + "/", verify=tls_context()) as raw:
         response = await raw.post(
             "ivrs", content=b"{not json", headers={"Authorization": f"Bearer {token}"}
         )
@@ -239,7 +242,7 @@ async def test_fake_pbx_rejects_bad_list_parameters(
     pbx: PBXClient, base_url: str, query: str, field: str
 ) -> None:
     token = await pbx.tokens.token()
-    async with httpx.AsyncClient() as raw:
+    async with httpx.AsyncClient(verify=tls_context()) as raw:
         response = await raw.get(
             f"{base_url}/ivrs?{query}", headers={"Authorization": f"Bearer {token}"}
         )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -79,3 +83,20 @@ def test_without_pytest_asyncio_the_fixtures_say_how_to_get_it(
     result = pytester.runpytest_subprocess("-p", "no:asyncio")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*need pytest-asyncio: pip install 'ivrhooks[[]testing[]]'*"])
+
+
+def test_loading_the_plugin_loads_no_app_server_client_or_fake_pbx() -> None:
+    # pytest loads the plugin in every run of every project where ivrhooks is installed, tests
+    # of the fixtures or not (and in each subprocess of these tests): it must cost nothing
+    # until a test asks for a fixture. The fixtures themselves are exercised above.
+    script = (
+        "import json, sys\n"
+        "import ivrhooks.testing.pytest_plugin\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('starlette', 'httpx', 'uvicorn', 'pydantic') "
+        "or m.startswith(('ivrhooks.app', 'ivrhooks.fakepbx', 'ivrhooks.server')))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == []
