@@ -11,6 +11,7 @@ Rows:
   kept in a file as a supervisor would; the memory inbox; the embedded fake PBX), loaded once
   ``/readyz`` answers 200 and a warm-up load was handled. The baseline of every ratio.
 - ``run, Redis inbox``: the same with ``IVRHOOKS_REDIS_URL`` (a redis-server of the bench's own).
+  Both apps start at once and are ready before the first load; each is stopped after its row.
 - ``inbox alone, memory`` and ``inbox alone, Redis``: ``Inbox.accept`` called directly, ``C``
   callers at once (bench/events.py's measure), no HTTP, no auth, no parsing: what the served
   path adds to storing an event is the difference.
@@ -82,8 +83,9 @@ def outcomes(url: str) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def ivrhooks_run(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``ivrhooks run APP`` as shipped (plus ``env``), ready; yields its base URL."""
+def ivrhooks_run(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``ivrhooks run APP`` as shipped (plus ``env``), started; yields it and its base URL, and
+    stops it at the end (see :func:`ready`)."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("IVRHOOKS_")}
     environ.update(env, PYTHONPATH=str(ROOT))
@@ -96,26 +98,33 @@ def ivrhooks_run(env: dict[str, str], log: Path) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:  # a bounded poll: the server starts in another process
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"ivrhooks run did not get ready; its log:\n{log.read_text()[-3000:]}"
-                )
-            time.sleep(0.05)
-        yield url
+        yield proc, f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a supervisor stops it; killed if it has not ended 15 s later."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> str:
+    """``url`` once the app answers ``/readyz`` with 200 (a bounded poll: the server starts in
+    another process)."""
+    deadline = time.monotonic() + 120
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return url
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"ivrhooks run did not get ready; its log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
 
 
 def wrk_load(url: str, seconds: float, connections: int, tag: str, tmp: Path) -> dict[str, float]:
@@ -185,23 +194,23 @@ def drained(name: str, url: str) -> dict[str, float]:
     return found
 
 
-def http_row(name: str, env: dict[str, str], args: argparse.Namespace, tag: str, tmp: Path) -> Row:
-    with ivrhooks_run(env, tmp / f"{tag}.log") as url:
-        if args.warmup:
-            load(url, args.warmup, args.connections, f"{tag}w", tmp)
-        before = drained(name, url)
-        raw = load(url, args.seconds, args.connections, tag, tmp)
-        ok = raw["requests"] - raw["non2xx"]
-        now = outcomes(url)
-        found = {k: v - before[k] for k, v in now.items()}
-        # wrk does not count the requests in flight when it stops; the app may have stored them.
-        if not ok <= found["accepted"] <= ok + args.connections or found["duplicate"]:
-            raise SystemExit(f"{name}: {ok:.0f} answered 200 but the app says {found}")
-        if raw["errors"] or raw["non2xx"] > found["full"] + found["unavailable"]:
-            raise SystemExit(f"{name}: answers other than 200 or 503: {raw} {found}")
-        stopped = time.perf_counter()
-        drained(name, url)
-        after = time.perf_counter() - stopped
+def http_row(name: str, url: str, args: argparse.Namespace, tag: str, tmp: Path) -> Row:
+    """The row of the app at ``url``, ready and idle until now."""
+    if args.warmup:
+        load(url, args.warmup, args.connections, f"{tag}w", tmp)
+    before = drained(name, url)
+    raw = load(url, args.seconds, args.connections, tag, tmp)
+    ok = raw["requests"] - raw["non2xx"]
+    now = outcomes(url)
+    found = {k: v - before[k] for k, v in now.items()}
+    # wrk does not count the requests in flight when it stops; the app may have stored them.
+    if not ok <= found["accepted"] <= ok + args.connections or found["duplicate"]:
+        raise SystemExit(f"{name}: {ok:.0f} answered 200 but the app says {found}")
+    if raw["errors"] or raw["non2xx"] > found["full"] + found["unavailable"]:
+        raise SystemExit(f"{name}: answers other than 200 or 503: {raw} {found}")
+    stopped = time.perf_counter()
+    drained(name, url)
+    after = time.perf_counter() - stopped
     seconds = raw["duration_us"] / 1e6
     handled = found["accepted"] / (seconds + after)  # all of it: during the load and after
     p50, p99 = raw["p50_us"] / 1000, raw["p99_us"] / 1000
@@ -239,9 +248,21 @@ def main(args: argparse.Namespace) -> None:
     logging.getLogger("ivrhooks").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmpdir, redis_server() as url:
         tmp = Path(tmpdir)
-        rows.append(http_row("run, as shipped (memory)", {}, args, "a", tmp))
+        http: list[tuple[str, dict[str, str], str]] = [("run, as shipped (memory)", {}, "a")]
         if url is not None:
-            rows.append(http_row("run, Redis inbox", {"IVRHOOKS_REDIS_URL": url}, args, "b", tmp))
+            http.append(("run, Redis inbox", {"IVRHOOKS_REDIS_URL": url}, "b"))
+        with contextlib.ExitStack() as apps:
+            # Started together, and all ready before any load: a row's load never shares the
+            # machine with another app's start; the others wait idle (their inbox's blocking
+            # read) and each is stopped once its row is done.
+            started = [
+                (title, tag, apps.enter_context(ivrhooks_run(env, tmp / f"{tag}.log")))
+                for title, env, tag in http
+            ]
+            urls = [ready(proc, at, tmp / f"{tag}.log") for _, tag, (proc, at) in started]
+            for (title, tag, (proc, _)), app_url in zip(started, urls, strict=True):
+                rows.append(http_row(title, app_url, args, tag, tmp))
+                stop(proc)
         mem = ("inbox alone, memory", lambda: MemoryInbox(config))
         rows.append(asyncio.run(inbox_row(*mem, events, callers)))
         presence = [asyncio.run(presence_row("memory", None, reads))]

@@ -173,8 +173,8 @@ def main() -> None:
     results: dict[str, list[float]] = {name: [] for name in modes}
     floors: list[float] = []
     print(f"{ROUTES} Basic routes, {args.requests} requests x {args.rounds} rounds, in process")
-    for server in servers.values():  # warm-up
-        asyncio.run(_per_request(server, 1000))
+    for server in servers.values():  # warm-up: as long as a round, at most 1000 requests
+        asyncio.run(_per_request(server, min(1000, args.requests)))
     memory.clear()
     # As `ivrhooks run` does after startup (freeze_gc): the route tables out of collections,
     # so each mode's garbage, not the others' survivors, is what the collector walks.

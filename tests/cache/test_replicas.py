@@ -44,27 +44,41 @@ async def sales(req):
 
 
 @asynccontextmanager
-async def _replica(app: Path, env: dict[str, str]) -> AsyncIterator[tuple[str, str]]:
-    """``ivrhooks run APP`` with its own embedded PBX; yields the app's URL and the PBX's."""
-    pbx = f"http://127.0.0.1:{free_port()}"
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "ivrhooks", "run", str(app), "--log-level", "warning"),
-        *("--port", "0", "--pbx-port", pbx.rpartition(":")[2], "--ui-port", "0"),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+async def _replicas(app: Path, env: dict[str, str], n: int) -> AsyncIterator[list[tuple[str, str]]]:
+    """``n`` processes of ``ivrhooks run APP``, each with its own embedded PBX; yields each one's
+    app URL and PBX URL. Each starts once the one before is ready: each has a registration of its
+    own (its URL), and a newer one supersedes a replica that has not registered yet. All are
+    stopped at once at the end."""
+    procs: list[asyncio.subprocess.Process] = []
+    found: list[tuple[str, str]] = []
     try:
-        assert proc.stdout is not None
-        first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert first.startswith("serving on http://127.0.0.1:"), first
-        url = first.split()[-1]
-        await _ready(url + "/readyz", proc)
-        yield url, pbx
+        for _ in range(n):
+            pbx = f"http://127.0.0.1:{free_port()}"
+            proc = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "ivrhooks", "run", str(app), "--log-level", "warning"),
+                *("--port", "0", "--pbx-port", pbx.rpartition(":")[2], "--ui-port", "0"),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(proc)
+            found.append((await _serving(proc), pbx))
+        yield found
     finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.communicate(), 15)
+        for proc in procs:
+            proc.terminate()
+        await asyncio.wait_for(asyncio.gather(*(proc.communicate() for proc in procs)), 15)
+
+
+async def _serving(proc: asyncio.subprocess.Process) -> str:
+    """The app's URL, which it prints first, once it answers ``/readyz``."""
+    assert proc.stdout is not None
+    first = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    assert first.startswith("serving on http://127.0.0.1:"), first
+    url = first.split()[-1]
+    await _ready(url + "/readyz", proc)
+    return url
 
 
 async def _ready(url: str, proc: asyncio.subprocess.Process, limit: float = 30.0) -> None:
@@ -78,7 +92,7 @@ async def _ready(url: str, proc: asyncio.subprocess.Process, limit: float = 30.0
                 pass
             assert proc.returncode is None, "ivrhooks run exited"
             assert time.monotonic() < deadline, f"{url} not ready"
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.02)
 
 
 async def _call(pbx: str) -> str:
@@ -123,7 +137,7 @@ async def test_a_value_loaded_through_one_process_is_a_hit_through_the_other(
         IVRHOOKS_APP_ID="cached",
         CACHE_LOADS=str(loads),
     )
-    async with _replica(app, env) as (first, first_pbx), _replica(app, env) as (second, pbx):
+    async with _replicas(app, env, 2) as [(first, first_pbx), (second, pbx)]:
         one = await _call(first_pbx)
         assert len(loads.read_text().split()) == 1
         two = await _call(pbx)

@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import socket
+from typing import Any
 
 from ivrhooks.core.backoff import backoff
 from ivrhooks.events.inbox import scripts
@@ -119,13 +120,10 @@ class Consumer:
                 self._due["promote"] = now + (0 if int(moved) >= 100 else wait)
             watch = ("claim", "promote", "renew") if self._in_hand else ("claim", "promote")
             block = min(link.poll, *(self._due[name] - now for name in watch))
-            reply = await link.reader.xreadgroup(
-                GROUP,
-                self.name,
-                {keys.stream: ">"},
-                count=free,
-                block=max(1, int(block * 1000)),
-            )
+            # A cancellation one of the commands above swallowed would otherwise wait out the
+            # blocking read: a shutdown held up to ``poll`` seconds for nothing.
+            _cancelled()
+            reply = await self._read(free, block)
         except link.response_error as exc:
             if "NOGROUP" not in str(exc):
                 raise
@@ -133,6 +131,31 @@ class Consumer:
             return []
         items = reply.values() if isinstance(reply, dict) else [r[1] for r in reply or []]
         return [entry_of(sid, fields, 1) for batch in items for sid, fields in batch if fields]
+
+    async def _read(self, free: int, block: float) -> Any:
+        """The blocking ``XREADGROUP``, in a task of its own so that cancelling ``run`` ends it
+        at once. Its own socket write can swallow the cancellation on Python 3.11 (see
+        :func:`_cancelled`), and the read would then wait out its ``block`` (up to ``poll``)
+        before the app could stop."""
+        link = self._link
+        read = asyncio.ensure_future(
+            link.reader.xreadgroup(
+                GROUP,
+                self.name,
+                {link.keys.stream: ">"},
+                count=free,
+                block=max(1, int(block * 1000)),
+            )
+        )
+        try:
+            return await asyncio.shield(read)
+        except asyncio.CancelledError:
+            while not read.done():  # again if its write swallowed one: the read then takes it
+                read.cancel()
+                await asyncio.wait({read}, timeout=0.01)
+            if not read.cancelled():
+                read.exception()  # what it read stays pending here, claimed after claim_after
+            raise
 
     async def _create_group(self) -> None:
         link = self._link

@@ -168,8 +168,11 @@ class EventSender:
         try:
             await work
         finally:
+            # The others still working: a task that ended in this same turn of the loop is
+            # still in ``_tasks`` until its done callback runs.
             current = asyncio.current_task()
-            if self._client is not None and not (self._tasks - {current}):
+            working = [t for t in self._tasks if t is not current and not t.done()]
+            if self._client is not None and not working:
                 client, self._client = self._client, None  # a new task makes a new one
                 await client.aclose()
 
