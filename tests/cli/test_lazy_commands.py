@@ -1,11 +1,14 @@
 """Each ``ivrhooks`` command's module is imported when that command runs: the table naming them
 (``ivrhooks.cli.group.COMMANDS``) is the whole command line, and a command loads no other's.
 ``ivrhooks call`` (a client of a fake PBX in another process) loads neither the PBX, nor the
-registration package, nor the PBX's models."""
+registration package, nor the PBX's models. ``ivrhooks run`` loads its server (uvicorn, the
+embedded fake PBX, the dev page) only once the app and its configuration have passed their
+checks."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import import_module
@@ -36,9 +39,12 @@ def test_the_table_names_every_command_and_the_module_that_defines_it() -> None:
     assert defined == COMMANDS
 
 
-def _loaded_by(args: list[str], cwd: Path, status: int = 0) -> tuple[str, list[str]]:
-    """``main(ARGS)`` in a fresh interpreter: what it printed, and the ivrhooks modules it
-    loaded by the time it ended (exit status ``status``)."""
+def _loaded_by(
+    args: list[str], cwd: Path, status: int = 0, env: dict[str, str] | None = None
+) -> tuple[str, list[str]]:
+    """``main(ARGS)`` in a fresh interpreter (``env`` added to the environment): what it
+    printed, and the ivrhooks modules (and uvicorn) it loaded by the time it ended (exit status
+    ``status``)."""
     script = (
         "import json, sys\n"
         "from ivrhooks.cli import main\n"
@@ -46,11 +52,13 @@ def _loaded_by(args: list[str], cwd: Path, status: int = 0) -> tuple[str, list[s
         f"    main({args!r})\n"
         "except SystemExit as exc:\n"
         f"    assert (exc.code or 0) == {status}, exc.code\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ivrhooks'))))\n"
+        "names = sorted(m for m in sys.modules if m.startswith(('ivrhooks', 'uvicorn')))\n"
+        "print(json.dumps(names))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -79,3 +87,19 @@ def test_call_loads_no_pbx_registration_or_models(tmp_path: Path) -> None:
     assert "ivrhooks.fakepbx.remote" in loaded
     heavy = ["ivrhooks.fakepbx.pbx", "ivrhooks.registration", "ivrhooks.schema.models"]
     assert [m for m in heavy if m in loaded] == [], loaded
+
+
+def test_run_reports_a_bad_variable_or_app_before_loading_the_server(tmp_path: Path) -> None:
+    # uvicorn, the embedded fake PBX and the dev page are most of `ivrhooks run`'s start-up:
+    # loaded once the app and its configuration have passed their checks, never for a mistake.
+    (tmp_path / "lazyapp.py").write_text(APP)
+    said, loaded = _loaded_by(
+        ["run", "lazyapp.py"], tmp_path, status=1, env={"IVRHOOKS_PORT": "abc"}
+    )
+    assert "Error: IVRHOOKS_PORT='abc': must be a whole number" in said
+    missing, loaded_too = _loaded_by(["run", "absent.py"], tmp_path, status=2)
+    assert "Error: Invalid value for APP: no such file: absent.py" in missing
+    heavy = ["uvicorn", "ivrhooks.cli.serving", "ivrhooks.server", "ivrhooks.fakepbx"]
+    for modules in (loaded, loaded_too):
+        assert "ivrhooks.cli.run" in modules  # the command ran, and stopped at the mistake
+        assert [m for m in heavy if m in modules] == [], modules

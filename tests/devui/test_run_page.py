@@ -14,7 +14,7 @@ import click
 import httpx
 import pytest
 
-from ivrhooks.cli.run import dev_page_socket
+from ivrhooks.cli.serving import dev_page_socket
 from ivrhooks.fakepbx import FakePBX
 from ivrhooks.testing import bind_socket, serve
 from tests.cli.test_run import APP, ROOT, wait_ready
