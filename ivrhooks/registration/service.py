@@ -11,17 +11,19 @@ answers 503 with the reason until the first success.
 Then the pass repeats every ``reconcile_interval`` seconds (0: never), healing drift made in
 the portal and re-populating a PBX that lost its state. Shutdown deletes nothing: during a
 rolling deploy the new replica needs the same entries.
+
+This module is the loop: when to pass, retry, wait or stop. One pass (what it writes, its
+budget, its span, the lease held through it) is :mod:`.passes`; what the loop tells readiness,
+metrics and the log, :mod:`.readiness`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import random
-import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ivrhooks.errors import (
@@ -30,15 +32,15 @@ from ivrhooks.errors import (
     RegistrationConflictError,
     StoreError,
 )
-from ivrhooks.observe.tracing import NO_TRACING
 from ivrhooks.pbx.client import PBXClient
 from ivrhooks.pbx.retry import backoff
 from ivrhooks.pbx.untrusted import LINE_LIMIT, pbx_text
 from ivrhooks.registration.apply import DEFAULT_CONCURRENCY
-from ivrhooks.registration.budget import pass_budget, within_budget
 from ivrhooks.registration.events import EventUrlKeeper
 from ivrhooks.registration.job import RegistrationJob
 from ivrhooks.registration.logins import LoginBudget, RefusedLogins, next_attempt
+from ivrhooks.registration.passes import run_pass
+from ivrhooks.registration.readiness import announce, not_registering, synced
 from ivrhooks.registration.reconcile import Report
 from ivrhooks.registration.registrar import Registrar
 from ivrhooks.runtime import Runtime
@@ -46,10 +48,6 @@ from ivrhooks.runtime import Runtime
 __all__ = ["Registration"]
 
 log = logging.getLogger("ivrhooks.registration")
-
-
-class _LeaseLostError(Exception):
-    """This replica stopped holding the registrar lease in the middle of a pass."""
 
 
 class Registration:
@@ -204,9 +202,9 @@ class Registration:
                     await self._wait(runtime, tick or self.backoff_cap)
                     continue
                 runtime.observer.registrar(registrar.holding)
-                self._announce(runtime, registrar)
+                self._announced = announce(runtime, registrar, self._announced)
                 if role != "registrar":
-                    await self._not_registering(runtime, registrar, role)
+                    await not_registering(runtime, registrar, role)
                     await self._wait(runtime, tick)
                     continue
                 now = loop.time()
@@ -215,21 +213,17 @@ class Registration:
                     continue
                 started = loop.time()
                 try:
-                    report = await self._traced(
+                    report = await run_pass(
                         runtime,
-                        self._holding(
-                            registrar,
-                            tick,
-                            within_budget(
-                                self._pass(runtime, job, client, rechecking),
-                                self.pass_budget or pass_budget(job),
-                            ),
-                        ),
-                        rechecking,
+                        job,
+                        client,
+                        registrar=registrar,
+                        events=self.events,
+                        tick=tick,
+                        budget=self.pass_budget,
+                        rechecking=rechecking,
+                        synced_before=bool(self.successes),
                     )
-                except _LeaseLostError:
-                    log.warning("lost the registrar lease during a pass: another replica registers")
-                    continue
                 except RegistrationConflictError as exc:
                     # Another app answers the same input: write nothing, say so, and (under
                     # `ivrhooks run`) stop. Looked at again later: the other app may be removed.
@@ -262,16 +256,13 @@ class Registration:
                     await self._bump(failed=True)
                     due = loop.time() + delay
                     continue
+                if report is None:
+                    log.warning("lost the registrar lease during a pass: another replica registers")
+                    continue
                 attempt = 0
                 self.refused.reset()
-                if not self.successes and client.tokens.generation is not None:
-                    # Which login endpoint answered tells the operator which PortSIP build it is.
-                    lifetime = client.tokens.expires_in
-                    shown = f"{lifetime} s" if lifetime is not None else "not given"
-                    log.info(
-                        "PBX login: %s, token lifetime %s", client.tokens.generation.label, shown
-                    )
-                self._synced(runtime, report, job)
+                synced(runtime, report, job, client, first=not self.successes)
+                self.last_report, self.last_error = report, None
                 with contextlib.suppress(StoreError):
                     await registrar.publish_synced()
                 await self._bump(failed=False)
@@ -280,137 +271,6 @@ class Registration:
             # Shutdown: give the lease up so another replica takes over at once.
             with contextlib.suppress(StoreError):
                 await registrar.release()
-
-    async def _traced(
-        self, runtime: Runtime, work: Coroutine[Any, Any, Report], rechecking: bool
-    ) -> Report:
-        """``work`` (one pass) inside a span, current while it runs: the PBX calls it makes are
-        its children. The span says what the pass wrote; its failure, by type."""
-        tracing = runtime.tracing if runtime.tracing is not None else NO_TRACING
-        attributes = {"ivrhooks.registration.rechecking": rechecking}
-        with tracing.span("ivrhooks registration", attributes=attributes) as span:
-            report = await work
-            applied = report.applied
-            span.set("ivrhooks.registration.receptionists", len(report.plans))
-            span.set("ivrhooks.registration.creates", applied.created)
-            span.set("ivrhooks.registration.updates", applied.updated)
-            span.set("ivrhooks.registration.deletes", applied.deleted)
-            span.set("ivrhooks.registration.drift", report.drift)
-            return report
-
-    async def _holding(
-        self, registrar: Registrar, tick: float | None, work: Coroutine[Any, Any, Report]
-    ) -> Report:
-        """Run a pass while renewing the lease every ``tick``; a pass outlasting a lost lease is
-        stopped (another replica is the registrar by then), raising ``_LeaseLostError``."""
-        if tick is None:
-            return await work
-        task = asyncio.ensure_future(work)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=tick)
-                if done:
-                    return task.result()
-                try:
-                    still = await registrar.role() == "registrar"
-                except StoreError:
-                    still = False
-                if not still:
-                    raise _LeaseLostError
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    async with asyncio.timeout(5.0):
-                        await asyncio.shield(task)
-
-    def _announce(self, runtime: Runtime, registrar: Registrar) -> None:
-        """Log this replica's generation once (and again if it changes: a fresh Redis)."""
-        if registrar.number is None or registrar.number == self._announced:
-            return
-        self._announced = registrar.number
-        runtime.metrics.generation(registrar.number)
-        if registrar.shared:
-            log.info(
-                "registration generation %d (newest running: %d)",
-                registrar.number,
-                registrar.newest or registrar.number,
-            )
-
-    async def _not_registering(self, runtime: Runtime, registrar: Registrar, role: str) -> None:
-        if role == "superseded":
-            runtime.status.set(
-                "superseded",
-                f"superseded: this replica is generation {registrar.number} and a newer version "
-                f"of this app (generation {registrar.newest}) registers its own action URLs; "
-                "this replica's are no longer the ones on the PBX",
-            )
-            return
-        try:
-            in_place = await registrar.in_place()
-        except StoreError:
-            in_place = False
-        if in_place:
-            runtime.status.set("ready")
-        else:
-            runtime.status.set(
-                "waiting", "waiting for the replica that holds the registrar lease to register"
-            )
-
-    def _synced(self, runtime: Runtime, report: Report, job: RegistrationJob) -> None:
-        applied = report.applied
-        runtime.observer.reconciled(
-            "ok",
-            applied.created,
-            applied.updated,
-            applied.deleted,
-            # After the first sync, every write repairs drift (portal edits, a restarted PBX).
-            report.drift if self.successes else 0,
-            report.seconds,
-        )
-        if not self.successes and runtime.config.serving.freeze_gc:
-            # What the first registration made lives as long as the app (the embedded PBX's
-            # 10,000 entries, the client's pool): out of full collections too, as
-            # ServingConfig.freeze_gc does at startup. Before readiness: nobody calls yet.
-            gc.collect()
-            gc.freeze()
-        # The PBX now holds credentials from the current secret only: stop accepting the old.
-        runtime.synced()
-        runtime.status.set("ready")
-        self.last_report, self.last_error = report, None
-        log.info(
-            "registration in sync on %s: %d created, %d updated, %d deleted (%s) in %.2fs",
-            runtime.config.registers_on,
-            applied.created,
-            applied.updated,
-            applied.deleted,
-            job.summary,
-            report.seconds,
-        )
-
-    async def _pass(
-        self, runtime: Runtime, job: RegistrationJob, client: PBXClient, rechecking: bool
-    ) -> Report:
-        """One reconcile; while it repairs drift after the first sync, the app is not ready."""
-        started = time.monotonic()
-        # During a rotation, or when credentials were refused, rewrite secrets the PBX does not
-        # show us (plan.py).
-        plans = await job.plans(client, rewrite_hidden_secrets=job.rotating or rechecking)
-        drift = sum(plan.drift for plan in plans)
-        if drift and self.successes and not any(plan.conflicts for plan in plans):
-            # The PBX no longer holds what this app registered (credentials from another
-            # secret, an edit in the portal, a restarted PBX): calls may be refused until fixed.
-            # Secrets the PBX merely hides, rewritten to be sure, do not count: the app stays
-            # ready while they are written.
-            runtime.status.set(
-                "re-registering",
-                f"re-registering: {drift} action URL(s) on the PBX differ from this app's "
-                "(credentials from another secret, or edited by hand)",
-            )
-        applied = await job.apply(client, plans)
-        if runtime.config.events.register:
-            await self.events.keep(client, job.manifest, fresh=job.rotating or rechecking)
-        return Report(tuple(plans), applied, time.monotonic() - started)
 
     async def _wait(self, runtime: Runtime, seconds: float | None) -> None:
         """``seconds`` (``None`` or infinite: no limit), or until a re-check is asked for
