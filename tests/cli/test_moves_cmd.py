@@ -27,10 +27,10 @@ def test_sync_after_a_move_updates_in_place_and_a_second_deployment_is_refused(
 ) -> None:
     (tmp_path / "alpha.py").write_text(ALPHA)
     with fake_pbx_process("8000:Main") as pbx:
-        first = _cli(tmp_path, _env(pbx, "http://127.0.0.1:8080"), "sync", "alpha.py")
+        first = _cli(tmp_path, _env(pbx, "http://old-host.ivr.test"), "sync", "alpha.py")
         assert first.returncode == 0, first.stdout + first.stderr
         before = asyncio.run(_entries(pbx))
-        moved = _cli(tmp_path, _env(pbx, "http://127.0.0.1:9090"), "sync", "alpha.py")
+        moved = _cli(tmp_path, _env(pbx, "http://new-host.ivr.test"), "sync", "alpha.py")
         assert moved.returncode == 0, moved.stdout + moved.stderr
         after = asyncio.run(_entries(pbx))
 
@@ -42,7 +42,7 @@ def test_sync_after_a_move_updates_in_place_and_a_second_deployment_is_refused(
         # Both plans only read the PBX: two processes of their own, started together.
         with ThreadPoolExecutor(2) as pool:
             moved_plan = pool.submit(
-                _cli, tmp_path, _env(pbx, "http://127.0.0.1:9090"), "plan", "alpha.py"
+                _cli, tmp_path, _env(pbx, "http://new-host.ivr.test"), "plan", "alpha.py"
             )
             staging_plan = pool.submit(_cli, tmp_path / "staging", staging_env, "plan", "alpha.py")
             again, planned = moved_plan.result(), staging_plan.result()
@@ -50,9 +50,9 @@ def test_sync_after_a_move_updates_in_place_and_a_second_deployment_is_refused(
     print(moved.stdout, planned.stdout)
     assert before.keys() == after.keys(), "the same entry, updated"
     [(name, url)] = after.values()
-    assert url == "http://127.0.0.1:9090/hooks/sales"
+    assert url == "http://new-host.ivr.test/hooks/sales"
     assert name.startswith("ivrhooks:sales@") and name != next(iter(before.values()))[0]
     assert planned.returncode == 2, planned.stdout + planned.stderr
     (line,) = [line for line in planned.stdout.splitlines() if line.startswith("  ! conflict: ")]
-    assert "registered by this app's module from the public URL http://127.0.0.1:9090" in line
+    assert "registered by this app's module from the public URL http://new-host.ivr.test" in line
     assert "set IVRHOOKS_APP_ID to a different value on each" in line

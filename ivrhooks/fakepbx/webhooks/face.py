@@ -4,7 +4,7 @@ doors tests use to set event URLs and change extensions."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivrhooks.events import EventKind
 from ivrhooks.fakepbx.dial import DialResult
@@ -21,8 +21,9 @@ class EventMethods:
 
     webhooks: Webhooks
 
-    def ivr(self, extension_number: str) -> Ivr:
-        raise NotImplementedError  # FakePBX's
+    if TYPE_CHECKING:  # FakePBX's own method
+
+        def ivr(self, extension_number: str) -> Ivr: ...
 
     @property
     def tenant(self) -> dict[str, Any]:
