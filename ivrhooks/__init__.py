@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ivrhooks._version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from importlib.abc import Loader
 
     from ivrhooks.app import IVRHooks
@@ -96,17 +97,29 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'ivrhooks' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
+def _lazy_face(
+    package: str, namespace: dict[str, Any], homes: dict[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's lazy face (PEP 562): its ``__getattr__`` imports each public name from its
+    home (``homes``) on first use and keeps it in ``namespace`` (the package's ``globals()``),
+    and its ``__dir__`` lists them. Used by this package, ``ivrhooks.fakepbx`` and
+    ``ivrhooks.testing``."""
+
+    def __getattr__(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(home), name)
+        namespace[name] = value  # the next lookup is a plain attribute
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted([*namespace, *homes])
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = _lazy_face(__name__, globals(), _HOMES)
 
 
 #: Public modules that moved into the folders of the architecture (docs/architecture.md), by
