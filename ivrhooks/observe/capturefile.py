@@ -26,21 +26,18 @@ import contextlib
 import logging
 import os
 import stat
-import threading
 import weakref
+
+from ivrhooks.observe.logwriter import DEFAULT_BATCH, DEFAULT_INTERVAL, DEFAULT_LIMIT, BatchWriter
 
 __all__ = ["CaptureFile"]
 
 log = logging.getLogger("ivrhooks")
 
-DEFAULT_INTERVAL = 0.05
-DEFAULT_LIMIT = 4 * 1024 * 1024
-DEFAULT_BATCH = 64 * 1024
-
 _OPEN = weakref.WeakSet["CaptureFile"]()
 
 
-class CaptureFile:
+class CaptureFile(BatchWriter):
     """Appends whole lines to ``path`` from a thread; opening it raises :class:`OSError` now."""
 
     def __init__(
@@ -59,16 +56,8 @@ class CaptureFile:
         self.path = path
         self.max_bytes = max_bytes
         self.files = files
-        self.interval = interval
-        self.limit = limit
-        self.batch = batch
-        self.close_timeout = close_timeout
         #: Lines written to the file.
         self.written = 0
-        #: Lines refused because ``limit`` characters were already waiting.
-        self.dropped = 0
-        #: Lines lost because the disk refused them (or the file could not be rotated).
-        self.failed = 0
         #: Times the file was renamed to ``FILE.1`` and a new one started.
         self.rotations = 0
         self._fd = -1
@@ -78,83 +67,29 @@ class CaptureFile:
         self._complained = False
         self._error = ""  # why the last write or rotation failed (the OS's words)
         self._open()  # a path that cannot be opened is the operator's to fix, at startup
-        self._lock = threading.Lock()
-        self._lines: list[str] = []
-        self._waiting = 0
-        self._flushes: list[threading.Event] = []
-        self._wake = threading.Event()
-        self._woken = False
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="ivrhooks-capture", daemon=True)
-        self._thread.start()
+        # Lines lost because the disk refused them (or the file could not be rotated) are
+        # counted in ``failed``.
+        super().__init__(
+            name="ivrhooks-capture",
+            interval=interval,
+            limit=limit,
+            batch=batch,
+            close_timeout=close_timeout,
+        )
         _OPEN.add(self)
-
-    # -- the caller's side (the event loop) -------------------------------------------------
-
-    def write(self, line: str) -> bool:
-        """Queue one line (ending in ``\\n``); False if it was dropped. Never waits."""
-        size = len(line)
-        with self._lock:
-            if self._waiting + size > self.limit or self._closing:
-                self.dropped += 1
-                return False
-            self._lines.append(line)
-            self._waiting += size
-            wake = self._waiting >= self.batch and not self._woken
-            if wake:
-                self._woken = True
-        if wake:
-            self._wake.set()
-        return True
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every line queued before this call is written (or lost); False on
-        timeout."""
-        done = threading.Event()
-        with self._lock:
-            if self._closing and not self._thread.is_alive():
-                return not self._lines
-            self._flushes.append(done)
-        self._wake.set()
-        return done.wait(timeout)
 
     def close(self) -> None:
         """Write what is queued, stop the thread and close the file (waits at most
         ``close_timeout``: a disk that hangs must not hold the process on its way out)."""
-        with self._lock:
-            if self._closing:
-                return
-            self._closing = True
-        self._wake.set()
-        self._thread.join(self.close_timeout)
+        super().close()
         _OPEN.discard(self)
-
-    @property
-    def closed(self) -> bool:
-        return self._closing
 
     # -- the writer thread ----------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            with self._lock:
-                lines, self._lines = self._lines, []
-                flushes, self._flushes = self._flushes, []
-                closing = self._closing
-                self._woken = False
-            if lines:
-                self._write_lines(lines)
-                with self._lock:
-                    self._waiting -= sum(len(line) for line in lines)
-            for done in flushes:
-                done.set()
-            if closing:
-                self._close_fd()
-                return
+    def _finish(self) -> None:
+        self._close_fd()
 
-    def _write_lines(self, lines: list[str]) -> None:
+    def _write_batch(self, lines: list[str]) -> None:
         data = [line.encode("utf-8") for line in lines]
         self._follow()
         start = 0

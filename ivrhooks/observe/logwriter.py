@@ -21,13 +21,14 @@ What it promises:
 
 from __future__ import annotations
 
+import abc
 import atexit
 import logging
 import threading
 import weakref
 from typing import TextIO
 
-__all__ = ["LineWriter", "WriterHandler", "dropped_lines"]
+__all__ = ["BatchWriter", "LineWriter", "WriterHandler", "dropped_lines"]
 
 DEFAULT_INTERVAL = 0.05
 DEFAULT_LIMIT = 4 * 1024 * 1024
@@ -43,45 +44,37 @@ def dropped_lines() -> int:
     return _closed_dropped + sum(w.dropped for w in list(_WRITERS))
 
 
-class LineWriter:
-    """Buffers whole lines (each ending in ``\\n``) and writes them to ``stream`` from a thread."""
+class BatchWriter(abc.ABC):
+    """Whole lines queued by the caller and written in batches by a thread of its own: the
+    caller appends to a list and never waits; past ``limit`` characters waiting a line is
+    dropped and counted. A subclass says where a batch goes (:meth:`_write_batch`) and what
+    ending means (:meth:`_finish`). :class:`LineWriter` writes to a stream,
+    :class:`ivrhooks.observe.capturefile.CaptureFile` to a rotating file."""
 
     def __init__(
-        self,
-        stream: TextIO,
-        *,
-        interval: float = DEFAULT_INTERVAL,
-        limit: int = DEFAULT_LIMIT,
-        batch: int = DEFAULT_BATCH,
-        close_timeout: float = 2.0,
+        self, *, name: str, interval: float, limit: int, batch: int, close_timeout: float
     ) -> None:
-        if interval <= 0 or limit < 1 or batch < 1:
-            raise ValueError("LineWriter: interval, limit and batch must be positive")
-        self.stream = stream
         self.interval = interval
         self.limit = limit
         self.batch = batch
         self.close_timeout = close_timeout
         #: Lines refused because ``limit`` characters were already waiting.
         self.dropped = 0
-        #: Lines the stream refused with an error (e.g. a closed pipe), then given up.
+        #: Lines the sink refused with an error, then given up.
         self.failed = 0
         self._lock = threading.Lock()
         self._lines: list[str] = []
         self._flushes: list[threading.Event] = []  # flush() callers waiting for the next write
         self._waiting = 0  # characters buffered or being written, not yet written
         self._wake = threading.Event()
-        self._woken = False  # set() once per batch: a blocked stream must not cost every line
+        self._woken = False  # set() once per batch: a blocked sink must not cost every line
         self._closing = False
-        self._thread = threading.Thread(target=self._run, name="ivrhooks-log-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
-        _WRITERS.add(self)
 
     def write(self, line: str, *, urgent: bool = False) -> bool:
-        """Queue one line; False if it was dropped. Never waits on the stream.
-
-        ``urgent`` wakes the writer now (a WARNING or worse should not wait for the timer).
-        """
+        """Queue one line (ending in ``\\n``); False if it was dropped. Never waits on the
+        sink. ``urgent`` wakes the writer now instead of at its next ``interval``."""
         size = len(line)
         with self._lock:
             if self._waiting + size > self.limit or self._closing:
@@ -101,8 +94,13 @@ class LineWriter:
         """Characters buffered and not yet written."""
         return self._waiting
 
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued before this call is written; False on timeout."""
+        """Wait until everything queued before this call is written (or lost); False on
+        timeout."""
         done = threading.Event()
         with self._lock:
             if self._closing and not self._thread.is_alive():
@@ -112,20 +110,22 @@ class LineWriter:
         return done.wait(timeout)
 
     def close(self) -> None:
-        """Write what is buffered and stop the thread (waits at most ``close_timeout``: a stream
-        nobody reads must not hang the process on its way out)."""
-        global _closed_dropped
+        """Write what is buffered and stop the thread (waits at most ``close_timeout``: a sink
+        that hangs must not hold the process on its way out)."""
         with self._lock:
             if self._closing:
                 return
             self._closing = True
         self._wake.set()
         self._thread.join(self.close_timeout)
-        if self in _WRITERS:
-            _WRITERS.discard(self)
-            _closed_dropped += self.dropped
 
-    # -- the writer thread ----------------------------------------------------------------
+    @abc.abstractmethod
+    def _write_batch(self, lines: list[str]) -> None:
+        """Write ``lines`` (on the writer thread); count in :attr:`failed` what is lost."""
+
+    @abc.abstractmethod
+    def _finish(self) -> None:
+        """On the writer thread, after the last batch: release the sink if it is ours."""
 
     def _run(self) -> None:
         while True:
@@ -137,19 +137,57 @@ class LineWriter:
                 closing = self._closing
                 self._woken = False
             if lines:
-                text = "".join(lines)
-                try:
-                    self.stream.write(text)
-                    self.stream.flush()
-                except (OSError, ValueError):
-                    # A closed stream or a broken pipe: nothing to report it to but the count.
-                    self.failed += len(lines)
+                self._write_batch(lines)
                 with self._lock:
-                    self._waiting -= len(text)
+                    self._waiting -= sum(len(line) for line in lines)
             for done in flushes:
                 done.set()
             if closing:
+                self._finish()
                 return
+
+
+class LineWriter(BatchWriter):
+    """Buffers whole lines (each ending in ``\\n``) and writes them to ``stream`` from a thread."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        limit: int = DEFAULT_LIMIT,
+        batch: int = DEFAULT_BATCH,
+        close_timeout: float = 2.0,
+    ) -> None:
+        if interval <= 0 or limit < 1 or batch < 1:
+            raise ValueError("LineWriter: interval, limit and batch must be positive")
+        self.stream = stream
+        super().__init__(
+            name="ivrhooks-log-writer",
+            interval=interval,
+            limit=limit,
+            batch=batch,
+            close_timeout=close_timeout,
+        )
+        _WRITERS.add(self)
+
+    def close(self) -> None:
+        global _closed_dropped
+        super().close()
+        if self in _WRITERS:
+            _WRITERS.discard(self)
+            _closed_dropped += self.dropped
+
+    def _write_batch(self, lines: list[str]) -> None:
+        try:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+        except (OSError, ValueError):
+            # A closed stream or a broken pipe: nothing to report it to but the count.
+            self.failed += len(lines)
+
+    def _finish(self) -> None:
+        """Nothing to release: the stream is the caller's (stderr, usually)."""
 
 
 class WriterHandler(logging.Handler):
