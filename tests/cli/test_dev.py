@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -28,6 +27,7 @@ from ivrhooks.cli.dev_prompt import (
     parse_line,
 )
 from ivrhooks.testing import bind_socket
+from tests.dev.session import DevProcess
 from tests.ports import spare_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,37 +156,6 @@ async def sales(req):
 """
 
 
-class Session:
-    """A running ``ivrhooks dev``: type lines, wait for output lines (bounded)."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.transcript: list[str] = []
-
-    async def type(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\n")
-        await self.proc.stdin.drain()
-
-    async def expect(self, text: str, limit: float = 15.0) -> str:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + limit
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                raw = await asyncio.wait_for(self.proc.stdout.readline(), max(left, 0.0))
-            except TimeoutError:
-                raise AssertionError(
-                    f"no {text!r} within {limit}s:\n" + "".join(self.transcript)
-                ) from None
-            if not raw:
-                raise AssertionError(f"dev ended before {text!r}:\n" + "".join(self.transcript))
-            line = raw.decode()
-            self.transcript.append(line)
-            if text in line:
-                return line
-
-
 async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
     tmp_path: Path,
 ) -> None:
@@ -209,7 +178,7 @@ async def test_dev_places_calls_reloads_on_change_and_survives_a_broken_edit(
         stderr=subprocess.STDOUT,
         start_new_session=True,  # one process group: the finally below ends the child too
     )
-    session = Session(proc)
+    session = DevProcess(proc)
     try:
         await session.expect("ignoring IVRHOOKS_PBX_URL")
         await session.type("101 1")
@@ -294,7 +263,7 @@ async def test_a_line_with_several_groups_of_digits_follows_the_call_across_rece
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    session = Session(proc)
+    session = DevProcess(proc)
     try:
         await session.expect("type CALLER")
         await session.type("101 4321 1")

@@ -19,7 +19,7 @@ import pytest
 
 from ivrhooks.cli.dev import watch_paths
 from ivrhooks.cli.loader import load_app, locate_app
-from tests.cli.test_dev import Session
+from tests.dev.session import DevProcess
 from tests.ports import spare_port
 
 IVRHOOKS = Path(sys.executable).parent / "ivrhooks"
@@ -69,7 +69,7 @@ async def test_dev_answers_a_call_for_an_app_in_a_package(tmp_path: Path, spec: 
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    session = Session(proc)
+    session = DevProcess(proc)
     try:
         watching = await session.expect("ivrhooks dev: reloading on .py changes under")
         assert watching.split("under ", 1)[1].strip() == str(package.resolve())
