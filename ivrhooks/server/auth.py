@@ -7,6 +7,7 @@ needs a slow hash awaits anything (:func:`finish`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -16,12 +17,15 @@ from starlette.types import Scope, Send
 from ivrhooks.core.auth.guard import AuthGuard
 from ivrhooks.core.auth.verdict import Authenticator, Deferred, Pending, Verdict
 from ivrhooks.observe.metrics import AUTH_CHALLENGES
+from ivrhooks.observe.observer import Observer
+from ivrhooks.runtime import Signals
 from ivrhooks.server.hashing import BUSY, HashRunner
 from ivrhooks.server.responses import error_body, send_json
 
 __all__ = [
     "ADMISSION",
     "NOT_FAILURES",
+    "admit",
     "authenticate",
     "conclude",
     "finish",
@@ -126,6 +130,35 @@ def authenticate(
         return limited, ip
     throttle.failed(ip, route, result.claimed)
     return result, ip
+
+
+async def admit(
+    verdict: Pending | Deferred | Verdict,
+    ip: str,
+    send: Send,
+    authenticator: Authenticator,
+    guard: AuthGuard,
+    hashing: HashRunner,
+    signals: Signals,
+    observer: Observer,
+    route_id: str,
+    until: float,
+) -> bool:
+    """Whether a request whose credentials did not admit it at once (:func:`authenticate`'s
+    verdict not ``ok``) is admitted after all, for every endpoint with auth (action URLs and
+    event URLs alike). A check that cannot answer at once (a slow hash, a Digest ``nc`` in the
+    shared store) runs until ``until`` at the latest (the loop's clock). Refused, it is answered
+    here, the observer hears ``rejected`` and the signals ``refused``. The admitted-at-once path
+    stays with the caller: no coroutine for the request most calls are."""
+    within = until - asyncio.get_running_loop().time()
+    verdict = await conclude(verdict, ip, authenticator, guard, hashing, within)
+    if not verdict.ok:
+        await reject(send, verdict, ip, authenticator)
+        observer.rejected(route_id, verdict)
+        signals.refused(verdict, ip)
+        return False
+    signals.authenticated(ip)
+    return True
 
 
 async def conclude(

@@ -30,7 +30,7 @@ from ivrhooks.errors import ConfigurationError, InboundError
 from ivrhooks.observe.journal import CallJournal
 from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Signals
-from ivrhooks.server.auth import authenticate, conclude, reject
+from ivrhooks.server.auth import admit, authenticate
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, read_body, send_json
 
@@ -141,19 +141,19 @@ class ActionEndpoint:
             if verdict.ok:
                 if ip not in self.signals.known:
                     self.signals.authenticated(ip)
-            else:
-                # A slow hash (the one await in auth, bounded by the handler's time) or a Digest
-                # nc for the shared store; else the refusal as it is.
-                remaining = due.handler - loop.time()
-                verdict = await conclude(
-                    verdict, ip, authenticator, self.guard, self.hashing, remaining
-                )
-                if not verdict.ok:
-                    await reject(send, verdict, ip, authenticator)
-                    self.observer.rejected(route.name, verdict)
-                    self.signals.refused(verdict, ip)
-                    return
-                self.signals.authenticated(ip)
+            elif not await admit(
+                verdict,
+                ip,
+                send,
+                authenticator,
+                self.guard,
+                self.hashing,
+                self.signals,
+                self.observer,
+                route.name,
+                due.handler,  # a slow hash is bounded by the handler's time
+            ):
+                return
         try:
             if method == "GET":
                 fields = fields_from_query(scope["query_string"])

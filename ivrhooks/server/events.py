@@ -37,7 +37,7 @@ from ivrhooks.events.inbox import Inbox
 from ivrhooks.events.presence import PresenceView
 from ivrhooks.observe.observer import Observer
 from ivrhooks.runtime import Signals
-from ivrhooks.server.auth import authenticate, conclude, reject
+from ivrhooks.server.auth import admit, authenticate
 from ivrhooks.server.hashing import HashRunner
 from ivrhooks.server.responses import error_body, read_body, send_json
 
@@ -100,16 +100,19 @@ class EventEndpoint:
             if verdict.ok:
                 if ip not in self.signals.known:
                     self.signals.authenticated(ip)
-            else:
-                verdict = await conclude(
-                    verdict, ip, authenticator, self.guard, self.hashing, _AUTH_WITHIN
-                )
-                if not verdict.ok:
-                    await reject(send, verdict, ip, authenticator)
-                    self.observer.rejected(self.route_id, verdict)
-                    self.signals.refused(verdict, ip)
-                    return
-                self.signals.authenticated(ip)
+            elif not await admit(
+                verdict,
+                ip,
+                send,
+                authenticator,
+                self.guard,
+                self.hashing,
+                self.signals,
+                self.observer,
+                self.route_id,
+                asyncio.get_running_loop().time() + _AUTH_WITHIN,
+            ):
+                return
         try:
             body = await read_body(scope, receive, self.max_body)
         except InboundError as exc:
