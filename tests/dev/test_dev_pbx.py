@@ -63,12 +63,18 @@ def _call(pbx: str, to: str, digits: str) -> str:
     return done.stdout + done.stderr
 
 
+def _session_app(tmp_path: Path) -> tuple[str, str, Path]:
+    """Receptionists of this test's own on the shared fake PBX, and the app written for them."""
+    main_ext, dev_ext = fresh_receptionists()
+    app_file = tmp_path / "devapp.py"
+    app_file.write_text(APP.format(main=main_ext, dev=dev_ext))
+    return main_ext, dev_ext, app_file
+
+
 async def test_dev_registers_on_the_named_receptionist_follows_a_reload_and_cleans_up_on_sigterm(
     tmp_path: Path, shared_pbx: str
 ) -> None:
-    main_ext, dev_ext = fresh_receptionists()  # of this test's own, on the shared fake PBX
-    app_file = tmp_path / "devapp.py"
-    app_file.write_text(APP.format(main=main_ext, dev=dev_ext))
+    main_ext, dev_ext, app_file = _session_app(tmp_path)
     port = spare_port()
     public = f"http://127.0.0.1:{port}"
     pbx = shared_pbx
@@ -122,9 +128,7 @@ async def test_dev_registers_on_the_named_receptionist_follows_a_reload_and_clea
 async def test_expired_dev_entries_are_reaped_and_a_crashed_sessions_taken_over_at_the_next_start(
     tmp_path: Path, shared_pbx: str
 ) -> None:
-    main_ext, dev_ext = fresh_receptionists()  # of this test's own, on the shared fake PBX
-    app_file = tmp_path / "devapp.py"
-    app_file.write_text(APP.format(main=main_ext, dev=dev_ext))
+    main_ext, dev_ext, app_file = _session_app(tmp_path)
     port = spare_port()
     public = f"http://127.0.0.1:{port}"
     args = ["--receptionist", dev_ext, "--public-url", public, "--port", str(port), "--no-ui"]
@@ -176,9 +180,7 @@ async def test_expired_dev_entries_are_reaped_and_a_crashed_sessions_taken_over_
 async def test_a_receptionist_with_this_apps_production_entries_is_refused_unless_forced(
     tmp_path: Path, shared_pbx: str
 ) -> None:
-    main_ext, dev_ext = fresh_receptionists()  # of this test's own, on the shared fake PBX
-    app_file = tmp_path / "devapp.py"
-    app_file.write_text(APP.format(main=main_ext, dev=dev_ext))
+    _, dev_ext, app_file = _session_app(tmp_path)
     port = spare_port()
     pbx = shared_pbx
     production = dev_env(
@@ -232,9 +234,7 @@ time.sleep(600)
 async def test_a_tunnel_commands_url_is_registered_and_the_command_stopped_at_the_end(
     tmp_path: Path, shared_pbx: str
 ) -> None:
-    main_ext, dev_ext = fresh_receptionists()  # of this test's own, on the shared fake PBX
-    app_file = tmp_path / "devapp.py"
-    app_file.write_text(APP.format(main=main_ext, dev=dev_ext))
+    _, dev_ext, app_file = _session_app(tmp_path)
     script, pid_file = tmp_path / "tunnel.py", tmp_path / "tunnel.pid"
     script.write_text(TUNNEL)
     tunnel = f"{sys.executable} {script} {pid_file}"
